@@ -1,0 +1,113 @@
+"""Spectral analysis of run outputs: power spectra, band powers, peak frequency, and how
+much a perturbation changed the EEG at the sensors near a region against far ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import welch
+
+BANDS_HZ = {
+    "delta": (1.0, 4.0),
+    "theta": (4.0, 8.0),
+    "alpha": (8.0, 13.0),
+    "beta": (13.0, 30.0),
+    "gamma": (30.0, 80.0),
+}
+
+
+def power_spectrum(x: np.ndarray, fs_hz: float, resolution_hz: float = 0.5):
+    """Welch power spectral density along axis 0. Returns (f in Hz, P in unit^2/Hz).
+    Segments are 1 / resolution_hz long (shorter if the signal is), with 50 % overlap."""
+    x = np.asarray(x, dtype=float)
+    nperseg = int(min(len(x), round(fs_hz / resolution_hz)))
+    return welch(x, fs=fs_hz, nperseg=nperseg, axis=0, detrend="constant")
+
+
+def band_power(f: np.ndarray, P: np.ndarray, band: tuple[float, float]) -> np.ndarray:
+    """Power in [lo, hi) Hz (integral of the PSD), per column of P."""
+    m = (f >= band[0]) & (f < band[1])
+    return np.trapezoid(P[m], f[m], axis=0) if m.sum() > 1 else P[m].sum(axis=0)
+
+
+def relative_band_powers(f: np.ndarray, P: np.ndarray, lo: float = 1.0, hi: float = 80.0):
+    """Each band's power over the power in [lo, hi) Hz."""
+    total = band_power(f, P, (lo, hi))
+    return {name: band_power(f, P, band) / total for name, band in BANDS_HZ.items()}
+
+
+def peak_frequency(f: np.ndarray, P: np.ndarray, band: tuple[float, float] = (1.0, 40.0)):
+    """Frequency (Hz) of the largest PSD value within ``band``, per column."""
+    m = (f >= band[0]) & (f <= band[1])
+    return f[m][np.argmax(P[m], axis=0)]
+
+
+def spectral_change_db(before: np.ndarray, after: np.ndarray, fs_hz: float,
+                       band: tuple[float, float] = (1.0, 80.0)) -> np.ndarray:  # fmt: skip
+    """Mean absolute log-ratio (dB) of the PSD after against before, over ``band``, per
+    channel. 0 means the same spectrum; 3 dB means a factor of 2 on average."""
+    f, Pb = power_spectrum(before, fs_hz)
+    _, Pa = power_spectrum(after, fs_hz)
+    m = (f >= band[0]) & (f <= band[1])
+    return np.mean(np.abs(10 * np.log10(Pa[m] / Pb[m])), axis=0)
+
+
+@dataclass
+class PerturbationEffect:
+    """EEG spectral change caused by a perturbation at time t, at the sensors nearest to a
+    region and at the farthest ones, against the change between two halves of the baseline
+    (what noise alone does with the same amount of data)."""
+
+    region: str
+    t_ms: float
+    near_channels: list[str]
+    far_channels: list[str]
+    near_db: float
+    far_db: float
+    baseline_near_db: float
+    baseline_far_db: float
+
+    def describe(self) -> str:
+        return (
+            f"EEG spectral change after t = {self.t_ms / 1000:g} s, region {self.region}: "
+            f"nearest sensors ({', '.join(self.near_channels)}) {self.near_db:.2f} dB, "
+            f"farthest ({', '.join(self.far_channels)}) {self.far_db:.2f} dB; "
+            f"baseline variability {self.baseline_near_db:.2f} / {self.baseline_far_db:.2f} dB"
+            f" (ratio near/far {self.near_db / max(self.far_db, 1e-12):.2f})"
+        )
+
+
+def perturbation_effect(eeg: np.ndarray, fs_hz: float, t_ms: float, region: str,
+                        near: list[int], far: list[int], channels: list[str],
+                        skip_ms: float = 500.0) -> PerturbationEffect:  # fmt: skip
+    """Compare equal-length stretches before t and after t + skip (the transient); the
+    first skip_ms of the run are left out too."""
+    i0 = int(skip_ms * fs_hz / 1000)
+    it = int(t_ms * fs_hz / 1000)
+    n = min(it - i0, len(eeg) - it - i0)
+    if n < fs_hz:  # less than a second on either side
+        raise ValueError("need at least 1 s of EEG before and after the perturbation")
+    before = eeg[it - n : it]
+    after = eeg[it + i0 : it + i0 + n]
+    half = n // 2
+    base = spectral_change_db(before[:half], before[half:], fs_hz)
+    change = spectral_change_db(before, after, fs_hz)
+    return PerturbationEffect(
+        region=region, t_ms=t_ms,
+        near_channels=[channels[c] for c in near], far_channels=[channels[c] for c in far],
+        near_db=float(change[near].mean()), far_db=float(change[far].mean()),
+        baseline_near_db=float(base[near].mean()), baseline_far_db=float(base[far].mean()),
+    )  # fmt: skip
+
+
+def near_far_channels(positions_mm: np.ndarray | None, centre_mm: np.ndarray | None,
+                      gain_column: np.ndarray, k: int = 5) -> tuple[list[int], list[int]]:  # fmt: skip
+    """The k sensors closest to and farthest from a region: by distance to its centre when
+    both positions are known (the smallest-|gain| sensors can sit right above a region
+    whose dipole points across them), else by |gain|."""
+    if positions_mm is not None and centre_mm is not None:
+        order = np.argsort(np.linalg.norm(positions_mm - centre_mm, axis=1))
+    else:
+        order = np.argsort(-np.abs(gain_column))
+    return [int(c) for c in order[:k]], [int(c) for c in order[-k:][::-1]]

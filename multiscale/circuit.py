@@ -1,0 +1,287 @@
+"""The interface every Brian2 microcircuit follows, and what the co-simulation needs from it.
+
+A circuit file (``circuits/<name>.py``) defines one subclass of :class:`Circuit` that
+declares, at class level, what a user can read in ``multiscale info``:
+
+- ``NAME``, ``CITATION``, ``DESCRIPTION``;
+- ``PARAMETERS``: structural parameters fixed at build time (size, connection
+  probability...), each a :class:`Parameter` with default and unit;
+- ``KNOBS``: factors a perturbation may change during a run (conductance scales, drive),
+  each a :class:`Parameter`; a knob is a shared Brian2 variable, so changing it costs
+  nothing and needs no rebuild;
+- ``POPULATIONS``: names of its neuron groups; each group has an ``I_stim`` current
+  (amp) that stimulation electrodes drive;
+- ``OUTPUT_POPULATION``: the population whose rate the connectome sees;
+- ``FIELD``: where the field-potential proxy comes from (see :meth:`Circuit.field_sources`).
+
+and implements :meth:`Circuit.build`, which creates the Brian2 objects, and
+:meth:`Circuit.apply_input`, which sets the afferent drive from the connectome.
+
+The co-simulation talks to a circuit only through :meth:`set_input_window`,
+:meth:`tick`, :meth:`collect_window`, :meth:`set_knob` and :meth:`add_pulse_train`; the
+circuit knows nothing of the connectome.
+
+Field proxy (Mazzoni et al. 2015, PLoS Comput Biol 11:e1004584): per excitatory cell
+``|I_AMPA(t - 6 ms)| - 1.65 |I_GABA(t)|``, averaged over the cells, divided by the
+cells' leak conductance. Dividing by g_L turns a current into the depolarisation it
+would cause at rest, so the proxy is in mV, the unit of the Jansen-Rit EEG source
+y1 - y2 (mean excitatory minus inhibitory PSP of the pyramidal population).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import brian2 as b2
+import numpy as np
+
+from multiscale.parameter import Parameter
+
+__all__ = ["Circuit", "Parameter", "WindowOutput"]
+
+MAZZONI_AMPA_DELAY_MS = 6.0
+MAZZONI_GABA_WEIGHT = 1.65
+
+
+@dataclass
+class WindowOutput:
+    """What a circuit hands back after one window.
+
+    rate: rate of OUTPUT_POPULATION per exchange bin (Hz), shape (n_bins,).
+    field: field-potential proxy per bin (mV), shape (n_bins,).
+    spikes: population -> (times in ms, neuron indices).
+    """
+
+    rate: np.ndarray
+    field: np.ndarray
+    spikes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
+class Circuit:
+    """Base class of Brian2 microcircuits; see the module docstring for the contract."""
+
+    NAME: ClassVar[str] = ""
+    CITATION: ClassVar[str] = ""
+    DESCRIPTION: ClassVar[str] = ""
+    PARAMETERS: ClassVar[dict[str, Parameter]] = {}
+    KNOBS: ClassVar[dict[str, Parameter]] = {}
+    POPULATIONS: ClassVar[tuple[str, ...]] = ()
+    OUTPUT_POPULATION: ClassVar[str] = ""
+    #: group name, per-cell AMPA and GABA current variables (amp), leak conductance (nS)
+    FIELD: ClassVar[dict[str, object]] = {}
+    #: what the input from the connectome means for this circuit
+    INPUT_DESCRIPTION: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        name: str,
+        parameters: dict[str, float] | None = None,
+        *,
+        resolution_ms: float = 1.0,
+        field_cells: int = 200,
+    ) -> None:
+        """Build the circuit.
+
+        name: instance name (from the experiment file).
+        parameters: overrides of PARAMETERS and KNOBS defaults, in their declared units.
+        resolution_ms: exchange bin (ms): input is held for one bin, rate and field are
+            returned per bin.
+        field_cells: number of excitatory cells summed for the field proxy (the first
+            ones; cells are statistically equivalent).
+        """
+        parameters = dict(parameters or {})
+        unknown = set(parameters) - set(self.PARAMETERS) - set(self.KNOBS)
+        if unknown:
+            raise ValueError(f"{self.NAME}: unknown parameter(s) {sorted(unknown)}")
+        self.name = name
+        self.params = {k: p.default for k, p in self.PARAMETERS.items()}
+        self.params.update({k: v for k, v in parameters.items() if k in self.PARAMETERS})
+        self.resolution_ms = resolution_ms
+        self.objects: list = []
+        self.populations: dict[str, b2.NeuronGroup] = {}
+        self.build()
+        missing = set(self.POPULATIONS) - set(self.populations)
+        if missing:
+            raise RuntimeError(f"{self.NAME}.build() did not create populations {sorted(missing)}")
+        self.knobs = {k: p.default for k, p in self.KNOBS.items()}
+        for k, v in parameters.items():
+            if k in self.KNOBS:
+                self.set_knob(k, v)
+        self._build_recording(field_cells)
+        self._input = np.zeros(0)
+        self._input_pos = 0
+        self._window_start_ms = 0.0
+        self._ampa_lag = int(round(MAZZONI_AMPA_DELAY_MS / resolution_ms))
+        self._ampa_tail: np.ndarray | None = None
+        self._pulse_trains: dict[str, list[tuple[str, dict]]] = {}
+        self._stim_ops: list = []
+
+    # --- to implement in each circuit -------------------------------------------------
+    def build(self) -> None:
+        """Create Brian2 objects; fill ``self.populations`` and ``self.objects``."""
+        raise NotImplementedError
+
+    def apply_input(self, rate_hz: float) -> None:
+        """Set the afferent drive from the connectome (Hz per afferent fibre, >= 0)."""
+        raise NotImplementedError
+
+    def apply_knob(self, name: str, value: float) -> None:
+        """Set knob ``name`` (its declared unit) on the Brian2 objects."""
+        raise NotImplementedError
+
+    # --- used by the co-simulation ----------------------------------------------------
+    def set_knob(self, name: str, value: float) -> None:
+        if name not in self.KNOBS:
+            raise KeyError(f"{self.NAME} has no knob {name!r}; knobs: {sorted(self.KNOBS)}")
+        self.apply_knob(name, value)
+        self.knobs[name] = value
+
+    def set_input_window(self, rates_hz: np.ndarray, window_start_ms: float) -> None:
+        """Afferent drive for the next window, one value per exchange bin (Hz)."""
+        self._input = np.maximum(np.asarray(rates_hz, dtype=float), 0.0)
+        self._input_pos = 0
+        self._window_start_ms = window_start_ms
+
+    def tick(self) -> None:
+        """Called once per exchange bin, at its start: apply that bin's input."""
+        if self._input_pos < len(self._input):
+            self.apply_input(float(self._input[self._input_pos]))
+            self._input_pos += 1
+
+    def collect_window(self, start_ms: float, n_bins: int) -> WindowOutput:
+        """Rate, field proxy and spikes of the window [start, start + n_bins bins), then
+        forget them so memory does not grow with simulated time."""
+        res = self.resolution_ms
+        spikes = {}
+        rate = np.zeros(n_bins)
+        edges = start_ms + res * np.arange(n_bins + 1)
+        for pop, mon in self._spike_monitors.items():
+            t = np.asarray(mon.t_[:]) * 1e3
+            i = np.asarray(mon.i[:]).astype(np.int32)
+            spikes[pop] = (t, i)
+            if pop == self.OUTPUT_POPULATION:
+                counts, _ = np.histogram(t, bins=edges)
+                rate = counts / (len(self.populations[pop]) * res * 1e-3)
+            mon.resize(0)
+            mon.variables["N"].set_value(0)
+        field = self._field_window(n_bins)
+        return WindowOutput(rate=rate, field=field, spikes=spikes)
+
+    def add_pulse_train(
+        self,
+        population: str,
+        *,
+        frequency_hz: float,
+        amplitude_na: float,
+        width_ms: float,
+        start_ms: float,
+        stop_ms: float,
+        biphasic: bool = False,
+    ) -> None:
+        """Add a train of rectangular current pulses (DBS-like electrode) into every cell
+        of ``population``. Biphasic pulses are a cathodic phase of ``width`` followed
+        directly by an equal anodic phase (charge balanced)."""
+        if population not in self.populations:
+            raise KeyError(f"{self.NAME} has no population {population!r}: {self.POPULATIONS}")
+        if self._stim_ops:
+            raise RuntimeError("pulse trains must be added before the network is built")
+        k = sum(len(v) for v in self._pulse_trains.values())
+        period = 1000.0 / frequency_hz
+        ns = {
+            f"pt{k}_amp": amplitude_na * b2.nA,
+            f"pt{k}_period": period * b2.ms,
+            f"pt{k}_width": width_ms * b2.ms,
+            f"pt{k}_start": start_ms * b2.ms,
+            f"pt{k}_stop": stop_ms * b2.ms,
+        }
+        phase = f"((t - pt{k}_start) % pt{k}_period)"
+        active = f"int(t >= pt{k}_start and t < pt{k}_stop)"
+        if biphasic:
+            shape = (
+                f"(int({phase} < pt{k}_width)"
+                f" - int({phase} >= pt{k}_width and {phase} < 2*pt{k}_width))"
+            )
+        else:
+            shape = f"int({phase} < pt{k}_width)"
+        self._pulse_trains.setdefault(population, []).append((f"pt{k}_amp*{active}*{shape}", ns))
+
+    def network_objects(self) -> list:
+        """All Brian2 objects of this circuit; call once, after every add_pulse_train."""
+        if not self._stim_ops:
+            for population, trains in self._pulse_trains.items():
+                op = self.populations[population].run_regularly(
+                    "I_stim = " + " + ".join(term for term, _ in trains),
+                    when="start",
+                    name=f"{self.name}_{population}_electrodes",
+                )
+                for _, ns in trains:
+                    op.namespace.update(ns)
+                self._stim_ops.append(op)
+        return [
+            *self.objects,
+            *self._stim_ops,
+            *self._spike_monitors.values(),
+            *self._field_objects,
+        ]
+
+    # --- internals --------------------------------------------------------------------
+    def _build_recording(self, field_cells: int) -> None:
+        self._spike_monitors = {
+            pop: b2.SpikeMonitor(group, name=f"{self.name}_{pop}_spikes")
+            for pop, group in self.populations.items()
+        }
+        self._field_objects = []
+        if not self.FIELD:
+            self._field_mon = None
+            return
+        group = self.populations[self.FIELD["group"]]
+        n = min(field_cells, len(group))
+        probe = b2.NeuronGroup(
+            1,
+            "ampa_sum : amp\ngaba_sum : amp",
+            name=f"{self.name}_field_probe",
+        )
+        gather = b2.Synapses(
+            group,
+            probe,
+            model=(
+                f"ampa_sum_post = abs({self.FIELD['ampa']}_pre) : amp (summed)\n"
+                f"gaba_sum_post = abs({self.FIELD['gaba']}_pre) : amp (summed)"
+            ),
+            name=f"{self.name}_field_gather",
+        )
+        gather.connect(i=np.arange(n), j=0)
+        mon = b2.StateMonitor(
+            probe, ["ampa_sum", "gaba_sum"], record=0, dt=self.resolution_ms * b2.ms,
+            name=f"{self.name}_field_monitor",
+        )
+        self._field_n = n
+        self._field_gl_ns = float(self.FIELD["g_leak_nS"])
+        self._field_mon = mon
+        self._field_objects = [probe, gather, mon]
+
+    def _field_window(self, n_bins: int) -> np.ndarray:
+        if self._field_mon is None:
+            return np.zeros(n_bins)
+        mon = self._field_mon
+        scale = 1.0 / (self._field_n * self._field_gl_ns * 1e-9) * 1e3  # A / nS -> mV
+        ampa = np.asarray(mon.ampa_sum_[0]) * scale
+        gaba = np.asarray(mon.gaba_sum_[0]) * scale
+        mon.resize(0)
+        ampa = _fit(ampa, n_bins)
+        gaba = _fit(gaba, n_bins)
+        if self._ampa_tail is None:  # before the first 6 ms, hold the first value
+            self._ampa_tail = np.full(self._ampa_lag, ampa[0] if n_bins else 0.0)
+        delayed = np.concatenate([self._ampa_tail, ampa])
+        self._ampa_tail = delayed[len(delayed) - self._ampa_lag :]
+        return delayed[:n_bins] - MAZZONI_GABA_WEIGHT * gaba
+
+
+def _fit(x: np.ndarray, n: int) -> np.ndarray:
+    """Trim or pad (with the last value) a per-bin trace to exactly n bins: the monitor
+    may hold one sample more or less than a window, by float rounding of its clock."""
+    if len(x) >= n:
+        return x[:n]
+    pad = x[-1] if len(x) else 0.0
+    return np.concatenate([x, np.full(n - len(x), pad)])

@@ -1,0 +1,138 @@
+"""``multiscale`` command line: run, validate, info, report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+
+def _overrides(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise SystemExit(f"--set expects path=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def cmd_validate(args) -> int:
+    from multiscale.config import load_experiment
+
+    exp = load_experiment(args.file, _overrides(args.set))
+    d = exp.derived
+    print(f"{args.file}: OK. {exp.name}: {exp.duration_ms / 1000:g} s, "
+          f"{d['connectome'].n_regions} regions ({exp.regions.model}), "
+          f"{len(exp.circuits)} circuit(s)", end="")  # fmt: skip
+    if "window_steps" in d:
+        print(f", exchange window {d['window_steps'] * exp.regions.dt_ms:g} ms "
+              f"(smallest delay touching a circuit: {d['min_delay_ms']:g} ms)", end="")  # fmt: skip
+    print()
+    if "clamped_edges" in d:
+        print(f"note: zero-delay edges clamped to one step: {d['clamped_edges']}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from multiscale.config import load_experiment
+    from multiscale.cosim import Simulation
+    from multiscale.report import make_figures, summarize
+
+    overrides = _overrides(args.set)
+    if args.output:
+        overrides["output.path"] = args.output
+    exp = load_experiment(args.file, overrides)
+    if not exp.output.path.is_absolute():
+        exp.output.path = Path.cwd() / exp.output.path
+    for c in exp.circuits:
+        print(f"circuit {c.name}: {c.model} replaces region {c.region}")
+    if "window_steps" in exp.derived:
+        print(f"exchange window: {exp.derived['window_steps'] * exp.regions.dt_ms:g} ms")
+    sim = Simulation(exp, progress=not args.quiet)
+    sim.run()
+    print(summarize(exp.output.path))
+    if exp.output.figures and not args.no_figures:
+        for p in make_figures(exp.output.path):
+            print(f"figure: {p}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from circuits import CIRCUITS
+    from multiscale.coupling import COUPLINGS
+    from regions import REGION_MODELS
+
+    print("Region models (regions.model); parameters as name: default unit - meaning")
+    for name, m in REGION_MODELS.items():
+        print(f"\n  {name}: {m.DESCRIPTION}\n    citation: {m.CITATION}")
+        print(f"    state variables: {', '.join(m.STATE_VARIABLES)}; coupling variables: "
+              f"{', '.join(m.COUPLING_VARIABLES)}; EEG source: {m.OBSERVABLE[0]} "
+              f"({m.OBSERVABLE[1]}); default coupling: {m.DEFAULT_COUPLING}")  # fmt: skip
+        for p, spec in m.PARAMETERS.items():
+            print(f"    {p}: {spec.default:g} {spec.unit} - {spec.description}")
+    print("\nCouplings (regions.coupling.kind)")
+    for name, c in COUPLINGS.items():
+        params = ", ".join(f"{k}={p.default:g} {p.unit}" for k, p in c.parameters.items())
+        print(f"  {name}: {c.description}\n    parameters: {params}")
+    print("\nCircuits (circuits[].model); knobs are what perturbations can turn")
+    for name, c in CIRCUITS.items():
+        print(f"\n  {name}: {c.DESCRIPTION}\n    citation: {c.CITATION}")
+        print(f"    populations: {', '.join(c.POPULATIONS)} (output: {c.OUTPUT_POPULATION}); "
+              f"input: {c.INPUT_DESCRIPTION}")  # fmt: skip
+        print("    parameters:")
+        for p, spec in c.PARAMETERS.items():
+            print(f"      {p}: {spec.default:g} {spec.unit} - {spec.description}")
+        print("    knobs:")
+        for p, spec in c.KNOBS.items():
+            print(f"      {p}: {spec.default:g} {spec.unit} - {spec.description}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from multiscale.report import make_figures, summarize
+
+    print(summarize(args.file))
+    for p in make_figures(args.file):
+        print(f"figure: {p}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="multiscale",
+        description="Multiscale brain simulation: Brian2 circuits in a neural-mass connectome",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="run an experiment file")
+    p.add_argument("file")
+    p.add_argument("--output", "-o", help="HDF5 output path (overrides output.path)")
+    p.add_argument("--set", action="append", metavar="PATH=VALUE",
+                   help="override a field, e.g. --set duration='2 s'")  # fmt: skip
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--no-figures", action="store_true")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("validate", help="check an experiment file without running it")
+    p.add_argument("file")
+    p.add_argument("--set", action="append", metavar="PATH=VALUE")
+    p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("info", help="list region models, couplings, circuits and knobs")
+    p.set_defaults(func=cmd_info)
+    p = sub.add_parser("report", help="summary and figures of an output file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_report)
+    args = parser.parse_args(argv)
+
+    from multiscale.config import ConfigError
+
+    try:
+        return args.func(args)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,680 @@
+"""Experiment files: YAML in, a validated :class:`Experiment` out, or one error listing
+every problem, each with the file, the field path, the bad value and what is expected.
+
+Nothing here simulates. Validation also loads the connectome and checks what can only be
+checked against it (region labels, delays of edges touching spiking regions), so a bad
+file is reported before any simulation starts or any MPI rank does work.
+
+Quantities are strings with units ("10 s", "130 Hz", "0.5 ms", "3 m/s"); a bare number
+means the unit named in the error messages and in ``multiscale info``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from multiscale.quantities import QuantityError, to_float
+
+
+class ConfigError(ValueError):
+    """An experiment file that cannot be run; the message lists every problem found."""
+
+
+# --- the validated experiment ------------------------------------------------------------
+@dataclass
+class ConnectomeSpec:
+    source: Any
+    speed_mm_per_ms: float
+
+
+@dataclass
+class RegionsSpec:
+    model: str
+    parameters: dict[str, Any]
+    coupling: str
+    coupling_parameters: dict[str, float]
+    dt_ms: float
+    noise: dict[str, float]
+    initial: dict[str, float]
+
+
+@dataclass
+class CircuitSpec:
+    name: str
+    model: str
+    region: str | int
+    parameters: dict[str, float]
+    input_gain: float
+    output_gain: float
+
+
+@dataclass
+class CosimSpec:
+    resolution_ms: float
+    window_ms: float | None
+    zero_delay: str
+
+
+@dataclass
+class PerturbationSpec:
+    name: str
+    circuit: str | None
+    knob: str | None
+    regions: list[str | int] | None
+    parameter: str | None
+    operation: str  # "scale" | "set"
+    value: float
+    at_ms: float
+    until_ms: float | None
+
+
+@dataclass
+class StimulusSpec:
+    name: str
+    circuit: str
+    population: str
+    frequency_hz: float
+    amplitude_na: float
+    width_ms: float
+    biphasic: bool
+    at_ms: float
+    until_ms: float
+
+
+@dataclass
+class RecordSpec:
+    sampling_rate_hz: float
+    eeg: str | None
+    spikes: bool
+
+
+@dataclass
+class OutputSpec:
+    path: Path
+    figures: bool
+
+
+@dataclass
+class Experiment:
+    path: Path
+    text: str
+    name: str
+    description: str
+    seed: int
+    duration_ms: float
+    connectome: ConnectomeSpec
+    regions: RegionsSpec
+    circuits: list[CircuitSpec]
+    cosim: CosimSpec
+    perturbations: list[PerturbationSpec]
+    stimuli: list[StimulusSpec]
+    record: RecordSpec
+    output: OutputSpec
+    brian_target: str
+    brian_dt_ms: float
+    #: filled by validation: the loaded connectome and derived quantities
+    derived: dict[str, Any] = field(default_factory=dict)
+
+
+# --- reading with precise errors ---------------------------------------------------------
+_MISSING = object()
+
+
+class _Section:
+    """A mapping being read: remembers its path and which keys were used, and records an
+    error (instead of raising) so that one run reports every problem."""
+
+    def __init__(self, data: Any, path: str, errors: list[str], what: str = "a mapping"):
+        self.path = path
+        self.errors = errors
+        self.used: set[str] = set()
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            self.error(path, data, what)
+            data = {}
+        self.data = data
+
+    def error(self, where: str, value: Any, expected: str) -> None:
+        shown = "(missing)" if value is _MISSING else repr(value)
+        self.errors.append(f"{where or '(top level)'}: got {shown}; expected {expected}")
+
+    def _at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def raw(self, key: str, default: Any = _MISSING) -> Any:
+        self.used.add(key)
+        value = self.data.get(key, _MISSING)
+        if value is _MISSING and default is _MISSING:
+            self.error(self._at(key), _MISSING, "this field (it is required)")
+            return None
+        return default if value is _MISSING else value
+
+    def string(self, key: str, default: Any = _MISSING, choices: list[str] | None = None) -> Any:
+        value = self.raw(key, default)
+        if value is None or value is default and default is not _MISSING:
+            return value
+        if not isinstance(value, str):
+            self.error(self._at(key), value, "a string")
+            return None
+        if choices is not None and value not in choices:
+            self.error(self._at(key), value, f"one of {choices}{_suggest(value, choices)}")
+            return None
+        return value
+
+    def quantity(
+        self, key: str, unit: str, default: Any = _MISSING, *, positive: bool = False,
+        minimum: float | None = None,
+    ) -> Any:  # fmt: skip
+        value = self.raw(key, default)
+        if value is None or value is default and default is not _MISSING:
+            return value
+        try:
+            number = to_float(value, unit)
+        except QuantityError as err:
+            self.error(self._at(key), value, f"a quantity in {unit} ({err})")
+            return None
+        if not np.isfinite(number) or (positive and number <= 0):
+            self.error(self._at(key), value, f"a {'positive ' if positive else ''}finite value")
+            return None
+        if minimum is not None and number < minimum:
+            self.error(self._at(key), value, f"a value >= {minimum} {unit}")
+            return None
+        return number
+
+    def integer(self, key: str, default: Any = _MISSING, minimum: int | None = None) -> Any:
+        value = self.raw(key, default)
+        if value is None or value is default and default is not _MISSING:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(self._at(key), value, "an integer")
+            return None
+        if minimum is not None and value < minimum:
+            self.error(self._at(key), value, f"an integer >= {minimum}")
+            return None
+        return value
+
+    def boolean(self, key: str, default: Any = _MISSING) -> Any:
+        value = self.raw(key, default)
+        if value is not None and not isinstance(value, bool):
+            self.error(self._at(key), value, "true or false")
+            return None
+        return value
+
+    def section(self, key: str, default: Any = _MISSING) -> _Section:
+        return _Section(self.raw(key, default), self._at(key), self.errors)
+
+    def items(self, key: str) -> list[tuple[int, Any]]:
+        value = self.raw(key, [])
+        if not isinstance(value, list):
+            self.error(self._at(key), value, "a list")
+            return []
+        return list(enumerate(value))
+
+    def finish(self) -> None:
+        """Unknown keys are errors: a typo must not silently fall back to a default."""
+        for key in self.data:
+            if key not in self.used:
+                self.errors.append(
+                    f"{self._at(str(key))}: unknown field{_suggest(str(key), sorted(self.used))}"
+                    f"; valid fields here: {sorted(self.used)}"
+                )
+
+
+def _suggest(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --- the schema --------------------------------------------------------------------------
+def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -> Experiment:
+    """Read, validate and return the experiment at ``path``; raise ConfigError listing every
+    problem. ``overrides`` maps dotted field paths to values (used by sweeps and tests)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read the experiment file ({err.strerror})") from err
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(data, dotted, value)
+    errors: list[str] = []
+    exp = _read(data, path, text, errors)
+    if not errors:
+        _check_semantics(exp, errors)
+    if errors:
+        lines = "\n".join(f"  {path}: {e}" for e in errors)
+        raise ConfigError(f"{path}: {len(errors)} problem(s) in the experiment file:\n{lines}")
+    return exp
+
+
+def _set_dotted(data: dict, dotted: str, value: Any) -> None:
+    node = data
+    keys = dotted.split(".")
+    for key in keys[:-1]:
+        node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
+    if isinstance(node, list):
+        node[int(keys[-1])] = value
+    else:
+        node[keys[-1]] = value
+
+
+def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
+    top = _Section(data, "", errors, "a mapping of experiment fields")
+    name = top.string("name", path.stem)
+    description = top.string("description", "")
+    seed = top.integer("seed", minimum=0)
+    duration = top.quantity("duration", "ms", positive=True)
+
+    c = top.section("connectome", {})
+    connectome = ConnectomeSpec(
+        source=c.raw("source", "tvb76"),
+        speed_mm_per_ms=c.quantity("conduction_speed", "mm/ms", 3.0, positive=True),
+    )
+    c.finish()
+
+    r = top.section("regions")
+    integ = r.section("integrator", {})
+    regions = RegionsSpec(
+        model=r.string("model"),
+        parameters=_mapping(r, "parameters"),
+        coupling=None,
+        coupling_parameters={},
+        dt_ms=integ.quantity("dt", "ms", 0.1, positive=True),
+        noise=_mapping(integ, "noise"),
+        initial=_mapping(r, "initial"),
+    )
+    integ.finish()
+    coup = r.section("coupling", {})
+    regions.coupling = coup.string("kind", None)
+    regions.coupling_parameters = {k: v for k, v in coup.data.items() if k != "kind"}
+    coup.used.update(regions.coupling_parameters)
+    coup.finish()
+    r.finish()
+
+    circuits = []
+    for k, item in top.items("circuits"):
+        s = _Section(item, f"circuits[{k}]", errors)
+        circuits.append(
+            CircuitSpec(
+                name=s.string("name"),
+                model=s.string("model"),
+                region=s.raw("region"),
+                parameters=_mapping(s, "parameters"),
+                input_gain=s.quantity("input_gain", "1", 20.0, minimum=0.0),
+                output_gain=s.quantity("output_gain", "1", 1.0, positive=True),
+            )
+        )
+        s.finish()
+
+    co = top.section("cosim", {})
+    window = co.raw("window", "auto")
+    cosim = CosimSpec(
+        resolution_ms=co.quantity("resolution", "ms", 1.0, positive=True),
+        window_ms=None if window == "auto" else co.quantity("window", "ms", positive=True),
+        zero_delay=co.string("zero_delay_edges", "error", ["error", "clamp"]),
+    )
+    co.finish()
+
+    perturbations = []
+    for k, item in top.items("perturbations"):
+        s = _Section(item, f"perturbations[{k}]", errors)
+        ops = [op for op in ("scale", "set") if op in s.data]
+        if len(ops) != 1:
+            s.error(f"perturbations[{k}]", item, "exactly one of 'scale' or 'set'")
+            s.used.update(("scale", "set"))
+            value, op = None, None
+        else:
+            op = ops[0]
+            value = s.quantity(op, "1")
+        regions_t = s.raw("regions", None)
+        if regions_t is not None and not isinstance(regions_t, list):
+            regions_t = [regions_t]
+        perturbations.append(
+            PerturbationSpec(
+                name=s.string("name", f"perturbation{k}"),
+                circuit=s.string("circuit", None),
+                knob=s.string("knob", None),
+                regions=regions_t,
+                parameter=s.string("parameter", None),
+                operation=op,
+                value=value,
+                at_ms=s.quantity("at", "ms", 0.0, minimum=0.0),
+                until_ms=s.quantity("until", "ms", None, positive=True),
+            )
+        )
+        p = perturbations[-1]
+        if (p.circuit is None) == (p.regions is None):
+            s.error(f"perturbations[{k}]", item, "a target: either 'circuit' (with 'knob') "
+                    "or 'regions' (with 'parameter')")  # fmt: skip
+        elif p.circuit is not None and p.knob is None:
+            s.error(f"perturbations[{k}].knob", _MISSING, "the circuit knob to change")
+        elif p.regions is not None and p.parameter is None:
+            s.error(f"perturbations[{k}].parameter", _MISSING, "the region parameter to change")
+        s.finish()
+
+    stimuli = []
+    for k, item in top.items("stimuli"):
+        s = _Section(item, f"stimuli[{k}]", errors)
+        s.string("kind", "pulse_train", ["pulse_train"])
+        stimuli.append(
+            StimulusSpec(
+                name=s.string("name", f"stimulus{k}"),
+                circuit=s.string("circuit"),
+                population=s.string("population"),
+                frequency_hz=s.quantity("frequency", "Hz", positive=True),
+                amplitude_na=s.quantity("amplitude", "nA"),
+                width_ms=s.quantity("width", "ms", positive=True),
+                biphasic=s.boolean("biphasic", False),
+                at_ms=s.quantity("at", "ms", 0.0, minimum=0.0),
+                until_ms=s.quantity("until", "ms", None, positive=True),
+            )
+        )
+        s.finish()
+
+    rec = top.section("record", {})
+    record = RecordSpec(
+        sampling_rate_hz=rec.quantity("sampling_rate", "Hz", 1000.0, positive=True),
+        eeg=rec.raw("eeg", "tvb65"),
+        spikes=rec.boolean("spikes", True),
+    )
+    rec.finish()
+
+    out = top.section("output", {})
+    out_path = out.string("path", f"results/{name}.h5")
+    output = OutputSpec(
+        path=Path(out_path) if isinstance(out_path, str) else Path("results/out.h5"),
+        figures=out.boolean("figures", True),
+    )
+    out.finish()
+
+    br = top.section("brian", {})
+    brian_target = br.string("target", "auto", ["auto", "cython", "numpy"])
+    brian_dt = br.quantity("dt", "ms", 0.1, positive=True)
+    br.finish()
+    top.finish()
+
+    return Experiment(
+        path=path, text=text, name=name, description=description, seed=seed,
+        duration_ms=duration, connectome=connectome, regions=regions, circuits=circuits,
+        cosim=cosim, perturbations=perturbations, stimuli=stimuli, record=record,
+        output=output, brian_target=brian_target, brian_dt_ms=brian_dt,
+    )  # fmt: skip
+
+
+def _mapping(section: _Section, key: str) -> dict[str, Any]:
+    sub = section.section(key, {})
+    sub.used.update(sub.data)
+    return {str(k): v for k, v in sub.data.items()}
+
+
+# --- checks that need the registries and the connectome ----------------------------------
+def _check_semantics(exp: Experiment, errors: list[str]) -> None:
+    from circuits import CIRCUITS
+    from multiscale.connectome import ConnectomeError, load_connectome
+    from multiscale.coupling import COUPLINGS
+    from regions import REGION_MODELS
+
+    base = exp.path.parent
+    try:
+        conn = load_connectome(exp.connectome.source, base_dir=base)
+    except (ConnectomeError, ValueError, OSError) as err:
+        errors.append(f"connectome.source: {err}")
+        return
+    exp.derived["connectome"] = conn
+    n = conn.n_regions
+
+    r = exp.regions
+    model = REGION_MODELS.get(r.model)
+    if model is None:
+        errors.append(
+            f"regions.model: got {r.model!r}; expected one of {sorted(REGION_MODELS)}"
+            f"{_suggest(r.model, list(REGION_MODELS))}"
+        )
+        return
+    r.coupling = r.coupling or model.DEFAULT_COUPLING
+    coupling = COUPLINGS.get(r.coupling)
+    if coupling is None:
+        errors.append(
+            f"regions.coupling.kind: got {r.coupling!r}; expected one of {sorted(COUPLINGS)}"
+            f"{_suggest(r.coupling, list(COUPLINGS))}"
+        )
+        return
+    r.coupling_parameters = _numbers(
+        "regions.coupling", r.coupling_parameters, coupling.parameters, errors
+    )
+    values = {}
+    for pname, value in r.parameters.items():
+        where = f"regions.parameters.{pname}"
+        if pname not in model.PARAMETERS:
+            errors.append(
+                f"{where}: unknown parameter of {r.model}{_suggest(pname, list(model.PARAMETERS))}"
+                f"; parameters: {list(model.PARAMETERS)}"
+            )
+            continue
+        values[pname] = _per_region(where, value, model.PARAMETERS[pname].unit, conn, errors)
+    exp.derived["parameters"] = model.parameter_matrix(n, values)
+    for group, where in ((r.noise, "regions.integrator.noise"), (r.initial, "regions.initial")):
+        for sv, value in list(group.items()):
+            if sv not in model.STATE_VARIABLES:
+                errors.append(
+                    f"{where}.{sv}: unknown state variable of {r.model}"
+                    f"{_suggest(sv, list(model.STATE_VARIABLES))}; "
+                    f"state variables: {list(model.STATE_VARIABLES)}"
+                )
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                errors.append(f"{where}.{sv}: got {value!r}; expected a number")
+            elif where.endswith("noise") and value < 0:
+                errors.append(f"{where}.{sv}: got {value!r}; expected a number >= 0")
+            else:
+                group[sv] = float(value)
+
+    eeg = exp.record.eeg
+    if eeg is not None:
+        from multiscale.eeg import load_leadfield, tvb_eeg65_leadfield
+
+        try:
+            if eeg == "tvb65":
+                exp.derived["leadfield"] = tvb_eeg65_leadfield(conn)
+            else:
+                exp.derived["leadfield"] = load_leadfield(eeg, conn, base_dir=base)
+        except (ValueError, OSError) as err:
+            errors.append(f"record.eeg: got {eeg!r}; {err}")
+
+    # circuits
+    names: set[str] = set()
+    proxies: dict[str, int] = {}
+    for k, c in enumerate(exp.circuits):
+        where = f"circuits[{k}]"
+        if c.name in names:
+            errors.append(f"{where}.name: got {c.name!r}; expected a name not used before")
+        names.add(c.name)
+        cls = CIRCUITS.get(c.model)
+        if cls is None:
+            errors.append(
+                f"{where}.model: got {c.model!r}; expected one of {sorted(CIRCUITS)}"
+                f"{_suggest(str(c.model), list(CIRCUITS))}"
+            )
+            continue
+        try:
+            idx = conn.index(c.region)
+        except (ValueError, TypeError) as err:
+            errors.append(f"{where}.region: got {c.region!r}; {err}")
+            continue
+        if idx in proxies.values():
+            errors.append(f"{where}.region: got {c.region!r}; another circuit already replaces it")
+        proxies[c.name] = idx
+        declared = {**cls.PARAMETERS, **cls.KNOBS}
+        c.parameters = _numbers(f"{where}.parameters", c.parameters, declared, errors)
+        try:
+            model.proxy_coupling_state(np.array([1.0]), r.coupling, coupling.parameter_vector())
+        except (ValueError, NotImplementedError) as err:
+            errors.append(f"{where}: {err}")
+    exp.derived["proxies"] = proxies
+
+    # perturbations and stimuli
+    circuit_by_name = {c.name: c for c in exp.circuits}
+    for k, p in enumerate(exp.perturbations):
+        where = f"perturbations[{k}]"
+        if p.circuit is not None:
+            c = circuit_by_name.get(p.circuit)
+            if c is None:
+                errors.append(f"{where}.circuit: got {p.circuit!r}; expected one of "
+                              f"{sorted(circuit_by_name)}{_suggest(p.circuit, list(circuit_by_name))}")  # fmt: skip
+            elif c.model in CIRCUITS and p.knob not in CIRCUITS[c.model].KNOBS:
+                knobs = list(CIRCUITS[c.model].KNOBS)
+                errors.append(f"{where}.knob: got {p.knob!r}; expected a knob of {c.model}: "
+                              f"{knobs}{_suggest(p.knob, knobs)}")  # fmt: skip
+        else:
+            for reg in p.regions:
+                try:
+                    conn.index(reg)
+                except (ValueError, TypeError) as err:
+                    errors.append(f"{where}.regions: got {reg!r}; {err}")
+            if p.parameter not in model.PARAMETERS:
+                errors.append(f"{where}.parameter: got {p.parameter!r}; expected a parameter of "
+                              f"{r.model}{_suggest(p.parameter, list(model.PARAMETERS))}")  # fmt: skip
+        _check_times(where, p.at_ms, p.until_ms, exp.duration_ms, errors)
+    for k, s in enumerate(exp.stimuli):
+        where = f"stimuli[{k}]"
+        c = circuit_by_name.get(s.circuit)
+        if c is None:
+            errors.append(f"{where}.circuit: got {s.circuit!r}; expected one of "
+                          f"{sorted(circuit_by_name)}{_suggest(s.circuit, list(circuit_by_name))}")  # fmt: skip
+        elif c.model in CIRCUITS and s.population not in CIRCUITS[c.model].POPULATIONS:
+            pops = list(CIRCUITS[c.model].POPULATIONS)
+            errors.append(f"{where}.population: got {s.population!r}; expected one of {pops}")
+        if s.width_ms < exp.brian_dt_ms:
+            errors.append(f"{where}.width: got {s.width_ms} ms; expected at least the circuit "
+                          f"time step ({exp.brian_dt_ms} ms)")  # fmt: skip
+        elif s.width_ms * (2 if s.biphasic else 1) >= 1000.0 / s.frequency_hz:
+            errors.append(f"{where}.width: got {s.width_ms} ms; expected pulses shorter than "
+                          f"the period ({1000.0 / s.frequency_hz:g} ms)")  # fmt: skip
+        s.until_ms = exp.duration_ms if s.until_ms is None else s.until_ms
+        _check_times(where, s.at_ms, s.until_ms, exp.duration_ms, errors)
+
+    # time steps and the co-simulation window
+    dt = r.dt_ms
+    res = exp.cosim.resolution_ms
+    if not _multiple(res, dt):
+        errors.append(f"cosim.resolution: got {res} ms; expected a multiple of the region "
+                      f"time step regions.integrator.dt ({dt} ms)")  # fmt: skip
+    if not _multiple(res, exp.brian_dt_ms):
+        errors.append(f"cosim.resolution: got {res} ms; expected a multiple of brian.dt "
+                      f"({exp.brian_dt_ms} ms)")  # fmt: skip
+    if not _multiple(1000.0 / exp.record.sampling_rate_hz, dt):
+        errors.append(f"record.sampling_rate: got {exp.record.sampling_rate_hz} Hz; expected a "
+                      f"rate whose period is a multiple of regions.integrator.dt ({dt} ms)")  # fmt: skip
+    delays = conn.delay_steps(exp.connectome.speed_mm_per_ms, dt)
+    exp.derived["delays"] = delays
+    if proxies and not errors:
+        _choose_window(exp, conn, delays, proxies, errors)
+
+
+def _choose_window(exp, conn, delays, proxies, errors) -> None:
+    """Window = the smallest delay on an edge into or out of a spiking region, floored to a
+    whole number of exchange bins (DESIGN.md: then window k of either side needs only
+    window k - 1 of the other)."""
+    W = conn.weights
+    dt = exp.regions.dt_ms
+    res_steps = int(round(exp.cosim.resolution_ms / dt))
+    idx = list(proxies.values())
+    touching = np.zeros_like(W, dtype=bool)
+    touching[idx, :] = True
+    touching[:, idx] = True
+    touching &= W != 0
+    touching[idx, idx] = False  # self-edges of spiking regions are dropped (the circuit is local)
+    zero = np.argwhere(touching & (delays == 0))
+    if len(zero):
+        pairs = ", ".join(f"{conn.labels[j]}->{conn.labels[i]}" for i, j in zero[:5])
+        if exp.cosim.zero_delay == "error":
+            errors.append(f"connectome: {len(zero)} edge(s) touching a spiking region have zero "
+                          f"delay ({pairs}); zero-delay edges cannot be co-simulated. Set "
+                          f"cosim.zero_delay_edges: clamp to give them one time step")  # fmt: skip
+            return
+        delays[touching & (delays == 0)] = 1
+        exp.derived["clamped_edges"] = pairs
+    min_delay = int(delays[touching].min()) if touching.any() else int(10 * res_steps)
+    if exp.cosim.window_ms is not None:
+        steps = int(round(exp.cosim.window_ms / dt))
+        if steps > min_delay:
+            errors.append(f"cosim.window: got {exp.cosim.window_ms} ms; expected at most the "
+                          f"smallest delay on an edge touching a spiking region "
+                          f"({min_delay * dt:g} ms)")  # fmt: skip
+            return
+        if steps % res_steps:
+            errors.append(f"cosim.window: got {exp.cosim.window_ms} ms; expected a multiple of "
+                          f"cosim.resolution ({exp.cosim.resolution_ms} ms)")  # fmt: skip
+            return
+    else:
+        steps = (min_delay // res_steps) * res_steps
+        if steps == 0:
+            errors.append(f"cosim.resolution: got {exp.cosim.resolution_ms} ms; the smallest "
+                          f"delay touching a spiking region is {min_delay * dt:g} ms: choose a "
+                          f"resolution at most that")  # fmt: skip
+            return
+    exp.derived["window_steps"] = steps
+    exp.derived["min_delay_ms"] = min_delay * dt
+
+
+def _numbers(where, given: dict[str, Any], declared: dict, errors: list[str]) -> dict[str, float]:
+    out = {}
+    for key, value in given.items():
+        if key not in declared:
+            errors.append(f"{where}.{key}: unknown parameter{_suggest(key, list(declared))}; "
+                          f"parameters: {list(declared)}")  # fmt: skip
+            continue
+        try:
+            out[key] = to_float(value, declared[key].unit)
+        except QuantityError as err:
+            errors.append(f"{where}.{key}: got {value!r}; expected a quantity in "
+                          f"{declared[key].unit} ({err})")  # fmt: skip
+    return out
+
+
+def _per_region(where, value, unit, conn, errors) -> Any:
+    """A scalar, one value per region (list), or {label: value, ..., default: value}."""
+    try:
+        if isinstance(value, list):
+            if len(value) != conn.n_regions:
+                errors.append(f"{where}: got a list of {len(value)} values; expected one per "
+                              f"region ({conn.n_regions})")  # fmt: skip
+                return 0.0
+            return np.array([to_float(v, unit) for v in value])
+        if isinstance(value, dict):
+            default = value.get("default")
+            arr = np.full(conn.n_regions, np.nan)
+            for label, v in value.items():
+                if label == "default":
+                    arr[:] = np.where(np.isnan(arr), to_float(v, unit), arr)
+                    continue
+                arr[conn.index(label)] = to_float(v, unit)
+            if default is None and np.isnan(arr).any():
+                errors.append(f"{where}: got a mapping without 'default'; expected a value for "
+                              f"every region, or a 'default' entry")  # fmt: skip
+            return arr
+        return to_float(value, unit)
+    except (QuantityError, ValueError) as err:
+        errors.append(f"{where}: got {value!r}; expected a quantity in {unit} ({err})")
+        return 0.0
+
+
+def _check_times(where, at, until, duration, errors) -> None:
+    if at is not None and at >= duration:
+        errors.append(f"{where}.at: got {at:g} ms; expected a time before the end ({duration:g} ms)")
+    if until is not None and at is not None and until <= at:
+        errors.append(f"{where}.until: got {until:g} ms; expected a time after 'at' ({at:g} ms)")
+
+
+def _multiple(a: float, b: float) -> bool:
+    ratio = a / b
+    return abs(ratio - round(ratio)) < 1e-6 and round(ratio) >= 1

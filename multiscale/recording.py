@@ -1,0 +1,124 @@
+"""What a run records, window by window: region traces, sensor EEG, circuit rates, field
+proxies and spikes, all streamed into the run's Store."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from multiscale.eeg import sensor_eeg
+from multiscale.observers import TemporalAverage
+from multiscale.storage import Store
+
+if TYPE_CHECKING:
+    from multiscale.cosim import Simulation
+
+_FLUSH_EVERY_MS = 1000.0
+
+
+class Recorder:
+    def __init__(self, sim: Simulation) -> None:
+        exp = sim.exp
+        self.sim = sim
+        rate = exp.record.sampling_rate_hz
+        self.store = Store(
+            exp.output.path,
+            {
+                "config": exp.text,
+                "config_path": str(exp.path),
+                "name": exp.name,
+                "seed": exp.seed,
+                "duration_ms": sim.total_steps * sim.dt,
+                "dt_ms": sim.dt,
+                "window_ms": sim.window_steps * sim.dt,
+                "resolution_ms": exp.cosim.resolution_ms,
+                "region_model": exp.regions.model,
+                "coupling": exp.regions.coupling,
+            },
+        )
+        f = self.store.file
+        conn = sim.conn
+        labels = list(conn.labels)
+        obs, unit = sim.model.OBSERVABLE
+        f.create_group("connectome").attrs["labels"] = labels
+        self.store.write_array("connectome/weights", conn.weights, "1")
+        self.store.write_array("connectome/lengths", conn.lengths_mm, "mm")
+        if conn.centres_mm is not None:
+            self.store.write_array("connectome/centres", conn.centres_mm, "mm",
+                                   {"frame": "TVB: x anterior, y left, z up"})  # fmt: skip
+        self.regions = self.store.create_series(
+            "regions/data", conn.n_regions, unit,
+            {"sampling_rate": rate, "labels": labels, "observable": obs,
+             "note": "spiking regions hold their circuit's field proxy (mV)"},
+        )  # fmt: skip
+        self.decimate = TemporalAverage(sim.sample_steps)
+        self.leadfield = exp.derived.get("leadfield")
+        if self.leadfield is not None:
+            lf = self.leadfield
+            self.eeg = self.store.create_series(
+                "eeg/data", lf.n_channels, f"({lf.source}) x {unit}",
+                {"sampling_rate": rate, "channels": list(lf.channels), "reference": "average"},
+            )  # fmt: skip
+            self.store.write_array("eeg/gain", lf.gain, "see eeg/data", {"source": lf.source})
+            if lf.positions_mm is not None:
+                self.store.write_array("eeg/positions", lf.positions_mm, "mm")
+        self.circuit_series = {}
+        bin_rate = 1000.0 / exp.cosim.resolution_ms
+        for spec in exp.circuits:
+            g = f.create_group(f"circuits/{spec.name}")
+            g.attrs.update({
+                "model": spec.model,
+                "region": conn.labels[sim.proxy_of[spec.name]],
+                "region_index": sim.proxy_of[spec.name],
+                "parameters": json.dumps(spec.parameters),
+                "input_gain": spec.input_gain,
+                "output_gain": spec.output_gain,
+            })  # fmt: skip
+            from circuits import CIRCUITS
+
+            cls = CIRCUITS[spec.model]
+            series = {
+                "rate": self.store.create_series(
+                    f"circuits/{spec.name}/rate", None, "Hz",
+                    {"sampling_rate": bin_rate, "population": cls.OUTPUT_POPULATION},
+                ),
+                "field": self.store.create_series(
+                    f"circuits/{spec.name}/field", None, "mV",
+                    {"sampling_rate": bin_rate, "what": "Mazzoni et al. 2015 LFP proxy / g_L"},
+                ),
+            }  # fmt: skip
+            if exp.record.spikes:
+                for pop in cls.POPULATIONS:
+                    series[f"{pop}.t"] = self.store.create_series(
+                        f"circuits/{spec.name}/spikes/{pop}/times", None, "ms")
+                    series[f"{pop}.i"] = self.store.create_series(
+                        f"circuits/{spec.name}/spikes/{pop}/indices", None, "1", dtype="i4")
+            self.circuit_series[spec.name] = series
+        self._since_flush = 0.0
+
+    def record_window(self, obs: np.ndarray, outputs: dict) -> None:
+        """obs: (n_steps, n_regions) observable of one window, proxies filled in."""
+        samples = self.decimate(obs)
+        Store.append(self.regions, samples)
+        if self.leadfield is not None:
+            Store.append(self.eeg, sensor_eeg(self.leadfield.gain, samples))
+        for name, out in outputs.items():
+            series = self.circuit_series[name]
+            Store.append(series["rate"], out.rate)
+            Store.append(series["field"], out.field)
+            if self.sim.exp.record.spikes:
+                for pop, (t, i) in out.spikes.items():
+                    Store.append(series[f"{pop}.t"], t)
+                    Store.append(series[f"{pop}.i"], i)
+        self._since_flush += len(obs) * self.sim.dt
+        if self._since_flush >= _FLUSH_EVERY_MS:
+            self.store.flush()
+            self._since_flush = 0.0
+
+    def close(self, complete: bool) -> None:
+        t = self.sim.timing
+        self.store.file.attrs["wall_time_s"] = t.total
+        self.store.file.attrs["engine_time_s"] = t.engine
+        self.store.close(complete)

@@ -1,0 +1,80 @@
+"""The interface every neural-mass region model follows.
+
+A region model file (``regions/<name>.py``) defines a subclass of :class:`RegionModel`
+that states only what is its own: parameters with defaults and units, state variables,
+which of them other regions see (coupling variables), its derivative ``dfun`` and its
+EEG observable. Delays, coupling, noise, stimuli and integration are the engine's job,
+done once for every model (``multiscale.engine``).
+
+``dfun(x, c, p, dx)`` and ``observe(x, p)`` are numba ``njit`` functions of one region:
+x is its state (n_state,), c its long-range coupling input (n_coupling,), p its parameter
+vector in the order of ``PARAMETERS``; dx receives dx/dt in state units per ms.
+Time is in ms everywhere in the mass engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from multiscale.parameter import Parameter, StateVariable
+
+
+class RegionModel:
+    """Base class; see the module docstring."""
+
+    NAME: ClassVar[str] = ""
+    CITATION: ClassVar[str] = ""
+    DESCRIPTION: ClassVar[str] = ""
+    PARAMETERS: ClassVar[dict[str, Parameter]] = {}
+    STATE_VARIABLES: ClassVar[dict[str, StateVariable]] = {}
+    COUPLING_VARIABLES: ClassVar[tuple[str, ...]] = ()
+    DEFAULT_COUPLING: ClassVar[str] = "linear"
+    #: what observe() returns, and its unit (the EEG source of the region)
+    OBSERVABLE: ClassVar[tuple[str, str]] = ("", "")
+    dfun: ClassVar[Any]
+    observe: ClassVar[Any]
+
+    @classmethod
+    def parameter_names(cls) -> list[str]:
+        return list(cls.PARAMETERS)
+
+    @classmethod
+    def state_names(cls) -> list[str]:
+        return list(cls.STATE_VARIABLES)
+
+    @classmethod
+    def coupling_indices(cls) -> np.ndarray:
+        names = cls.state_names()
+        return np.array([names.index(v) for v in cls.COUPLING_VARIABLES], dtype=np.int64)
+
+    @classmethod
+    def initial_state(cls) -> np.ndarray:
+        return np.array([sv.initial for sv in cls.STATE_VARIABLES.values()], dtype=float)
+
+    @classmethod
+    def bounds(cls) -> np.ndarray:
+        """(n_state, 2) lower and upper bounds, +-inf where unbounded."""
+        b = np.full((len(cls.STATE_VARIABLES), 2), [-np.inf, np.inf])
+        for k, sv in enumerate(cls.STATE_VARIABLES.values()):
+            if sv.bounds is not None:
+                b[k] = sv.bounds
+        return b
+
+    @classmethod
+    def parameter_matrix(cls, n_regions: int, values: dict[str, Any] | None = None) -> np.ndarray:
+        """(n_regions, n_parameters) matrix of defaults, with ``values`` (a scalar or one
+        value per region, in the parameter's declared unit) filled in."""
+        P = np.tile([p.default for p in cls.PARAMETERS.values()], (n_regions, 1)).astype(float)
+        for name, value in (values or {}).items():
+            P[:, cls.parameter_names().index(name)] = value
+        return P
+
+    @classmethod
+    def proxy_coupling_state(cls, rate_hz: np.ndarray, coupling: str, q: np.ndarray) -> np.ndarray:
+        """Coupling-variable values (..., n_coupling_variables) under which ``coupling``
+        (with parameter vector q) passes on ``rate_hz``, the firing rate of a spiking region
+        that stands in for a node: the bridge from circuits to masses. Each model says how
+        its coupling variables encode a rate."""
+        raise NotImplementedError(f"{cls.NAME} cannot host spiking regions yet")

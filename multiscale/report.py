@@ -1,0 +1,199 @@
+"""What a user sees after a run: a short text summary and PNG figures, both read back from
+the HDF5 output (so they can be made again later from the file alone)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from multiscale.analysis import (
+    near_far_channels,
+    peak_frequency,
+    perturbation_effect,
+    power_spectrum,
+    relative_band_powers,
+)
+
+_SKIP_MS = 500.0  # initial transient left out of every statistic
+
+
+def summarize(path: str | Path) -> str:
+    """Text summary of a run: EEG peak and band powers, circuit rates, and for every
+    perturbation of a circuit the EEG change near its region against far from it."""
+    lines = []
+    with h5py.File(path, "r") as f:
+        lines.append(f"{f.attrs['name']}: {f.attrs['duration_ms'] / 1000:g} s simulated in "
+                     f"{f.attrs.get('wall_time_s', float('nan')):.1f} s wall "
+                     f"({'complete' if f.attrs['complete'] else 'INCOMPLETE'}) -> {path}")  # fmt: skip
+        if "eeg" in f:
+            eeg = f["eeg/data"][:]
+            fs = f["eeg/data"].attrs["sampling_rate"]
+            skip = int(_SKIP_MS * fs / 1000)
+            if len(eeg) - skip > fs:
+                fr, P = power_spectrum(eeg[skip:], fs)
+                rel = relative_band_powers(fr, P.mean(axis=1))
+                lines.append(
+                    f"EEG ({eeg.shape[1]} channels): mean-spectrum peak "
+                    f"{peak_frequency(fr, P.mean(axis=1)):.1f} Hz; relative band power "
+                    + ", ".join(f"{b} {v:.2f}" for b, v in rel.items())
+                )
+        events = _circuit_perturbations(f)
+        for name in f.get("circuits", {}):
+            g = f[f"circuits/{name}"]
+            rate = g["rate"][:]
+            fs_r = g["rate"].attrs["sampling_rate"]
+            s = int(_SKIP_MS * fs_r / 1000)
+            text = f"circuit {name} ({g.attrs['model']} in {g.attrs['region']}): " \
+                   f"{g['rate'].attrs['population']} rate {rate[s:].mean():.2f} Hz"
+            for t_ms, pname, what in events.get(name, []):
+                it = int(t_ms * fs_r / 1000)
+                if s < it < len(rate) - s:
+                    text += (f"; {rate[s:it].mean():.2f} Hz before / {rate[it + s:].mean():.2f} Hz"
+                             f" after {pname} at {t_ms / 1000:g} s")  # fmt: skip
+            lines.append(text)
+            if "eeg" in f:
+                for t_ms, _, _ in events.get(name, []):
+                    effect = _effect(f, g, t_ms)
+                    if effect is not None:
+                        lines.append("  " + effect.describe())
+        if "perturbations" in f:
+            for t, pname, what in f["perturbations"][:]:
+                lines.append(f"applied at {t / 1000:g} s: {_s(pname)}: {_s(what)}")
+    return "\n".join(lines)
+
+
+def _s(x) -> str:
+    return x.decode() if isinstance(x, bytes) else str(x)
+
+
+def _circuit_perturbations(f: h5py.File) -> dict[str, list]:
+    """circuit name -> [(time, perturbation name, what)] for changes of its knobs; only the
+    first change of each perturbation (its start)."""
+    out: dict[str, list] = {}
+    seen = set()
+    if "perturbations" not in f:
+        return out
+    for t, name, what in f["perturbations"][:]:
+        name, what = _s(name), _s(what)
+        circuit = what.split(".", 1)[0]
+        if circuit in f.get("circuits", {}) and name not in seen:
+            seen.add(name)
+            out.setdefault(circuit, []).append((float(t), name, what))
+    return out
+
+
+def _effect(f: h5py.File, g: h5py.Group, t_ms: float):
+    eeg = f["eeg/data"][:]
+    fs = f["eeg/data"].attrs["sampling_rate"]
+    channels = [_s(c) for c in f["eeg/data"].attrs["channels"]]
+    region = int(g.attrs["region_index"])
+    positions = f["eeg/positions"][:] if "eeg/positions" in f else None
+    centres = f["connectome/centres"][:] if "connectome/centres" in f else None
+    near, far = near_far_channels(
+        positions, None if centres is None else centres[region], f["eeg/gain"][:, region]
+    )
+    try:
+        return perturbation_effect(eeg, fs, t_ms, _s(g.attrs["region"]), near, far, channels,
+                                   skip_ms=_SKIP_MS)  # fmt: skip
+    except ValueError:
+        return None
+
+
+def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Path]:
+    """EEG traces, EEG spectra, and each circuit's raster and rate, as PNG files next to
+    the output (or in out_dir). Returns the paths written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    out_dir = Path(out_dir) if out_dir else path.with_suffix("")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with h5py.File(path, "r") as f:
+        events = [(float(t), _s(n)) for t, n, _ in f["perturbations"][:]] if "perturbations" in f else []  # noqa: E501
+        if "eeg" in f:
+            eeg = f["eeg/data"][:]
+            fs = f["eeg/data"].attrs["sampling_rate"]
+            channels = [_s(c) for c in f["eeg/data"].attrs["channels"]]
+            t = np.arange(len(eeg)) / fs
+            show = np.linspace(0, eeg.shape[1] - 1, min(16, eeg.shape[1])).astype(int)
+            fig, ax = plt.subplots(figsize=(11, 7))
+            spread = 4 * np.nanstd(eeg[:, show]) or 1.0
+            for row, c in enumerate(show):
+                ax.plot(t, eeg[:, c] - row * spread, lw=0.5, color="k")
+            ax.set_yticks([-row * spread for row in range(len(show))], [channels[c] for c in show])
+            for te, name in events:
+                ax.axvline(te / 1000, color="r", lw=1)
+                ax.text(te / 1000, spread, name, color="r", fontsize=8)
+            ax.set_xlabel("time (s)")
+            ax.set_title(f"{f.attrs['name']}: sensor EEG (average reference)")
+            fig.tight_layout()
+            written.append(_save(fig, out_dir / "eeg_traces.png"))
+
+            skip = int(_SKIP_MS * fs / 1000)
+            fig, ax = plt.subplots(figsize=(8, 5))
+            segments = [("whole run", skip, len(eeg))]
+            if events and skip < int(events[0][0] * fs / 1000) < len(eeg) - skip:
+                it = int(events[0][0] * fs / 1000)
+                segments = [("before " + events[0][1], skip, it),
+                            ("after " + events[0][1], it + skip, len(eeg))]  # fmt: skip
+            for label, a, b in segments:
+                fr, P = power_spectrum(eeg[a:b], fs)
+                m = (fr >= 1) & (fr <= 100)
+                ax.semilogy(fr[m], P[m], lw=0.3, alpha=0.3,
+                            color="C0" if label.startswith(("whole", "before")) else "C3")  # fmt: skip
+                ax.semilogy(fr[m], P[m].mean(axis=1), lw=2, label=f"{label} (channel mean)",
+                            color="C0" if label.startswith(("whole", "before")) else "C3")  # fmt: skip
+            ax.set_xlabel("frequency (Hz)")
+            ax.set_ylabel("EEG power spectral density")
+            ax.legend()
+            ax.set_title("EEG power spectra (thin: channels)")
+            fig.tight_layout()
+            written.append(_save(fig, out_dir / "eeg_spectra.png"))
+
+        for name in f.get("circuits", {}):
+            g = f[f"circuits/{name}"]
+            fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True,
+                                         gridspec_kw={"height_ratios": [2, 1]})  # fmt: skip
+            t_end = float(f.attrs["duration_ms"])
+            t0 = max(0.0, t_end - 1000.0)
+            if events:
+                te = events[0][0]
+                t0 = max(0.0, te - 500.0) if te < t_end - 500 else t0
+            offset = 0
+            for k, pop in enumerate(g.get("spikes", {})):
+                ts = g[f"spikes/{pop}/times"][:]
+                ids = g[f"spikes/{pop}/indices"][:]
+                m = (ts >= t0) & (ts < t0 + 1000.0) & (ids < 400)
+                a1.scatter(ts[m] / 1000, ids[m] + offset, s=0.5, color=f"C{k}", label=pop)
+                offset += 400
+            a1.set_ylabel("neuron (first 400 per population)")
+            a1.legend(loc="upper right", markerscale=10)
+            rate = g["rate"][:]
+            fs_r = g["rate"].attrs["sampling_rate"]
+            tr = np.arange(len(rate)) / fs_r
+            m = (tr >= t0 / 1000) & (tr < t0 / 1000 + 1.0)
+            kernel = np.ones(5) / 5
+            a2.plot(tr[m], np.convolve(rate, kernel, "same")[m], color="k", lw=0.8)
+            a2.set_ylabel(f"{g['rate'].attrs['population']} rate (Hz)")
+            a2.set_xlabel("time (s)")
+            for te, ename in events:
+                if t0 <= te < t0 + 1000:
+                    for a in (a1, a2):
+                        a.axvline(te / 1000, color="r", lw=1)
+            a1.set_title(f"circuit {name} ({_s(g.attrs['model'])} in {_s(g.attrs['region'])})")
+            fig.tight_layout()
+            written.append(_save(fig, out_dir / f"circuit_{name}.png"))
+    return written
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

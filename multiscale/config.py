@@ -52,6 +52,7 @@ class CircuitSpec:
     parameters: dict[str, float]
     input_gain: float
     output_gain: float
+    field_gain: float
 
 
 @dataclass
@@ -312,6 +313,7 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
                 parameters=_mapping(s, "parameters"),
                 input_gain=s.quantity("input_gain", "1", 20.0, minimum=0.0),
                 output_gain=s.quantity("output_gain", "1", 1.0, positive=True),
+                field_gain=s.quantity("field_gain", "1", 1.0, positive=True),
             )
         )
         s.finish()

@@ -22,7 +22,10 @@ Bridges (both stated in the experiment file, per circuit):
   (the coupling's unit, 1/ms for Jansen-Rit), averaged over each exchange bin;
 - circuit -> mass: the proxy's coupling variables are set so that the coupling passes on
   output_gain x the circuit's output-population rate (Hz), per exchange bin; its EEG
-  source is the circuit's field proxy (mV, see multiscale.circuit).
+  source is field_gain x the circuit's field proxy (mV, see multiscale.circuit). The
+  proxy is a per-cell synaptic current over g_L, so it is in mV like Jansen-Rit's
+  y1 - y2, but its size depends on the circuit's synchrony: field_gain says how much of
+  it the region's EEG source carries (the experiment files state how they chose it).
 """
 
 from __future__ import annotations
@@ -216,6 +219,7 @@ class Simulation:
         first, n = self._window(k)
         obs = self._pending
         gains = {s.name: s.output_gain for s in self.exp.circuits}
+        field_gains = {s.name: s.field_gain for s in self.exp.circuits}
         for name, out in outputs.items():
             node = self.proxy_of[name]
             rate = np.repeat(out.rate, self.res_steps)
@@ -223,7 +227,7 @@ class Simulation:
                                                     self.q)  # fmt: skip
             # the bin [t, t + res) maps to the states at the end of its steps
             self.engine.write_history(node, first + 1, cvars)
-            obs[:, node] = np.repeat(out.field, self.res_steps)
+            obs[:, node] = field_gains[name] * np.repeat(out.field, self.res_steps)
         self.recorder.record_window(obs, outputs)
 
 

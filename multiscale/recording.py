@@ -75,6 +75,7 @@ class Recorder:
                 "parameters": json.dumps(spec.parameters),
                 "input_gain": spec.input_gain,
                 "output_gain": spec.output_gain,
+                "field_gain": spec.field_gain,
             })  # fmt: skip
             from circuits import CIRCUITS
 

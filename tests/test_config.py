@@ -1,0 +1,144 @@
+"""Experiment files: every problem is reported with file, field, value and expectation."""
+
+from pathlib import Path
+
+import pytest
+
+from multiscale.config import ConfigError, load_experiment
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+
+GOOD = """
+name: t
+seed: 1
+duration: 1 s
+regions:
+  model: jansen_rit
+circuits:
+  - name: m1
+    model: ei_network
+    region: rM1
+"""
+
+
+def write(tmp_path, text, name="exp.yaml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def errors_of(tmp_path, text) -> str:
+    p = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(p)
+    msg = str(info.value)
+    assert str(p) in msg  # every error names the file
+    return msg
+
+
+@pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_experiments_validate(path):
+    exp = load_experiment(path)
+    assert exp.duration_ms > 0
+
+
+def test_good_file_derives_window_from_smallest_delay(tmp_path):
+    exp = load_experiment(write(tmp_path, GOOD))
+    # rM1's closest connected region is 22.8 mm away: 7.6 ms at 3 m/s, floored to 1 ms bins
+    assert exp.derived["min_delay_ms"] == pytest.approx(7.6)
+    assert exp.derived["window_steps"] == 70
+    assert exp.derived["proxies"] == {"m1": exp.derived["connectome"].index("rM1")}
+
+
+def test_unknown_key_suggests_the_closest(tmp_path):
+    msg = errors_of(tmp_path, GOOD.replace("duration:", "duratoin:"))
+    assert "duratoin: unknown field (did you mean 'duration'?)" in msg
+    assert "duration: got (missing); expected this field (it is required)" in msg
+
+
+def test_bad_quantities(tmp_path):
+    text = GOOD.replace("duration: 1 s", "duration: 10 Hz") + "cosim: {resolution: fast}\n"
+    msg = errors_of(tmp_path, text)
+    assert "duration: got '10 Hz'; expected a quantity in ms (has the wrong dimensions" in msg
+    assert "cosim.resolution: got 'fast'; expected a quantity in ms" in msg
+
+
+def test_unknown_models_and_region(tmp_path):
+    msg = errors_of(tmp_path, GOOD.replace("jansen_rit", "jansen_rti").replace("rM1", "rM2"))
+    assert "regions.model: got 'jansen_rti'" in msg and "did you mean 'jansen_rit'" in msg
+    msg = errors_of(tmp_path, GOOD.replace("region: rM1", "region: rM2"))
+    assert "circuits[0].region: got 'rM2'" in msg and "rM1" in msg
+    msg = errors_of(tmp_path, GOOD.replace("model: ei_network", "model: ei_netwrk"))
+    assert "circuits[0].model: got 'ei_netwrk'" in msg and "did you mean 'ei_network'" in msg
+
+
+def test_bad_parameters_and_knobs(tmp_path):
+    text = GOOD.replace("  model: jansen_rit", "  model: jansen_rit\n  parameters: {BB: 30, A: x}")
+    text += """
+perturbations:
+  - circuit: m1
+    knob: g_GABBA
+    scale: 0.3
+    at: 2 s
+"""
+    msg = errors_of(tmp_path, text)
+    assert "regions.parameters.BB: unknown parameter of jansen_rit" in msg
+    assert "regions.parameters.A: got 'x'" in msg
+    assert "perturbations[0].knob: got 'g_GABBA'" in msg and "did you mean 'g_GABA'" in msg
+    assert "perturbations[0].at: got 2000 ms; expected a time before the end (1000 ms)" in msg
+
+
+def test_perturbation_needs_exactly_one_operation_and_a_target(tmp_path):
+    msg = errors_of(tmp_path, GOOD + "perturbations:\n  - {circuit: m1, knob: g_GABA, at: 0.5 s}\n")
+    assert "perturbations[0]: got" in msg and "exactly one of 'scale' or 'set'" in msg
+    msg = errors_of(tmp_path, GOOD + "perturbations:\n  - {scale: 2, at: 0.5 s}\n")
+    assert "expected a target" in msg
+
+
+def test_window_longer_than_smallest_delay_is_rejected(tmp_path):
+    msg = errors_of(tmp_path, GOOD + "cosim: {window: 10 ms}\n")
+    assert "cosim.window: got 10.0 ms; expected at most the smallest delay" in msg
+    assert "(7.6 ms)" in msg
+
+
+def test_zero_delay_edges_are_rejected_or_clamped(tmp_path):
+    import numpy as np
+
+    W = np.array([[0.0, 1.0], [1.0, 0.0]])
+    L = np.array([[0.0, 0.0], [0.0, 0.0]])
+    np.save(tmp_path / "w.npy", W)
+    np.save(tmp_path / "l.npy", L)
+    base = GOOD.replace("region: rM1", "region: R1") + (
+        "connectome:\n  source: {weights: w.npy, lengths: l.npy}\nrecord: {eeg: null}\n"
+    )
+    msg = errors_of(tmp_path, base)
+    assert "have zero delay (R1->R0, R0->R1)" in msg and "zero_delay_edges: clamp" in msg
+    exp = load_experiment(write(tmp_path, base + "cosim: {zero_delay_edges: clamp}\n", "b.yaml"))
+    assert exp.derived["window_steps"] == 1 and exp.derived["clamped_edges"]
+
+
+def test_stimulus_checks(tmp_path):
+    text = GOOD + """
+stimuli:
+  - circuit: m1
+    population: STN
+    frequency: 130 Hz
+    amplitude: 1 nA
+    width: 10 ms
+"""
+    msg = errors_of(tmp_path, text)
+    assert "stimuli[0].population: got 'STN'; expected one of ['E', 'I']" in msg
+    assert "stimuli[0].width: got 10.0 ms; expected pulses shorter than the period" in msg
+
+
+def test_not_yaml_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_experiment(write(tmp_path, "name: [unclosed"))
+    with pytest.raises(ConfigError, match="cannot read the experiment file"):
+        load_experiment(tmp_path / "nope.yaml")
+
+
+def test_overrides_apply_before_validation(tmp_path):
+    p = write(tmp_path, GOOD)
+    exp = load_experiment(p, {"duration": "3 s", "circuits.0.parameters": {"n_E": 100}})
+    assert exp.duration_ms == 3000 and exp.circuits[0].parameters == {"n_E": 100.0}

@@ -113,7 +113,7 @@ def test_zero_delay_edges_are_rejected_or_clamped(tmp_path):
     )
     msg = errors_of(tmp_path, base)
     assert "have zero delay (R1->R0, R0->R1)" in msg and "zero_delay_edges: clamp" in msg
-    exp = load_experiment(write(tmp_path, base + "cosim: {zero_delay_edges: clamp}\n", "b.yaml"))
+    exp = load_experiment(write(tmp_path, base + "cosim: {zero_delay_edges: clamp, resolution: 0.1 ms}\n", "b.yaml"))
     assert exp.derived["window_steps"] == 1 and exp.derived["clamped_edges"]
 
 

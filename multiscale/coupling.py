@@ -25,6 +25,8 @@ class Coupling:
     post: Any
     #: number of coupling inputs given n coupling variables (None: one per variable)
     n_out: int | None = None
+    #: False when pre() depends on the sending region only (lets the engine cache it)
+    pre_uses_receiver: bool = False
 
     def n_inputs(self, n_cvars: int) -> int:
         return self.n_out if self.n_out is not None else n_cvars
@@ -102,6 +104,7 @@ COUPLINGS: dict[str, Coupling] = {
         {"a": Parameter(0.1, "1", "global coupling scale")},
         _difference_pre,
         _scaled_post,
+        pre_uses_receiver=True,
     ),
     "kuramoto": Coupling(
         "kuramoto",
@@ -109,5 +112,6 @@ COUPLINGS: dict[str, Coupling] = {
         {"a": Parameter(1.0, "1", "global coupling scale (divided by the number of regions)")},
         _kuramoto_pre,
         _scaled_post,
+        pre_uses_receiver=True,
     ),
 }

@@ -12,14 +12,28 @@ declares, at class level, what a user can read in ``multiscale info``:
 - ``POPULATIONS``: names of its neuron groups; each group has an ``I_stim`` current
   (amp) that stimulation electrodes drive;
 - ``OUTPUT_POPULATION``: the population whose rate the connectome sees;
-- ``FIELD``: where the field-potential proxy comes from (see :meth:`Circuit.field_sources`).
+- ``FIELD``: where the field-potential proxy comes from: the group, its per-cell AMPA and
+  GABA current variables (amp) and its leak conductance (nS);
 
-and implements :meth:`Circuit.build`, which creates the Brian2 objects, and
-:meth:`Circuit.apply_input`, which sets the afferent drive from the connectome.
+- ``DRIVE``: population -> Brian2 statement that delivers ``n_events`` external
+  (Poisson) spikes to a cell in one time step, e.g. ``"x_ampa += w_ext * n_events"``;
+- ``SIZE_PARAMETERS``: the parameters whose sum is the number of neurons (for placement);
+
+and implements :meth:`Circuit.build`, which creates the Brian2 objects,
+:meth:`Circuit.drive_rates`, which says at what total Poisson rate each cell of each
+driven population receives external spikes given the afferent input from the connectome,
+and :meth:`Circuit.apply_knob`.
+
+External spikes are drawn by the framework, per window, from the circuit's own random
+stream (derived from the experiment seed and the circuit's name), and handed to Brian2
+as a table read every time step. So a circuit's input noise does not depend on which
+other circuits share its process: runs give the same numbers on any number of MPI ranks.
+Runtime randomness inside a circuit must come from ``DRIVE`` for the same reason
+(``rand()`` at build time, e.g. for initial conditions, is fine: it is seeded per circuit).
 
 The co-simulation talks to a circuit only through :meth:`set_input_window`,
-:meth:`tick`, :meth:`collect_window`, :meth:`set_knob` and :meth:`add_pulse_train`; the
-circuit knows nothing of the connectome.
+:meth:`collect_window`, :meth:`set_knob` and :meth:`add_pulse_train`; the circuit knows
+nothing of the connectome.
 
 Field proxy (Mazzoni et al. 2015, PLoS Comput Biol 11:e1004584): per excitatory cell
 ``|I_AMPA(t - 6 ms)| - 1.65 |I_GABA(t)|``, averaged over the cells, divided by the
@@ -72,6 +86,14 @@ class Circuit:
     FIELD: ClassVar[dict[str, object]] = {}
     #: what the input from the connectome means for this circuit
     INPUT_DESCRIPTION: ClassVar[str] = ""
+    #: population -> statement delivering ``n_events`` external spikes in one step
+    DRIVE: ClassVar[dict[str, str]] = {}
+    SIZE_PARAMETERS: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def n_neurons(cls, parameters: dict[str, float] | None = None) -> int:
+        values = {k: p.default for k, p in cls.PARAMETERS.items()} | dict(parameters or {})
+        return int(sum(values[k] for k in cls.SIZE_PARAMETERS))
 
     def __init__(
         self,
@@ -79,6 +101,8 @@ class Circuit:
         parameters: dict[str, float] | None = None,
         *,
         resolution_ms: float = 1.0,
+        window_ms: float = 10.0,
+        rng: np.random.Generator | None = None,
         field_cells: int = 200,
     ) -> None:
         """Build the circuit.
@@ -87,6 +111,9 @@ class Circuit:
         parameters: overrides of PARAMETERS and KNOBS defaults, in their declared units.
         resolution_ms: exchange bin (ms): input is held for one bin, rate and field are
             returned per bin.
+        window_ms: exchange window (ms), a multiple of resolution_ms; external spikes are
+            drawn a window at a time.
+        rng: this circuit's random stream for external spikes.
         field_cells: number of excitatory cells summed for the field proxy (the first
             ones; cells are statistically equivalent).
         """
@@ -98,6 +125,8 @@ class Circuit:
         self.params = {k: p.default for k, p in self.PARAMETERS.items()}
         self.params.update({k: v for k, v in parameters.items() if k in self.PARAMETERS})
         self.resolution_ms = resolution_ms
+        self.window_ms = window_ms
+        self.rng = rng if rng is not None else np.random.default_rng()
         self.objects: list = []
         self.populations: dict[str, b2.NeuronGroup] = {}
         self.build()
@@ -109,9 +138,7 @@ class Circuit:
             if k in self.KNOBS:
                 self.set_knob(k, v)
         self._build_recording(field_cells)
-        self._input = np.zeros(0)
-        self._input_pos = 0
-        self._window_start_ms = 0.0
+        self._build_drive()
         self._ampa_lag = int(round(MAZZONI_AMPA_DELAY_MS / resolution_ms))
         self._ampa_tail: np.ndarray | None = None
         self._pulse_trains: dict[str, list[tuple[str, dict]]] = {}
@@ -122,8 +149,10 @@ class Circuit:
         """Create Brian2 objects; fill ``self.populations`` and ``self.objects``."""
         raise NotImplementedError
 
-    def apply_input(self, rate_hz: float) -> None:
-        """Set the afferent drive from the connectome (Hz per afferent fibre, >= 0)."""
+    def drive_rates(self, input_hz: np.ndarray) -> dict[str, np.ndarray]:
+        """Total rate (Hz) of external spikes onto each cell of each DRIVE population, per
+        exchange bin, given the afferent input from the connectome per bin (input_hz, Hz per
+        afferent fibre, >= 0) and the current knobs."""
         raise NotImplementedError
 
     def apply_knob(self, name: str, value: float) -> None:
@@ -138,16 +167,15 @@ class Circuit:
         self.knobs[name] = value
 
     def set_input_window(self, rates_hz: np.ndarray, window_start_ms: float) -> None:
-        """Afferent drive for the next window, one value per exchange bin (Hz)."""
-        self._input = np.maximum(np.asarray(rates_hz, dtype=float), 0.0)
-        self._input_pos = 0
-        self._window_start_ms = window_start_ms
-
-    def tick(self) -> None:
-        """Called once per exchange bin, at its start: apply that bin's input."""
-        if self._input_pos < len(self._input):
-            self.apply_input(float(self._input[self._input_pos]))
-            self._input_pos += 1
+        """Afferent input for the window starting now, one value per exchange bin (Hz per
+        afferent fibre): draws the window's external spikes into the drive tables."""
+        rates = self.drive_rates(np.maximum(np.asarray(rates_hz, dtype=float), 0.0))
+        steps_per_bin = self._steps_per_bin
+        for pop, table in self._drive_tables.items():
+            lam = np.repeat(rates[pop], steps_per_bin) * self._dt_s  # events per step
+            n = len(lam)
+            table[:n] = self.rng.poisson(np.broadcast_to(lam[:, None], (n, table.shape[1])))
+            table[n:] = 0.0
 
     def collect_window(self, start_ms: float, n_bins: int) -> WindowOutput:
         """Rate, field proxy and spikes of the window [start, start + n_bins bins), then
@@ -216,16 +244,45 @@ class Circuit:
                     name=f"{self.name}_{population}_electrodes",
                 )
                 for _, ns in trains:
-                    op.namespace.update(ns)
+                    # a run_regularly resolves names in its group's namespace
+                    self.populations[population].namespace.update(ns)
                 self._stim_ops.append(op)
         return [
             *self.objects,
+            *self._drive_ops,
             *self._stim_ops,
             *self._spike_monitors.values(),
             *self._field_objects,
         ]
 
     # --- internals --------------------------------------------------------------------
+    def _build_drive(self) -> None:
+        """One table (steps of a window x cells) of external spike counts per driven
+        population, rewritten in place every window and read cyclically by the cells."""
+        dt = b2.defaultclock.dt
+        self._dt_s = float(dt / b2.second)
+        steps = int(round(self.window_ms * 1e-3 / self._dt_s))
+        self._steps_per_bin = int(round(self.resolution_ms * 1e-3 / self._dt_s))
+        self._drive_tables: dict[str, np.ndarray] = {}
+        self._drive_ops = []
+        for pop, statement in self.DRIVE.items():
+            group = self.populations[pop]
+            table = b2.TimedArray(np.zeros((steps, len(group))), dt=dt,
+                                  name=f"{self.name}_{pop}_drive_table")  # fmt: skip
+            values = table.values  # written in place: the generated code reads this array
+            assert values.flags.writeable and values.shape == (steps, len(group))
+            self._drive_tables[pop] = values
+            # (t + dt/2) mod T - dt/2: the step within the window, immune to rounding at
+            # the window's first step
+            when = f"((t + 0.5*{self.name}_dt) % {self.name}_T - 0.5*{self.name}_dt)"
+            group.namespace.update({f"{self.name}_{pop}_drive": table,
+                                    f"{self.name}_dt": dt,
+                                    f"{self.name}_T": steps * dt})  # fmt: skip
+            code = statement.replace("n_events", f"{self.name}_{pop}_drive({when}, i)")
+            self._drive_ops.append(
+                group.run_regularly(code, when="start", order=1, name=f"{self.name}_{pop}_drive")
+            )
+
     def _build_recording(self, field_cells: int) -> None:
         self._spike_monitors = {
             pop: b2.SpikeMonitor(group, name=f"{self.name}_{pop}_spikes")
@@ -249,11 +306,14 @@ class Circuit:
                 f"ampa_sum_post = abs({self.FIELD['ampa']}_pre) : amp (summed)\n"
                 f"gaba_sum_post = abs({self.FIELD['gaba']}_pre) : amp (summed)"
             ),
+            namespace=dict(group.namespace or {}),
+            dt=self.resolution_ms * b2.ms,  # only sampled once per bin
             name=f"{self.name}_field_gather",
         )
         gather.connect(i=np.arange(n), j=0)
         mon = b2.StateMonitor(
             probe, ["ampa_sum", "gaba_sum"], record=0, dt=self.resolution_ms * b2.ms,
+            when="end",  # after the boundary work at the start of the step, whatever the names
             name=f"{self.name}_field_monitor",
         )
         self._field_n = n

@@ -36,28 +36,43 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def _world():
+    """The MPI communicator when launched by mpirun/mpiexec with more than one rank."""
+    from mpi4py import MPI
+
+    comm = MPI.COMM_WORLD
+    return comm if comm.Get_size() > 1 else None
+
+
 def cmd_run(args) -> int:
     from multiscale.config import load_experiment
     from multiscale.cosim import Simulation
     from multiscale.report import make_figures, summarize
 
+    comm = _world()
+    rank = 0 if comm is None else comm.Get_rank()
     overrides = _overrides(args.set)
     if args.output:
         overrides["output.path"] = args.output
+    # every rank validates (it is cheap and deterministic); only rank 0 speaks
     exp = load_experiment(args.file, overrides)
     if not exp.output.path.is_absolute():
         exp.output.path = Path.cwd() / exp.output.path
-    for c in exp.circuits:
-        print(f"circuit {c.name}: {c.model} replaces region {c.region}")
-    if "window_steps" in exp.derived:
-        print(f"exchange window: {exp.derived['window_steps'] * exp.regions.dt_ms:g} ms")
-    sim = Simulation(exp, progress=not args.quiet)
-    sim.run()
+    sim = Simulation(exp, comm=comm, progress=not args.quiet)
+    if rank == 0:
+        print(sim.placement.describe())
+        for c in exp.circuits:
+            print(f"circuit {c.name}: {c.model} replaces region {c.region}")
+        if "window_steps" in exp.derived:
+            print(f"exchange window: {exp.derived['window_steps'] * exp.regions.dt_ms:g} ms")
+    ok = sim.run()
+    if rank != 0:
+        return 0 if ok else 1
     print(summarize(exp.output.path))
     if exp.output.figures and not args.no_figures:
         for p in make_figures(exp.output.path):
             print(f"figure: {p}")
-    return 0
+    return 0 if ok else 1
 
 
 def cmd_info(args) -> int:
@@ -130,8 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
+        if args.command != "run" or _rank() == 0:  # one report, not one per rank
+            print(f"error: {err}", file=sys.stderr)
         return 2
+
+
+def _rank() -> int:
+    from mpi4py import MPI
+
+    return MPI.COMM_WORLD.Get_rank()
 
 
 if __name__ == "__main__":

@@ -499,6 +499,9 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
         where = f"circuits[{k}]"
         if c.name in names:
             errors.append(f"{where}.name: got {c.name!r}; expected a name not used before")
+        if not str(c.name).isidentifier():
+            errors.append(f"{where}.name: got {c.name!r}; expected letters, digits and _ "
+                          f"(it names Brian2 objects), not starting with a digit")  # fmt: skip
         names.add(c.name)
         cls = CIRCUITS.get(c.model)
         if cls is None:

@@ -1,23 +1,25 @@
-"""Windowed co-simulation of the whole-brain engine and Brian2 circuits.
+"""Windowed co-simulation of the whole-brain engine and Brian2 circuits, on one process or
+on MPI ranks, through one code path.
 
 The protocol (DESIGN.md): every edge into or out of a spiking region is delayed by at
 least one window T, so window k of either side needs only window k - 1 of the other.
 At each window boundary k:
 
 1. every circuit hands over its output for window k - 1 (rate and field proxy per
-   exchange bin, and its spikes for the store);
+   exchange bin; its spikes go to its rank's store);
 2. the engine writes those outputs into the proxy nodes' history, finishes the record of
    window k - 1 (region traces, EEG), computes the delayed, weighted input each circuit
-   receives during window k, applies the perturbations due, and integrates window k;
+   receives during window k, sends it, applies the perturbations due, and integrates
+   window k;
 3. every circuit receives its input for window k, applies its perturbations, and Brian2
    integrates window k.
 
-On one process the steps run in that order; on several MPI ranks the engine and the
-circuits compute window k at the same time (the transport decides). Brian2 runs the
-whole duration with one ``Network.run``; the boundary work happens in a
-``network_operation`` every exchange bin, never as a loop of short runs.
+On one process the steps run in that order. On several ranks the engine and the circuits
+compute window k at the same time; only the window-sized arrays of step 1 and 3 travel.
+Brian2 runs the whole duration with one ``Network.run``; the boundary work happens in a
+``network_operation`` every window, never as a loop of short runs.
 
-Bridges (both stated in the experiment file, per circuit):
+Bridges (per circuit, in the experiment file):
 - mass -> circuit: rate per afferent fibre (Hz) = input_gain x the region's coupling input
   (the coupling's unit, 1/ms for Jansen-Rit), averaged over each exchange bin;
 - circuit -> mass: the proxy's coupling variables are set so that the coupling passes on
@@ -26,12 +28,16 @@ Bridges (both stated in the experiment file, per circuit):
   proxy is a per-cell synaptic current over g_L, so it is in mV like Jansen-Rit's
   y1 - y2, but its size depends on the circuit's synchrony: field_gain says how much of
   it the region's EEG source carries (the experiment files state how they chose it).
+
+Random streams derive from the experiment seed and a name (the circuit's, "regions.noise"),
+never from the rank, so a run gives the same numbers on any number of ranks.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+import traceback
 import zlib
 from dataclasses import dataclass
 
@@ -40,8 +46,8 @@ import numpy as np
 from multiscale.config import Experiment
 from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
-from multiscale.observers import TemporalAverage
-from multiscale.storage import Store
+from multiscale.placement import Placement, place
+from multiscale.transport import LocalTransport, MPITransport
 from regions import REGION_MODELS
 
 
@@ -54,19 +60,44 @@ def stream_seed(seed: int, name: str) -> int:
 
 @dataclass
 class Timing:
-    """Where wall-clock time went (s)."""
+    """Where wall-clock time went on this rank (s)."""
 
     engine: float = 0.0  # integrating the neural masses
     boundaries: float = 0.0  # all window-boundary work, engine included
+    waiting: float = 0.0  # blocked on receives
     total: float = 0.0  # the whole run; minus boundaries: Brian2 integrating circuits
 
 
-class Simulation:
-    """One run of an experiment in this process (single-process path)."""
+def circuit_sizes(exp: Experiment) -> dict[str, int]:
+    from circuits import CIRCUITS
 
-    def __init__(self, exp: Experiment, *, progress: bool = True) -> None:
+    return {c.name: CIRCUITS[c.model].n_neurons(c.parameters) for c in exp.circuits}
+
+
+def make_placement(exp: Experiment, n_ranks: int) -> Placement:
+    sizes = circuit_sizes(exp)
+    # the engine's cost in neuron-equivalents: enough to keep circuits off its rank while
+    # others are free, not so much that it never shares (measured: 76 regions ~ 1000 LIF)
+    engine_cost = min(sizes.values(), default=0) // 2 + 1
+    return place(sizes, n_ranks, engine_cost)
+
+
+class Simulation:
+    """This rank's share of one run. ``comm`` is an mpi4py communicator or None."""
+
+    def __init__(self, exp: Experiment, *, comm=None, progress: bool = True) -> None:
         self.exp = exp
-        self.progress = progress
+        n_ranks = 1 if comm is None else comm.Get_size()
+        self.placement = make_placement(exp, n_ranks)
+        if comm is None or n_ranks == 1:
+            self.transport = LocalTransport()
+        else:
+            self.transport = MPITransport(comm, self.placement.engine_rank,
+                                          self.placement.circuits)  # fmt: skip
+        self.rank = self.transport.rank
+        self.is_engine = self.rank == self.placement.engine_rank
+        self.local_circuits = sorted(n for n, r in self.placement.circuits.items() if r == self.rank)
+        self.progress = progress and self.is_engine
         d = exp.derived
         self.conn = d["connectome"]
         self.model = REGION_MODELS[exp.regions.model]
@@ -78,11 +109,13 @@ class Simulation:
         self.window_steps = d.get("window_steps") or min(self.total_steps, 1000 * self.res_steps)
         self.n_windows = int(np.ceil(self.total_steps / self.window_steps))
         self.proxy_of = dict(d.get("proxies", {}))  # circuit name -> region index
+        self.specs = {c.name: c for c in exp.circuits}
+        self.sample_steps = int(round(1000.0 / exp.record.sampling_rate_hz / self.dt))
         self.timing = Timing()
         self.circuits: dict = {}
-        self._build_engine()
-        self.sample_steps = int(round(1000.0 / exp.record.sampling_rate_hz / self.dt))
-        self.decimator = TemporalAverage(self.sample_steps)
+        self.engine = None
+        self.recorder = None
+        self.spike_store = None
 
     # --- construction ------------------------------------------------------------------
     def _build_engine(self) -> None:
@@ -119,59 +152,76 @@ class Simulation:
         exp = self.exp
         b2.prefs.codegen.target = exp.brian_target
         b2.defaultclock.dt = exp.brian_dt_ms * b2.ms
-        self.circuits = {}
-        for spec in exp.circuits:
-            b2.seed(stream_seed(exp.seed, f"circuit.{spec.name}"))
-            self.circuits[spec.name] = CIRCUITS[spec.model](
-                spec.name, spec.parameters, resolution_ms=exp.cosim.resolution_ms
+        for name in self.local_circuits:
+            spec = self.specs[name]
+            b2.seed(stream_seed(exp.seed, f"circuit.{name}"))
+            self.circuits[name] = CIRCUITS[spec.model](
+                name,
+                spec.parameters,
+                resolution_ms=exp.cosim.resolution_ms,
+                window_ms=self.window_steps * self.dt,
+                rng=np.random.default_rng(stream_seed(exp.seed, f"circuit.{name}.drive")),
             )
         for st in exp.stimuli:
-            self.circuits[st.circuit].add_pulse_train(
-                st.population, frequency_hz=st.frequency_hz, amplitude_na=st.amplitude_na,
-                width_ms=st.width_ms, start_ms=st.at_ms, stop_ms=st.until_ms,
-                biphasic=st.biphasic,
-            )  # fmt: skip
-        b2.seed(stream_seed(exp.seed, "circuits.run"))
+            if st.circuit in self.circuits:
+                self.circuits[st.circuit].add_pulse_train(
+                    st.population, frequency_hz=st.frequency_hz, amplitude_na=st.amplitude_na,
+                    width_ms=st.width_ms, start_ms=st.at_ms, stop_ms=st.until_ms,
+                    biphasic=st.biphasic,
+                )  # fmt: skip
 
     # --- the run -----------------------------------------------------------------------
-    def run(self) -> Store:
-        from multiscale.recording import Recorder
+    def run(self) -> bool:
+        """Run this rank's share; True if the run completed (on the engine rank: on every
+        rank). On MPI, an exception on any rank aborts the whole job."""
+        from multiscale.recording import Recorder, SpikeStore
 
         t0 = time.perf_counter()
-        self.recorder = Recorder(self)
-        self.schedule = PerturbationSchedule(self)
-        self._bar = _progress(self.progress, self.total_steps * self.dt)
         ok = False
         try:
-            if self.exp.circuits:
+            if self.is_engine:
+                self._build_engine()
+                self.recorder = Recorder(self)
+                self.recorder.store.file.attrs["placement"] = self.placement.describe()
+            self.schedule = PerturbationSchedule(self)
+            if self.local_circuits:
                 self._build_circuits()
+                self.spike_store = SpikeStore.for_rank(self)
+            self._bar = _progress(self.progress, self.total_steps * self.dt)
+            if self.local_circuits:
                 self._run_with_brian()
             else:
                 for k in range(self.n_windows + 1):
                     self._boundary(k)
             ok = True
+        except BaseException:
+            if self.transport.size > 1:
+                msg = traceback.format_exc()
+                print(f"\nmultiscale: rank {self.rank} failed; stopping all ranks.\n{msg}",
+                      file=sys.stderr, flush=True)  # fmt: skip
+                self.transport.comm.Abort(1)
+            raise
         finally:
-            if self._bar is not None:
+            if getattr(self, "_bar", None) is not None:
                 self._bar.close()
             self.timing.total = time.perf_counter() - t0
-            self.recorder.close(complete=ok)
-        return self.recorder.store
+            if self.spike_store is not None:
+                self.spike_store.close(complete=ok)
+        all_ok = self.transport.finish(ok)
+        if self.recorder is not None:
+            self.recorder.close(complete=all_ok)
+        return all_ok
 
     def _run_with_brian(self) -> None:
         import brian2 as b2
 
         objects = [obj for c in self.circuits.values() for obj in c.network_objects()]
-        bins_per_window = self.window_steps // self.res_steps
-        state = {"bin": 0}
+        state = {"k": 0}
 
-        @b2.network_operation(dt=self.exp.cosim.resolution_ms * b2.ms, when="start")
+        @b2.network_operation(dt=self.window_steps * self.dt * b2.ms, when="start")
         def exchange():
-            b = state["bin"]
-            if b % bins_per_window == 0:
-                self._boundary(b // bins_per_window)
-            for c in self.circuits.values():
-                c.tick()
-            state["bin"] = b + 1
+            self._boundary(state["k"])
+            state["k"] += 1
 
         net = b2.Network(*objects, exchange)
         net.run(self.total_steps * self.dt * b2.ms)
@@ -184,79 +234,110 @@ class Simulation:
 
     def _boundary(self, k: int) -> None:
         t_start = time.perf_counter()
-        outputs = {}
-        if k > 0:
+        tr = self.transport
+        if k > 0 and self.circuits:  # 1. circuits hand over window k - 1
             first, n = self._window(k - 1)
+            packed = {}
             for name, c in self.circuits.items():
-                outputs[name] = c.collect_window(first * self.dt, n // self.res_steps)
-            self._ingest(k - 1, outputs)
-        if k < self.n_windows:
+                out = c.collect_window(first * self.dt, n // self.res_steps)
+                self.spike_store.write(name, out.spikes)
+                packed[name] = np.concatenate([out.rate, out.field])
+            tr.send_outputs(k - 1, packed)
+            if k < self.n_windows:
+                tr.post_next_inputs(self._window(k)[1] // self.res_steps)
+        if self.is_engine:  # 2. the engine
+            if k > 0:
+                first, n = self._window(k - 1)
+                t_wait = time.perf_counter()
+                outputs = tr.recv_outputs(k - 1, n // self.res_steps)
+                self.timing.waiting += time.perf_counter() - t_wait
+                self._ingest(k - 1, outputs)
+            if k < self.n_windows:
+                first, n = self._window(k)
+                tr.send_inputs(k, self._afferent(n))
+                tr.post_outputs(n // self.res_steps)
+                self.schedule.apply(first * self.dt, "regions")
+                t_engine = time.perf_counter()
+                self._pending = self.engine.advance(n)
+                self.timing.engine += time.perf_counter() - t_engine
+            if self._bar is not None and k > 0:
+                self._bar.update(self._window(k - 1)[1] * self.dt / 1000.0)
+        if self.circuits and k < self.n_windows:  # 3. circuits receive window k
             first, n = self._window(k)
-            inputs = self._afferent(n)
-            self.schedule.apply(first * self.dt)
-            t_engine = time.perf_counter()
-            self._pending = self.engine.advance(n)
-            self.timing.engine += time.perf_counter() - t_engine
+            t_wait = time.perf_counter()
+            inputs = tr.recv_inputs(k, n // self.res_steps)
+            self.timing.waiting += time.perf_counter() - t_wait
+            self.schedule.apply(first * self.dt, "circuits")
             for name, rates in inputs.items():
                 self.circuits[name].set_input_window(rates, first * self.dt)
-        if self._bar is not None and k > 0:
-            self._bar.update(self._window(k - 1)[1] * self.dt / 1000.0)
         self.timing.boundaries += time.perf_counter() - t_start
 
     def _afferent(self, n_steps: int) -> dict[str, np.ndarray]:
         """Input rate per fibre (Hz) per exchange bin for each circuit, for the next window."""
         if not self.proxy_of:
             return {}
-        names = list(self.proxy_of)
+        names = sorted(self.proxy_of)
         nodes = np.array([self.proxy_of[n] for n in names])
         c = self.engine.afferent(nodes, n_steps)[:, :, 0]
         bins = c.reshape(len(names), n_steps // self.res_steps, self.res_steps).mean(axis=2)
-        gains = {s.name: s.input_gain for s in self.exp.circuits}
-        return {name: gains[name] * bins[a] for a, name in enumerate(names)}
+        return {name: self.specs[name].input_gain * bins[a] for a, name in enumerate(names)}
 
-    def _ingest(self, k: int, outputs: dict) -> None:
+    def _ingest(self, k: int, packed: dict[str, np.ndarray]) -> None:
         """Write circuit outputs of window k into the proxies and record window k."""
         first, n = self._window(k)
         obs = self._pending
-        gains = {s.name: s.output_gain for s in self.exp.circuits}
-        field_gains = {s.name: s.field_gain for s in self.exp.circuits}
-        for name, out in outputs.items():
+        outputs = {}
+        for name, buf in packed.items():
+            rate, field = np.split(buf, 2)
+            outputs[name] = (rate, field)
+            spec = self.specs[name]
             node = self.proxy_of[name]
-            rate = np.repeat(out.rate, self.res_steps)
-            cvars = self.model.proxy_coupling_state(gains[name] * rate, self.exp.regions.coupling,
-                                                    self.q)  # fmt: skip
-            # the bin [t, t + res) maps to the states at the end of its steps
+            cvars = self.model.proxy_coupling_state(
+                spec.output_gain * np.repeat(rate, self.res_steps), self.exp.regions.coupling,
+                self.q,
+            )  # fmt: skip
+            # the bin [t, t + res) gives the states at the ends of its steps
             self.engine.write_history(node, first + 1, cvars)
-            obs[:, node] = field_gains[name] * np.repeat(out.field, self.res_steps)
+            obs[:, node] = spec.field_gain * np.repeat(field, self.res_steps)
         self.recorder.record_window(obs, outputs)
 
 
 class PerturbationSchedule:
-    """Applies the experiment's perturbations at window boundaries (a perturbation at time
-    t takes effect at the first boundary at or after t; the store logs the actual time)."""
+    """Applies perturbations at window boundaries: a perturbation at time t takes effect
+    at the first boundary at or after t. Region perturbations act on the engine's rank,
+    circuit ones on the circuit's rank; the engine's rank logs all of them (both sides
+    see the same boundaries, so the logged time is when each took effect)."""
 
     def __init__(self, sim: Simulation) -> None:
         self.sim = sim
         events = []
         for p in sim.exp.perturbations:
-            events.append((p.at_ms, p, "start"))
+            side = "circuits" if p.circuit is not None else "regions"
+            events.append((p.at_ms, side, p, "start"))
             if p.until_ms is not None:
-                events.append((p.until_ms, p, "stop"))
+                events.append((p.until_ms, side, p, "stop"))
         self.events = sorted(events, key=lambda e: e[0])
         self.saved: dict[str, object] = {}
 
-    def apply(self, t_ms: float) -> None:
-        while self.events and self.events[0][0] <= t_ms + 1e-9:
-            _, p, kind = self.events.pop(0)
+    def apply(self, t_ms: float, side: str) -> None:
+        due = [e for e in self.events if e[1] == side and e[0] <= t_ms + 1e-9]
+        for e in due:
+            self.events.remove(e)
+            _, _, p, kind = e
             what = self._apply(p, kind)
-            self.sim.recorder.store.log_perturbation(t_ms, p.name, what)
-            if self.sim.progress:
-                print(f"\n[t = {t_ms / 1000:.3f} s] {p.name}: {what}", file=sys.stderr)
+            if self.sim.is_engine:
+                self.sim.recorder.store.log_perturbation(t_ms, p.name, what)
+                if self.sim.progress:
+                    print(f"\n[t = {t_ms / 1000:.3f} s] {p.name}: {what}", file=sys.stderr)
 
     def _apply(self, p, kind: str) -> str:
         sim = self.sim
         if p.circuit is not None:
-            circuit = sim.circuits[p.circuit]
+            circuit = sim.circuits.get(p.circuit)
+            if circuit is None:  # another rank's circuit: it applies it, we log it
+                if kind == "start":
+                    return f"{p.circuit}.{p.knob} {p.operation} {p.value:g}"
+                return f"{p.circuit}.{p.knob} restored"
             if kind == "start":
                 self.saved[p.name] = circuit.knobs[p.knob]
                 new = p.value * circuit.knobs[p.knob] if p.operation == "scale" else p.value
@@ -285,7 +366,7 @@ def _progress(enabled: bool, total_ms: float):
     return tqdm(
         total=total_ms / 1000.0,
         unit="s sim",
-        unit_scale=False,
+        mininterval=0.5,
         bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} s simulated [{elapsed}<{remaining}]",
         file=sys.stderr,
     )

@@ -4,8 +4,10 @@ proxies and spikes, all streamed into the run's Store."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import h5py
 import numpy as np
 
 from multiscale.eeg import sensor_eeg
@@ -90,12 +92,12 @@ class Recorder:
                     {"sampling_rate": bin_rate, "what": "Mazzoni et al. 2015 LFP proxy / g_L"},
                 ),
             }  # fmt: skip
-            if exp.record.spikes:
-                for pop in cls.POPULATIONS:
-                    series[f"{pop}.t"] = self.store.create_series(
-                        f"circuits/{spec.name}/spikes/{pop}/times", None, "ms")
-                    series[f"{pop}.i"] = self.store.create_series(
-                        f"circuits/{spec.name}/spikes/{pop}/indices", None, "1", dtype="i4")
+            rank = sim.placement.circuits[spec.name]
+            if exp.record.spikes and rank != sim.rank:
+                # written by the circuit's own rank; the link makes this file read as one
+                g["spikes"] = h5py.ExternalLink(
+                    SpikeStore.rank_path(exp.output.path, rank).name, f"/circuits/{spec.name}/spikes"
+                )
             self.circuit_series[spec.name] = series
         self._since_flush = 0.0
 
@@ -105,14 +107,10 @@ class Recorder:
         Store.append(self.regions, samples)
         if self.leadfield is not None:
             Store.append(self.eeg, sensor_eeg(self.leadfield.gain, samples))
-        for name, out in outputs.items():
+        for name, (rate, field) in outputs.items():
             series = self.circuit_series[name]
-            Store.append(series["rate"], out.rate)
-            Store.append(series["field"], out.field)
-            if self.sim.exp.record.spikes:
-                for pop, (t, i) in out.spikes.items():
-                    Store.append(series[f"{pop}.t"], t)
-                    Store.append(series[f"{pop}.i"], i)
+            Store.append(series["rate"], rate)
+            Store.append(series["field"], field)
         self._since_flush += len(obs) * self.sim.dt
         if self._since_flush >= _FLUSH_EVERY_MS:
             self.store.flush()
@@ -123,3 +121,53 @@ class Recorder:
         self.store.file.attrs["wall_time_s"] = t.total
         self.store.file.attrs["engine_time_s"] = t.engine
         self.store.close(complete)
+
+
+class SpikeStore:
+    """Spikes of the circuits on one rank, streamed as they come. On the engine's rank they
+    go into the main file; on another rank into ``<output>.rank<r>.h5`` next to it, which
+    the main file links to."""
+
+    def __init__(self, store: Store, own: bool, circuits: dict) -> None:
+        self.store = store
+        self.own = own
+        self.series = {}
+        for name, circuit in circuits.items():
+            for pop in circuit.POPULATIONS:
+                base = f"circuits/{name}/spikes/{pop}"
+                self.series[(name, pop)] = (
+                    store.create_series(f"{base}/times", None, "ms"),
+                    store.create_series(f"{base}/indices", None, "1", dtype="i4"),
+                )
+
+    @staticmethod
+    def rank_path(output: Path, rank: int) -> Path:
+        return output.with_name(f"{output.stem}.rank{rank}.h5")
+
+    @classmethod
+    def for_rank(cls, sim: Simulation) -> SpikeStore | None:
+        if not sim.exp.record.spikes:
+            return _NoSpikes()
+        if sim.is_engine:
+            return cls(sim.recorder.store, own=False, circuits=sim.circuits)
+        path = cls.rank_path(sim.exp.output.path, sim.rank)
+        store = Store(path, {"rank": sim.rank, "main_file": sim.exp.output.path.name})
+        return cls(store, own=True, circuits=sim.circuits)
+
+    def write(self, name: str, spikes: dict) -> None:
+        for pop, (t, i) in spikes.items():
+            ts, idx = self.series[(name, pop)]
+            Store.append(ts, t)
+            Store.append(idx, i)
+
+    def close(self, complete: bool) -> None:
+        if self.own:
+            self.store.close(complete)
+
+
+class _NoSpikes:
+    def write(self, name: str, spikes: dict) -> None:
+        pass
+
+    def close(self, complete: bool) -> None:
+        pass

@@ -1,0 +1,148 @@
+"""Moving window data between the engine and the circuits: in memory on one process, or
+with mpi4py buffer calls (numpy arrays, no pickling) between ranks.
+
+Per window k the engine sends each circuit its input (one float64 per exchange bin) and
+each circuit sends back its output (rate and field proxy per bin, packed in one array).
+Receives are posted as early as possible: the engine posts the receives of window k's
+outputs as soon as it has sent window k's inputs; a circuit rank posts the receive of its
+next input as soon as it has sent its output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class LocalTransport:
+    """Everything on one process: a mailbox."""
+
+    rank = 0
+    size = 1
+
+    def __init__(self) -> None:
+        self._outputs: dict[str, np.ndarray] = {}
+        self._inputs: dict[str, np.ndarray] = {}
+
+    def send_outputs(self, k: int, outputs: dict[str, np.ndarray]) -> None:
+        self._outputs.update(outputs)
+
+    def recv_outputs(self, k: int, n_bins: int) -> dict[str, np.ndarray]:
+        out, self._outputs = self._outputs, {}
+        return out
+
+    def send_inputs(self, k: int, inputs: dict[str, np.ndarray]) -> None:
+        self._inputs.update(inputs)
+
+    def recv_inputs(self, k: int, n_bins: int) -> dict[str, np.ndarray]:
+        out, self._inputs = self._inputs, {}
+        return out
+
+    def post_next_inputs(self, n_bins: int) -> None:
+        pass
+
+    def post_outputs(self, n_bins: int) -> None:
+        pass
+
+    def finish(self, ok: bool) -> bool:
+        return ok
+
+
+class MPITransport:
+    """Engine on ``engine_rank``; circuit ``name`` on ``placement[name]``. A circuit on the
+    engine's rank goes through memory, the others through MPI point-to-point messages
+    tagged with the circuit's index."""
+
+    def __init__(self, comm, engine_rank: int, placement: dict[str, int]) -> None:
+        from mpi4py import MPI
+
+        self.MPI = MPI
+        self.comm = comm
+        self.rank = comm.Get_rank()
+        self.size = comm.Get_size()
+        self.engine_rank = engine_rank
+        self.placement = placement
+        self.tags = {name: t for t, name in enumerate(sorted(placement))}
+        self.is_engine = self.rank == engine_rank
+        self.local = [n for n in sorted(placement) if placement[n] == self.rank]
+        self.remote = [n for n in sorted(placement) if placement[n] != engine_rank]
+        self._mail_out: dict[str, np.ndarray] = {}
+        self._mail_in: dict[str, np.ndarray] = {}
+        self._send_reqs: list = []
+        self._recv_out: dict[str, tuple] = {}  # engine: name -> (request, buffer)
+        self._recv_in: dict[str, tuple] = {}  # circuit rank: name -> (request, buffer)
+
+    # circuit side
+    def send_outputs(self, k: int, outputs: dict[str, np.ndarray]) -> None:
+        self._wait_sends()
+        for name, buf in outputs.items():
+            if self.is_engine:
+                self._mail_out[name] = buf
+            else:
+                buf = np.ascontiguousarray(buf, dtype=np.float64)
+                self._send_reqs.append(
+                    (self.comm.Isend(buf, dest=self.engine_rank, tag=self.tags[name]), buf)
+                )
+
+    def recv_inputs(self, k: int, n_bins: int) -> dict[str, np.ndarray]:
+        out = {}
+        for name in self.local:
+            if self.is_engine:
+                out[name] = self._mail_in.pop(name)
+                continue
+            if name not in self._recv_in:
+                self._post_input(name, n_bins)
+            req, buf = self._recv_in.pop(name)
+            req.Wait()
+            out[name] = buf[:n_bins].copy()
+        return out
+
+    def post_next_inputs(self, n_bins: int) -> None:
+        """Circuit rank: post the receives of the next window's inputs now."""
+        if not self.is_engine:
+            for name in self.local:
+                self._post_input(name, n_bins)
+
+    def _post_input(self, name: str, n_bins: int) -> None:
+        buf = np.empty(n_bins, dtype=np.float64)
+        req = self.comm.Irecv(buf, source=self.engine_rank, tag=self.tags[name])
+        self._recv_in[name] = (req, buf)
+
+    # engine side
+    def send_inputs(self, k: int, inputs: dict[str, np.ndarray]) -> None:
+        self._wait_sends()
+        for name, buf in inputs.items():
+            if self.placement[name] == self.rank:
+                self._mail_in[name] = buf
+            else:
+                buf = np.ascontiguousarray(buf, dtype=np.float64)
+                req = self.comm.Isend(buf, dest=self.placement[name], tag=self.tags[name])
+                self._send_reqs.append((req, buf))
+
+    def post_outputs(self, n_bins: int) -> None:
+        """Engine: post the receives of the outputs of the window now being computed."""
+        for name in self.remote:
+            buf = np.empty(2 * n_bins, dtype=np.float64)
+            req = self.comm.Irecv(buf, source=self.placement[name], tag=self.tags[name])
+            self._recv_out[name] = (req, buf)
+
+    def recv_outputs(self, k: int, n_bins: int) -> dict[str, np.ndarray]:
+        out = dict(self._mail_out)
+        self._mail_out.clear()
+        for name in self.remote:
+            if name not in self._recv_out:
+                self.post_outputs(n_bins)
+            req, buf = self._recv_out.pop(name)
+            req.Wait()
+            out[name] = buf
+        return out
+
+    def _wait_sends(self) -> None:
+        for req, _ in self._send_reqs:
+            req.Wait()
+        self._send_reqs.clear()
+
+    def finish(self, ok: bool) -> bool:
+        """True on the engine rank only if every rank finished."""
+        self._wait_sends()
+        flags = self.comm.gather(bool(ok), root=self.engine_rank)
+        return all(flags) if self.is_engine else ok

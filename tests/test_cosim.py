@@ -1,0 +1,127 @@
+"""End-to-end co-simulation on a tiny connectome: the exchange really happens, both ways."""
+
+import h5py
+import numpy as np
+import pytest
+
+from multiscale.config import load_experiment
+from multiscale.cosim import Simulation
+
+# R0 -> R1 (the circuit) -> R2; R0 -> R3. Nothing leaves the circuit towards R0 or R3.
+WEIGHTS = np.array(
+    [
+        [0.0, 0.0, 0.0, 0.0],
+        [1.0, 0.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0, 0.0],
+        [1.0, 0.0, 0.0, 0.0],
+    ]
+)
+LENGTHS = np.full((4, 4), 15.0)  # 5 ms at 3 m/s
+
+EXPERIMENT = """
+name: tiny
+seed: 3
+duration: 600 ms
+connectome:
+  source: {{weights: w.npy, lengths: l.npy}}
+regions:
+  model: jansen_rit
+  parameters: {{v0: 6 mV, mu: {mu}}}
+  coupling: {{kind: sigmoidal_jansen_rit, a: 1.0}}
+circuits:
+  - name: c
+    model: ei_network
+    region: R1
+    parameters: {{n_E: 160, n_I: 40, nu_bg: {nu_bg}}}
+    input_gain: {input_gain}
+    output_gain: 1.0
+    field_gain: 0.01
+record: {{eeg: null}}
+brian: {{target: numpy}}
+output: {{path: {out}}}
+{extra}
+"""
+
+
+def run(tmp_path, name, *, mu=0.22, nu_bg=2.5, input_gain=0.0, extra=""):
+    np.save(tmp_path / "w.npy", WEIGHTS)
+    np.save(tmp_path / "l.npy", LENGTHS)
+    out = tmp_path / f"{name}.h5"
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(EXPERIMENT.format(mu=mu, nu_bg=nu_bg, input_gain=input_gain, out=out,
+                                   extra=extra))  # fmt: skip
+    exp = load_experiment(p)
+    Simulation(exp, progress=False).run()
+    with h5py.File(out, "r") as f:
+        return {
+            "regions": f["regions/data"][:],
+            "rate": f["circuits/c/rate"][:],
+            "spikes": f["circuits/c/spikes/E/times"][:],
+            "complete": bool(f.attrs["complete"]),
+            "file": out,
+        }
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cosim")
+    return {
+        "base": run(tmp, "base", input_gain=0.0),
+        "again": run(tmp, "again", input_gain=0.0),
+        "driven": run(tmp, "driven", input_gain=300.0),
+        "quiet": run(tmp, "quiet", input_gain=0.0, nu_bg=1.0),
+    }
+
+
+def test_runs_complete_and_reproduce(runs):
+    assert runs["base"]["complete"]
+    np.testing.assert_array_equal(runs["base"]["regions"], runs["again"]["regions"])
+    np.testing.assert_array_equal(runs["base"]["spikes"], runs["again"]["spikes"])
+
+
+def test_circuit_rate_follows_the_mass_input(runs):
+    """input_gain 0 cuts the circuit off from R0; with a gain the mass input drives it."""
+    base, driven = runs["base"]["rate"][100:].mean(), runs["driven"]["rate"][100:].mean()
+    assert driven > 1.5 * base + 1.0, (base, driven)
+
+
+def test_masses_see_the_circuit_and_only_through_edges(runs):
+    """A quieter circuit changes R2 (fed by the circuit) and leaves R0 and R3 (not fed by
+    it) bit-identical: the circuit reaches the network through its edges and nowhere else."""
+    base, quiet = runs["base"]["regions"], runs["quiet"]["regions"]
+    assert runs["quiet"]["rate"][100:].mean() < runs["base"]["rate"][100:].mean()
+    np.testing.assert_array_equal(base[:, 0], quiet[:, 0])
+    np.testing.assert_array_equal(base[:, 3], quiet[:, 3])
+    assert np.abs(base[100:, 2] - quiet[100:, 2]).max() > 0.1  # mV
+
+
+def test_circuit_sees_masses_through_its_afferent_edges(tmp_path):
+    """Changing R0's drive changes the circuit's spikes when input_gain > 0."""
+    a = run(tmp_path, "a", mu=0.12, input_gain=300.0)
+    b = run(tmp_path, "b", mu=0.32, input_gain=300.0)
+    assert b["rate"][100:].mean() > a["rate"][100:].mean()
+
+
+def test_output_layout_units_and_perturbation_log(tmp_path):
+    extra = """
+perturbations:
+  - {name: gaba_loss, circuit: c, knob: g_GABA, scale: 0.3, at: 300 ms}
+  - {name: slow, regions: [R2], parameter: B, set: 30, at: 200 ms, until: 400 ms}
+"""
+    r = run(tmp_path, "p", extra=extra)
+    with h5py.File(r["file"], "r") as f:
+        assert f.attrs["complete"] and f.attrs["seed"] == 3
+        assert "tiny" in f.attrs["config"]
+        assert f["regions/data"].shape == (600, 4)
+        assert f["regions/data"].attrs["unit"] == "mV"
+        assert f["regions/data"].attrs["sampling_rate"] == 1000.0
+        assert f["circuits/c/rate"].attrs["unit"] == "Hz"
+        assert f["circuits/c/field"].attrs["unit"] == "mV"
+        assert f["circuits/c/spikes/E/times"].attrs["unit"] == "ms"
+        log = [(t, n.decode(), w.decode()) for t, n, w in f["perturbations"][:]]
+    names = [(t, n) for t, n, _ in log]
+    # applied at the first window boundary at or after the requested time (5 ms windows)
+    assert names == [(200.0, "slow"), (300.0, "gaba_loss"), (400.0, "slow")]
+    assert log[1][2] == "c.g_GABA = 0.3" and log[2][2].startswith("B[R2] = [22.0]")
+    rate = r["rate"]
+    assert rate[350:].mean() > rate[100:300].mean()  # GABA loss raises the E rate

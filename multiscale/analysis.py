@@ -43,14 +43,17 @@ def peak_frequency(f: np.ndarray, P: np.ndarray, band: tuple[float, float] = (1.
     return f[m][np.argmax(P[m], axis=0)]
 
 
-def spectral_change_db(before: np.ndarray, after: np.ndarray, fs_hz: float,
-                       band: tuple[float, float] = (1.0, 80.0)) -> np.ndarray:  # fmt: skip
-    """Mean absolute log-ratio (dB) of the PSD after against before, over ``band``, per
-    channel. 0 means the same spectrum; 3 dB means a factor of 2 on average."""
-    f, Pb = power_spectrum(before, fs_hz)
-    _, Pa = power_spectrum(after, fs_hz)
-    m = (f >= band[0]) & (f <= band[1])
-    return np.mean(np.abs(10 * np.log10(Pa[m] / Pb[m])), axis=0)
+def spectral_change_db(before: np.ndarray, after: np.ndarray, fs_hz: float) -> np.ndarray:
+    """Mean absolute change (dB) of the five canonical band powers (delta to gamma) after
+    against before, per channel. 0: the same spectrum; 3 dB: a factor 2 on average. Band
+    powers from 1-s Welch segments keep the estimate steady on a few seconds of data."""
+    f, Pb = power_spectrum(before, fs_hz, resolution_hz=1.0)
+    _, Pa = power_spectrum(after, fs_hz, resolution_hz=1.0)
+    changes = [
+        np.abs(10 * np.log10(band_power(f, Pa, band) / band_power(f, Pb, band)))
+        for band in BANDS_HZ.values()
+    ]
+    return np.mean(changes, axis=0)
 
 
 @dataclass
@@ -78,9 +81,16 @@ class PerturbationEffect:
         )
 
 
-def perturbation_effect(eeg: np.ndarray, fs_hz: float, t_ms: float, region: str,
-                        near: list[int], far: list[int], channels: list[str],
-                        skip_ms: float = 500.0) -> PerturbationEffect:  # fmt: skip
+def perturbation_effect(
+    eeg: np.ndarray,
+    fs_hz: float,
+    t_ms: float,
+    region: str,
+    near: list[int],
+    far: list[int],
+    channels: list[str],
+    skip_ms: float = 500.0,
+) -> PerturbationEffect:
     """Compare equal-length stretches before t and after t + skip (the transient); the
     first skip_ms of the run are left out too."""
     i0 = int(skip_ms * fs_hz / 1000)
@@ -94,20 +104,38 @@ def perturbation_effect(eeg: np.ndarray, fs_hz: float, t_ms: float, region: str,
     base = spectral_change_db(before[:half], before[half:], fs_hz)
     change = spectral_change_db(before, after, fs_hz)
     return PerturbationEffect(
-        region=region, t_ms=t_ms,
-        near_channels=[channels[c] for c in near], far_channels=[channels[c] for c in far],
-        near_db=float(change[near].mean()), far_db=float(change[far].mean()),
-        baseline_near_db=float(base[near].mean()), baseline_far_db=float(base[far].mean()),
-    )  # fmt: skip
+        region=region,
+        t_ms=t_ms,
+        near_channels=[channels[c] for c in near],
+        far_channels=[channels[c] for c in far],
+        near_db=float(change[near].mean()),
+        far_db=float(change[far].mean()),
+        baseline_near_db=float(base[near].mean()),
+        baseline_far_db=float(base[far].mean()),
+    )
 
 
-def near_far_channels(positions_mm: np.ndarray | None, centre_mm: np.ndarray | None,
-                      gain_column: np.ndarray, k: int = 5) -> tuple[list[int], list[int]]:  # fmt: skip
-    """The k sensors closest to and farthest from a region: by distance to its centre when
-    both positions are known (the smallest-|gain| sensors can sit right above a region
-    whose dipole points across them), else by |gain|."""
-    if positions_mm is not None and centre_mm is not None:
-        order = np.argsort(np.linalg.norm(positions_mm - centre_mm, axis=1))
-    else:
-        order = np.argsort(-np.abs(gain_column))
+def near_far_channels(
+    positions_mm: np.ndarray | None,
+    centres_mm: np.ndarray | None,
+    region: int,
+    gain: np.ndarray,
+    k: int = 5,
+) -> tuple[list[int], list[int]]:
+    """The k sensors nearest to and farthest from a region, by the angle between the
+    sensor's direction from the centre of the sphere fitted to the sensors and the region's
+    direction from the centroid of the region centres (sensor and region files need not
+    share an origin: TVB's differ by ~5 cm in z). Without positions: by |gain| (the
+    smallest-|gain| sensors can then sit right above a region whose dipole points across
+    them)."""
+    if positions_mm is None or centres_mm is None:
+        order = np.argsort(-np.abs(gain[:, region]))
+        return [int(c) for c in order[:k]], [int(c) for c in order[-k:][::-1]]
+    A = np.c_[2 * positions_mm, np.ones(len(positions_mm))]
+    centre = np.linalg.lstsq(A, (positions_mm**2).sum(axis=1), rcond=None)[0][:3]
+    u = positions_mm - centre
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    v = centres_mm[region] - centres_mm.mean(axis=0)
+    v /= np.linalg.norm(v)
+    order = np.argsort(-(u @ v))
     return [int(c) for c in order[:k]], [int(c) for c in order[-k:][::-1]]

@@ -267,17 +267,22 @@ class Circuit:
         self._drive_ops = []
         for pop, statement in self.DRIVE.items():
             group = self.populations[pop]
-            table = b2.TimedArray(np.zeros((steps, len(group))), dt=dt,
-                                  name=f"{self.name}_{pop}_drive_table")  # fmt: skip
+            table = b2.TimedArray(
+                np.zeros((steps, len(group))), dt=dt, name=f"{self.name}_{pop}_drive_table"
+            )
             values = table.values  # written in place: the generated code reads this array
             assert values.flags.writeable and values.shape == (steps, len(group))
             self._drive_tables[pop] = values
             # (t + dt/2) mod T - dt/2: the step within the window, immune to rounding at
             # the window's first step
             when = f"((t + 0.5*{self.name}_dt) % {self.name}_T - 0.5*{self.name}_dt)"
-            group.namespace.update({f"{self.name}_{pop}_drive": table,
-                                    f"{self.name}_dt": dt,
-                                    f"{self.name}_T": steps * dt})  # fmt: skip
+            group.namespace.update(
+                {
+                    f"{self.name}_{pop}_drive": table,
+                    f"{self.name}_dt": dt,
+                    f"{self.name}_T": steps * dt,
+                }
+            )
             code = statement.replace("n_events", f"{self.name}_{pop}_drive({when}, i)")
             self._drive_ops.append(
                 group.run_regularly(code, when="start", order=1, name=f"{self.name}_{pop}_drive")
@@ -312,7 +317,10 @@ class Circuit:
         )
         gather.connect(i=np.arange(n), j=0)
         mon = b2.StateMonitor(
-            probe, ["ampa_sum", "gaba_sum"], record=0, dt=self.resolution_ms * b2.ms,
+            probe,
+            ["ampa_sum", "gaba_sum"],
+            record=0,
+            dt=self.resolution_ms * b2.ms,
             when="end",  # after the boundary work at the start of the step, whatever the names
             name=f"{self.name}_field_monitor",
         )

@@ -24,12 +24,18 @@ def cmd_validate(args) -> int:
 
     exp = load_experiment(args.file, _overrides(args.set))
     d = exp.derived
-    print(f"{args.file}: OK. {exp.name}: {exp.duration_ms / 1000:g} s, "
-          f"{d['connectome'].n_regions} regions ({exp.regions.model}), "
-          f"{len(exp.circuits)} circuit(s)", end="")  # fmt: skip
+    print(
+        f"{args.file}: OK. {exp.name}: {exp.duration_ms / 1000:g} s, "
+        f"{d['connectome'].n_regions} regions ({exp.regions.model}), "
+        f"{len(exp.circuits)} circuit(s)",
+        end="",
+    )
     if "window_steps" in d:
-        print(f", exchange window {d['window_steps'] * exp.regions.dt_ms:g} ms "
-              f"(smallest delay touching a circuit: {d['min_delay_ms']:g} ms)", end="")  # fmt: skip
+        print(
+            f", exchange window {d['window_steps'] * exp.regions.dt_ms:g} ms "
+            f"(smallest delay touching a circuit: {d['min_delay_ms']:g} ms)",
+            end="",
+        )
     print()
     if "clamped_edges" in d:
         print(f"note: zero-delay edges clamped to one step: {d['clamped_edges']}")
@@ -83,9 +89,11 @@ def cmd_info(args) -> int:
     print("Region models (regions.model); parameters as name: default unit - meaning")
     for name, m in REGION_MODELS.items():
         print(f"\n  {name}: {m.DESCRIPTION}\n    citation: {m.CITATION}")
-        print(f"    state variables: {', '.join(m.STATE_VARIABLES)}; coupling variables: "
-              f"{', '.join(m.COUPLING_VARIABLES)}; EEG source: {m.OBSERVABLE[0]} "
-              f"({m.OBSERVABLE[1]}); default coupling: {m.DEFAULT_COUPLING}")  # fmt: skip
+        print(
+            f"    state variables: {', '.join(m.STATE_VARIABLES)}; coupling variables: "
+            f"{', '.join(m.COUPLING_VARIABLES)}; EEG source: {m.OBSERVABLE[0]} "
+            f"({m.OBSERVABLE[1]}); default coupling: {m.DEFAULT_COUPLING}"
+        )
         for p, spec in m.PARAMETERS.items():
             print(f"    {p}: {spec.default:g} {spec.unit} - {spec.description}")
     print("\nCouplings (regions.coupling.kind)")
@@ -95,8 +103,10 @@ def cmd_info(args) -> int:
     print("\nCircuits (circuits[].model); knobs are what perturbations can turn")
     for name, c in CIRCUITS.items():
         print(f"\n  {name}: {c.DESCRIPTION}\n    citation: {c.CITATION}")
-        print(f"    populations: {', '.join(c.POPULATIONS)} (output: {c.OUTPUT_POPULATION}); "
-              f"input: {c.INPUT_DESCRIPTION}")  # fmt: skip
+        print(
+            f"    populations: {', '.join(c.POPULATIONS)} (output: {c.OUTPUT_POPULATION}); "
+            f"input: {c.INPUT_DESCRIPTION}"
+        )
         print("    parameters:")
         for p, spec in c.PARAMETERS.items():
             print(f"      {p}: {spec.default:g} {spec.unit} - {spec.description}")
@@ -124,8 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("run", help="run an experiment file")
     p.add_argument("file")
     p.add_argument("--output", "-o", help="HDF5 output path (overrides output.path)")
-    p.add_argument("--set", action="append", metavar="PATH=VALUE",
-                   help="override a field, e.g. --set duration='2 s'")  # fmt: skip
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=VALUE",
+        help="override a field, e.g. --set duration='2 s'",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--no-figures", action="store_true")
     p.set_defaults(func=cmd_run)
@@ -141,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from multiscale.config import ConfigError
+
+    # Brian2 replaces the exception hook with one that calls every error a Brian2 bug
+    sys.excepthook = sys.__excepthook__
 
     try:
         return args.func(args)

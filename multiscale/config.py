@@ -170,9 +170,14 @@ class _Section:
         return value
 
     def quantity(
-        self, key: str, unit: str, default: Any = _MISSING, *, positive: bool = False,
+        self,
+        key: str,
+        unit: str,
+        default: Any = _MISSING,
+        *,
+        positive: bool = False,
         minimum: float | None = None,
-    ) -> Any:  # fmt: skip
+    ) -> Any:
         value = self.raw(key, default)
         if value is None or value is default and default is not _MISSING:
             return value
@@ -356,8 +361,11 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         )
         p = perturbations[-1]
         if (p.circuit is None) == (p.regions is None):
-            s.error(f"perturbations[{k}]", item, "a target: either 'circuit' (with 'knob') "
-                    "or 'regions' (with 'parameter')")  # fmt: skip
+            s.error(
+                f"perturbations[{k}]",
+                item,
+                "a target: either 'circuit' (with 'knob') or 'regions' (with 'parameter')",
+            )
         elif p.circuit is not None and p.knob is None:
             s.error(f"perturbations[{k}].knob", _MISSING, "the circuit knob to change")
         elif p.regions is not None and p.parameter is None:
@@ -406,11 +414,23 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
     top.finish()
 
     return Experiment(
-        path=path, text=text, name=name, description=description, seed=seed,
-        duration_ms=duration, connectome=connectome, regions=regions, circuits=circuits,
-        cosim=cosim, perturbations=perturbations, stimuli=stimuli, record=record,
-        output=output, brian_target=brian_target, brian_dt_ms=brian_dt,
-    )  # fmt: skip
+        path=path,
+        text=text,
+        name=name,
+        description=description,
+        seed=seed,
+        duration_ms=duration,
+        connectome=connectome,
+        regions=regions,
+        circuits=circuits,
+        cosim=cosim,
+        perturbations=perturbations,
+        stimuli=stimuli,
+        record=record,
+        output=output,
+        brian_target=brian_target,
+        brian_dt_ms=brian_dt,
+    )
 
 
 def _mapping(section: _Section, key: str) -> dict[str, Any]:
@@ -500,8 +520,10 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
         if c.name in names:
             errors.append(f"{where}.name: got {c.name!r}; expected a name not used before")
         if not str(c.name).isidentifier():
-            errors.append(f"{where}.name: got {c.name!r}; expected letters, digits and _ "
-                          f"(it names Brian2 objects), not starting with a digit")  # fmt: skip
+            errors.append(
+                f"{where}.name: got {c.name!r}; expected letters, digits and _ "
+                f"(it names Brian2 objects), not starting with a digit"
+            )
         names.add(c.name)
         cls = CIRCUITS.get(c.model)
         if cls is None:
@@ -533,12 +555,16 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
         if p.circuit is not None:
             c = circuit_by_name.get(p.circuit)
             if c is None:
-                errors.append(f"{where}.circuit: got {p.circuit!r}; expected one of "
-                              f"{sorted(circuit_by_name)}{_suggest(p.circuit, list(circuit_by_name))}")  # fmt: skip
+                errors.append(
+                    f"{where}.circuit: got {p.circuit!r}; expected one of "
+                    f"{sorted(circuit_by_name)}{_suggest(p.circuit, list(circuit_by_name))}"
+                )
             elif c.model in CIRCUITS and p.knob not in CIRCUITS[c.model].KNOBS:
                 knobs = list(CIRCUITS[c.model].KNOBS)
-                errors.append(f"{where}.knob: got {p.knob!r}; expected a knob of {c.model}: "
-                              f"{knobs}{_suggest(p.knob, knobs)}")  # fmt: skip
+                errors.append(
+                    f"{where}.knob: got {p.knob!r}; expected a knob of {c.model}: "
+                    f"{knobs}{_suggest(p.knob, knobs)}"
+                )
         else:
             for reg in p.regions:
                 try:
@@ -546,24 +572,32 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
                 except (ValueError, TypeError) as err:
                     errors.append(f"{where}.regions: got {reg!r}; {err}")
             if p.parameter not in model.PARAMETERS:
-                errors.append(f"{where}.parameter: got {p.parameter!r}; expected a parameter of "
-                              f"{r.model}{_suggest(p.parameter, list(model.PARAMETERS))}")  # fmt: skip
+                errors.append(
+                    f"{where}.parameter: got {p.parameter!r}; expected a parameter of "
+                    f"{r.model}{_suggest(p.parameter, list(model.PARAMETERS))}"
+                )
         _check_times(where, p.at_ms, p.until_ms, exp.duration_ms, errors)
     for k, s in enumerate(exp.stimuli):
         where = f"stimuli[{k}]"
         c = circuit_by_name.get(s.circuit)
         if c is None:
-            errors.append(f"{where}.circuit: got {s.circuit!r}; expected one of "
-                          f"{sorted(circuit_by_name)}{_suggest(s.circuit, list(circuit_by_name))}")  # fmt: skip
+            errors.append(
+                f"{where}.circuit: got {s.circuit!r}; expected one of "
+                f"{sorted(circuit_by_name)}{_suggest(s.circuit, list(circuit_by_name))}"
+            )
         elif c.model in CIRCUITS and s.population not in CIRCUITS[c.model].POPULATIONS:
             pops = list(CIRCUITS[c.model].POPULATIONS)
             errors.append(f"{where}.population: got {s.population!r}; expected one of {pops}")
         if s.width_ms < exp.brian_dt_ms:
-            errors.append(f"{where}.width: got {s.width_ms} ms; expected at least the circuit "
-                          f"time step ({exp.brian_dt_ms} ms)")  # fmt: skip
+            errors.append(
+                f"{where}.width: got {s.width_ms} ms; expected at least the circuit "
+                f"time step ({exp.brian_dt_ms} ms)"
+            )
         elif s.width_ms * (2 if s.biphasic else 1) >= 1000.0 / s.frequency_hz:
-            errors.append(f"{where}.width: got {s.width_ms} ms; expected pulses shorter than "
-                          f"the period ({1000.0 / s.frequency_hz:g} ms)")  # fmt: skip
+            errors.append(
+                f"{where}.width: got {s.width_ms} ms; expected pulses shorter than "
+                f"the period ({1000.0 / s.frequency_hz:g} ms)"
+            )
         s.until_ms = exp.duration_ms if s.until_ms is None else s.until_ms
         _check_times(where, s.at_ms, s.until_ms, exp.duration_ms, errors)
 
@@ -571,14 +605,20 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
     dt = r.dt_ms
     res = exp.cosim.resolution_ms
     if not _multiple(res, dt):
-        errors.append(f"cosim.resolution: got {res} ms; expected a multiple of the region "
-                      f"time step regions.integrator.dt ({dt} ms)")  # fmt: skip
+        errors.append(
+            f"cosim.resolution: got {res} ms; expected a multiple of the region "
+            f"time step regions.integrator.dt ({dt} ms)"
+        )
     if not _multiple(res, exp.brian_dt_ms):
-        errors.append(f"cosim.resolution: got {res} ms; expected a multiple of brian.dt "
-                      f"({exp.brian_dt_ms} ms)")  # fmt: skip
+        errors.append(
+            f"cosim.resolution: got {res} ms; expected a multiple of brian.dt "
+            f"({exp.brian_dt_ms} ms)"
+        )
     if not _multiple(1000.0 / exp.record.sampling_rate_hz, dt):
-        errors.append(f"record.sampling_rate: got {exp.record.sampling_rate_hz} Hz; expected a "
-                      f"rate whose period is a multiple of regions.integrator.dt ({dt} ms)")  # fmt: skip
+        errors.append(
+            f"record.sampling_rate: got {exp.record.sampling_rate_hz} Hz; expected a "
+            f"rate whose period is a multiple of regions.integrator.dt ({dt} ms)"
+        )
     delays = conn.delay_steps(exp.connectome.speed_mm_per_ms, dt)
     exp.derived["delays"] = delays
     if proxies and not errors:
@@ -602,9 +642,11 @@ def _choose_window(exp, conn, delays, proxies, errors) -> None:
     if len(zero):
         pairs = ", ".join(f"{conn.labels[j]}->{conn.labels[i]}" for i, j in zero[:5])
         if exp.cosim.zero_delay == "error":
-            errors.append(f"connectome: {len(zero)} edge(s) touching a spiking region have zero "
-                          f"delay ({pairs}); zero-delay edges cannot be co-simulated. Set "
-                          f"cosim.zero_delay_edges: clamp to give them one time step")  # fmt: skip
+            errors.append(
+                f"connectome: {len(zero)} edge(s) touching a spiking region have zero "
+                f"delay ({pairs}); zero-delay edges cannot be co-simulated. Set "
+                f"cosim.zero_delay_edges: clamp to give them one time step"
+            )
             return
         delays[touching & (delays == 0)] = 1
         exp.derived["clamped_edges"] = pairs
@@ -612,20 +654,26 @@ def _choose_window(exp, conn, delays, proxies, errors) -> None:
     if exp.cosim.window_ms is not None:
         steps = int(round(exp.cosim.window_ms / dt))
         if steps > min_delay:
-            errors.append(f"cosim.window: got {exp.cosim.window_ms} ms; expected at most the "
-                          f"smallest delay on an edge touching a spiking region "
-                          f"({min_delay * dt:g} ms)")  # fmt: skip
+            errors.append(
+                f"cosim.window: got {exp.cosim.window_ms} ms; expected at most the "
+                f"smallest delay on an edge touching a spiking region "
+                f"({min_delay * dt:g} ms)"
+            )
             return
         if steps % res_steps:
-            errors.append(f"cosim.window: got {exp.cosim.window_ms} ms; expected a multiple of "
-                          f"cosim.resolution ({exp.cosim.resolution_ms} ms)")  # fmt: skip
+            errors.append(
+                f"cosim.window: got {exp.cosim.window_ms} ms; expected a multiple of "
+                f"cosim.resolution ({exp.cosim.resolution_ms} ms)"
+            )
             return
     else:
         steps = (min_delay // res_steps) * res_steps
         if steps == 0:
-            errors.append(f"cosim.resolution: got {exp.cosim.resolution_ms} ms; the smallest "
-                          f"delay touching a spiking region is {min_delay * dt:g} ms: choose a "
-                          f"resolution at most that")  # fmt: skip
+            errors.append(
+                f"cosim.resolution: got {exp.cosim.resolution_ms} ms; the smallest "
+                f"delay touching a spiking region is {min_delay * dt:g} ms: choose a "
+                f"resolution at most that"
+            )
             return
     exp.derived["window_steps"] = steps
     exp.derived["min_delay_ms"] = min_delay * dt
@@ -635,14 +683,17 @@ def _numbers(where, given: dict[str, Any], declared: dict, errors: list[str]) ->
     out = {}
     for key, value in given.items():
         if key not in declared:
-            errors.append(f"{where}.{key}: unknown parameter{_suggest(key, list(declared))}; "
-                          f"parameters: {list(declared)}")  # fmt: skip
+            errors.append(
+                f"{where}.{key}: unknown parameter{_suggest(key, list(declared))}; "
+                f"parameters: {list(declared)}"
+            )
             continue
         try:
             out[key] = to_float(value, declared[key].unit)
         except QuantityError as err:
-            errors.append(f"{where}.{key}: got {value!r}; expected a quantity in "
-                          f"{declared[key].unit} ({err})")  # fmt: skip
+            errors.append(
+                f"{where}.{key}: got {value!r}; expected a quantity in {declared[key].unit} ({err})"
+            )
     return out
 
 
@@ -651,8 +702,10 @@ def _per_region(where, value, unit, conn, errors) -> Any:
     try:
         if isinstance(value, list):
             if len(value) != conn.n_regions:
-                errors.append(f"{where}: got a list of {len(value)} values; expected one per "
-                              f"region ({conn.n_regions})")  # fmt: skip
+                errors.append(
+                    f"{where}: got a list of {len(value)} values; expected one per "
+                    f"region ({conn.n_regions})"
+                )
                 return 0.0
             return np.array([to_float(v, unit) for v in value])
         if isinstance(value, dict):
@@ -664,8 +717,10 @@ def _per_region(where, value, unit, conn, errors) -> Any:
                     continue
                 arr[conn.index(label)] = to_float(v, unit)
             if default is None and np.isnan(arr).any():
-                errors.append(f"{where}: got a mapping without 'default'; expected a value for "
-                              f"every region, or a 'default' entry")  # fmt: skip
+                errors.append(
+                    f"{where}: got a mapping without 'default'; expected a value for "
+                    f"every region, or a 'default' entry"
+                )
             return arr
         return to_float(value, unit)
     except (QuantityError, ValueError) as err:
@@ -675,7 +730,9 @@ def _per_region(where, value, unit, conn, errors) -> Any:
 
 def _check_times(where, at, until, duration, errors) -> None:
     if at is not None and at >= duration:
-        errors.append(f"{where}.at: got {at:g} ms; expected a time before the end ({duration:g} ms)")
+        errors.append(
+            f"{where}.at: got {at:g} ms; expected a time before the end ({duration:g} ms)"
+        )
     if until is not None and at is not None and until <= at:
         errors.append(f"{where}.until: got {until:g} ms; expected a time after 'at' ({at:g} ms)")
 

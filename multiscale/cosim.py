@@ -92,11 +92,12 @@ class Simulation:
         if comm is None or n_ranks == 1:
             self.transport = LocalTransport()
         else:
-            self.transport = MPITransport(comm, self.placement.engine_rank,
-                                          self.placement.circuits)  # fmt: skip
+            self.transport = MPITransport(comm, self.placement.engine_rank, self.placement.circuits)
         self.rank = self.transport.rank
         self.is_engine = self.rank == self.placement.engine_rank
-        self.local_circuits = sorted(n for n, r in self.placement.circuits.items() if r == self.rank)
+        self.local_circuits = sorted(
+            n for n, r in self.placement.circuits.items() if r == self.rank
+        )
         self.progress = progress and self.is_engine
         d = exp.derived
         self.conn = d["connectome"]
@@ -165,10 +166,14 @@ class Simulation:
         for st in exp.stimuli:
             if st.circuit in self.circuits:
                 self.circuits[st.circuit].add_pulse_train(
-                    st.population, frequency_hz=st.frequency_hz, amplitude_na=st.amplitude_na,
-                    width_ms=st.width_ms, start_ms=st.at_ms, stop_ms=st.until_ms,
+                    st.population,
+                    frequency_hz=st.frequency_hz,
+                    amplitude_na=st.amplitude_na,
+                    width_ms=st.width_ms,
+                    start_ms=st.at_ms,
+                    stop_ms=st.until_ms,
                     biphasic=st.biphasic,
-                )  # fmt: skip
+                )
 
     # --- the run -----------------------------------------------------------------------
     def run(self) -> bool:
@@ -197,8 +202,11 @@ class Simulation:
         except BaseException:
             if self.transport.size > 1:
                 msg = traceback.format_exc()
-                print(f"\nmultiscale: rank {self.rank} failed; stopping all ranks.\n{msg}",
-                      file=sys.stderr, flush=True)  # fmt: skip
+                print(
+                    f"\nmultiscale: rank {self.rank} failed; stopping all ranks.\n{msg}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 self.transport.comm.Abort(1)
             raise
         finally:
@@ -293,9 +301,10 @@ class Simulation:
             spec = self.specs[name]
             node = self.proxy_of[name]
             cvars = self.model.proxy_coupling_state(
-                spec.output_gain * np.repeat(rate, self.res_steps), self.exp.regions.coupling,
+                spec.output_gain * np.repeat(rate, self.res_steps),
+                self.exp.regions.coupling,
                 self.q,
-            )  # fmt: skip
+            )
             # the bin [t, t + res) gives the states at the ends of its steps
             self.engine.write_history(node, first + 1, cvars)
             obs[:, node] = spec.field_gain * np.repeat(field, self.res_steps)

@@ -39,7 +39,8 @@ class Coupling:
     n_out: int | None = None
     #: False when pre() depends on the sending region only (lets the engine cache it)
     pre_uses_receiver: bool = False
-    #: pre() as TVB evaluates it on its float32 history (numpy kernels); None: same as pre
+    #: pre() as TVB evaluates it on its float32 history, in float32 arithmetic where TVB's is
+    #: and with numpy's kernels (engine's tvb_compat mode); None: same as pre
     tvb_pre: Any = None
     #: True: TVB sums this coupling over every source j in float64 (its dense ``Coupling``);
     #: False: over the non-zero weights only, in float32 (its ``SparseCoupling``)
@@ -127,7 +128,8 @@ _EXP_TLR = np.array([_d(*w) for w in (
     (3253791412, 1015920431), (730975783, 1014083580), (2462790535, 1015814775),
     (816778419, 1014197934), (2789017511, 1014276997), (2413007344, 3163551506))])
 # fmt: on
-_LOG2E, _LN2_HI, _LN2_LO = _d(1697350398, 1073157447), _d(4277811695, 1072049730), _d(993624127, 1014676638)  # noqa: E501
+_LOG2E = _d(1697350398, 1073157447)
+_LN2_HI, _LN2_LO = _d(4277811695, 1072049730), _d(993624127, 1014676638)
 _EC6, _EC5, _EC4 = _d(915672068, 1062682904), _d(3150079424, 1065422876), _d(606955774, 1067799895)
 _EC3, _EC2, _EC1 = _d(1402181426, 1069897045), _d(53256, 1071644672), _d(4294967152, 1072693247)
 _EXP_CALLOUT = _d(1287323204, 1082531232)  # |x| >= 707.7: SVML's scalar path; libm here
@@ -194,17 +196,27 @@ def numpy_sin_f32(x):
     return out
 
 
+# The tvb_pre functions receive float32 values (TVB's history) and do TVB's float32 arithmetic.
+
+
 @njit(cache=True)
 def _sigmoidal_jr_pre_tvb(xj, xi, q, out):
-    # xj is float32: the difference is a float32 subtraction, the rest float64, as in TVB
+    # the difference is a float32 subtraction, the rest float64, as in TVB
     cmin, cmax, midpoint, r = q[1], q[2], q[3], q[4]
-    out[0] = cmin + (cmax - cmin) / (1.0 + svml_exp(r * (midpoint - (xj[0] - xj[1]))))
+    diff = np.float32(xj[0]) - np.float32(xj[1])
+    out[0] = cmin + (cmax - cmin) / (1.0 + svml_exp(r * (midpoint - np.float64(diff))))
+
+
+@njit(cache=True)
+def _difference_pre_tvb(xj, xi, q, out):
+    for k in range(out.shape[0]):
+        out[k] = np.float32(xj[k]) - np.float32(xi[k])
 
 
 @njit(cache=True)
 def _kuramoto_pre_tvb(xj, xi, q, out):
     for k in range(out.shape[0]):
-        out[k] = numpy_sin_f32(np.float32(xj[k] - xi[k]))
+        out[k] = numpy_sin_f32(np.float32(xj[k]) - np.float32(xi[k]))
 
 
 COUPLINGS: dict[str, Coupling] = {
@@ -242,6 +254,7 @@ COUPLINGS: dict[str, Coupling] = {
         _difference_pre,
         _scaled_post,
         pre_uses_receiver=True,
+        tvb_pre=_difference_pre_tvb,
     ),
     "kuramoto": Coupling(
         "kuramoto",

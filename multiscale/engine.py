@@ -21,9 +21,13 @@ weights in float32 and sums its sparse couplings (Linear, Difference, Kuramoto) 
 in ``numpy.add.reduceat`` order (first term + numpy's pairwise sum of the others); its dense
 SigmoidalJansenRit coupling is a float64 pairwise sum over every source, zero weights
 included. The states, dfuns, Heun and ``post`` are float64. With ``tvb_compat`` the engine
-does the same (and uses ``Coupling.tvb_pre``, which reproduces numpy's exp and float32 sin),
-so that it reproduces TVB 2.10 runs bit for bit (tests/test_tvb_parity.py); its default
-float64 mode differs from TVB by < 1e-6 relative over 200 ms (float32 rounding).
+does the same: weights and history values are rounded to float32 (the arrays stay float64,
+so both modes share one compiled loop), the sums follow TVB's order, and ``pre`` is
+``Coupling.tvb_pre`` (TVB's float32 arithmetic, numpy's exp and float32 sin). It then
+reproduces TVB 2.10 runs bit for bit (tests/test_tvb_parity.py), on a CPU where numpy
+dispatches as where the fixtures were made (x86-64 with AVX512_SKX). The default float64
+mode differs from TVB by < 1e-6 relative over 200 ms (TVB's float32 rounding). The compat
+mode is slower (it is for verification) and takes no other code path in the default mode.
 
 Proxy nodes (regions simulated by a spiking circuit) are not integrated: the
 co-simulation writes their coupling variables into the history, a window late, which is
@@ -38,13 +42,15 @@ from numba import njit
 from multiscale.coupling import Coupling
 from multiscale.region import RegionModel
 
-# The coupling functions share one signature, so that _advance and _afferent can take any of
-# them (numba compiles one loop per function): for each region nodes[a], the input that
-# moves the step in ring slot ``slot`` forward goes to out[a, s]. H (n, horizon, n_cvar) is
-# the history, Hp (n, horizon, n_c) the cached pre values, row_ptr/col/w/d the CSR
-# connectivity, work/work32 scratch of one row (TVB modes). The hot loops index arrays
-# element by element and pass small scratch buffers to the model's functions: every array
-# view created in a loop costs two atomic reference-count updates.
+# _coupling (float64) and _coupling_tvb (TVB's arithmetic) share one signature: for each
+# region nodes[a], the input that moves the step in ring slot ``slot`` forward goes to
+# out[a, s]. H (n, horizon, n_cvar) is the history, Hp (n, horizon, n_c) the cached pre
+# values, row_ptr/col/w/d the CSR connectivity, work/work32 scratch of one row (compat mode).
+# The hot loops index arrays element by element and pass small scratch buffers to the
+# model's functions: every array view made in a loop costs two atomic reference-count
+# updates, which made up most of the time per step. Functions that take numba functions as
+# arguments are not cached on disk: numba keys them by the functions' addresses, so a cache
+# entry never matches in a later process, and the files only pile up.
 
 
 @njit
@@ -54,8 +60,8 @@ def _coupling(nodes, slot, H, Hp, cached, row_ptr, col, w, d, q, pre, post, out,
     acc = np.empty(n_c)
     tmp = np.empty(n_c)
     res = np.empty(n_c)
-    xj = np.empty(ncv, H.dtype)
-    xi = np.empty(ncv, H.dtype)
+    xj = np.empty(ncv)
+    xi = np.empty(ncv)
     for a in range(nodes.shape[0]):
         i = nodes[a]
         for k in range(n_c):
@@ -169,8 +175,8 @@ def _coupling_tvb(
     acc = np.empty(n_c)
     tmp = np.empty(n_c)
     res = np.empty(n_c)
-    xj = np.empty(ncv, H.dtype)
-    xi = np.empty(ncv, H.dtype)
+    xj = np.empty(ncv)
+    xi = np.empty(ncv)
     for a in range(nodes.shape[0]):
         i = nodes[a]
         e0 = row_ptr[i]
@@ -219,9 +225,35 @@ def _clip(x, bounds):
 
 @njit
 def _advance(
-    n_steps, step0, X, H, Hp, cached, row_ptr, col, w, d, P, q, dt, dfun, pre, post, observe,
-    noise, stochastic, cvar_idx, nodes, bounds, n_c, out_obs, coupling, work, work32,
-):  # fmt: skip
+    n_steps,
+    step0,
+    X,
+    H,
+    Hp,
+    cached,
+    row_ptr,
+    col,
+    w,
+    d,
+    P,
+    q,
+    dt,
+    dfun,
+    pre,
+    tvb_pre,
+    post,
+    observe,
+    noise,
+    stochastic,
+    cvar_idx,
+    nodes,
+    bounds,
+    n_c,
+    out_obs,
+    compat,
+    work,
+    work32,
+):
     nsv, n_par, ncv = X.shape[1], P.shape[1], cvar_idx.shape[0]
     hz = H.shape[1]
     c = np.zeros((nodes.shape[0], 1, n_c))
@@ -231,11 +263,34 @@ def _advance(
     dx2 = np.empty(nsv)
     p = np.empty(n_par)
     ci = np.empty(n_c)
-    h = np.empty(ncv, H.dtype)
+    h = np.empty(ncv)
     hp = np.empty(n_c)
     slot = step0 % hz
+    row0 = np.int64(0)  # not a literal 0: _afferent's compiled _coupling serves here too
     for s in range(n_steps):
-        coupling(nodes, slot, H, Hp, cached, row_ptr, col, w, d, q, pre, post, c, 0, work, work32)
+        if compat:
+            _coupling_tvb(
+                nodes,
+                slot,
+                H,
+                Hp,
+                cached,
+                row_ptr,
+                col,
+                w,
+                d,
+                q,
+                tvb_pre,
+                post,
+                c,
+                row0,
+                work,
+                work32,
+            )
+        else:
+            _coupling(
+                nodes, slot, H, Hp, cached, row_ptr, col, w, d, q, pre, post, c, row0, work, work32
+            )
         nxt = slot + 1
         if nxt == hz:
             nxt = 0
@@ -262,10 +317,16 @@ def _advance(
             for k in range(nsv):
                 X[i, k] = x[k]
             for k in range(ncv):
-                H[i, nxt, k] = x[cvar_idx[k]]
-                h[k] = H[i, nxt, k]
+                v = x[cvar_idx[k]]
+                if compat:  # TVB's history is float32
+                    v = np.float64(np.float32(v))
+                H[i, nxt, k] = v
+                h[k] = v
             if cached:
-                pre(h, h, q, hp)
+                if compat:
+                    tvb_pre(h, h, q, hp)
+                else:
+                    pre(h, h, q, hp)
                 for k in range(n_c):
                     Hp[i, nxt, k] = hp[k]
             out_obs[s, i] = observe(x, p)
@@ -274,18 +335,56 @@ def _advance(
 
 @njit
 def _afferent(
-    nodes, step0, n_steps, H, Hp, cached, row_ptr, col, w, d, q, pre, post, out, coupling,
-    work, work32,
-):  # fmt: skip
+    nodes,
+    step0,
+    n_steps,
+    H,
+    Hp,
+    cached,
+    row_ptr,
+    col,
+    w,
+    d,
+    q,
+    pre,
+    tvb_pre,
+    post,
+    out,
+    compat,
+    work,
+    work32,
+):
     hz = H.shape[1]
     for s in range(n_steps):
-        coupling(nodes, (step0 + s) % hz, H, Hp, cached, row_ptr, col, w, d, q, pre, post, out,
-                 s, work, work32)  # fmt: skip
+        slot = (step0 + s) % hz
+        if compat:
+            _coupling_tvb(
+                nodes,
+                slot,
+                H,
+                Hp,
+                cached,
+                row_ptr,
+                col,
+                w,
+                d,
+                q,
+                tvb_pre,
+                post,
+                out,
+                s,
+                work,
+                work32,
+            )
+        else:
+            _coupling(
+                nodes, slot, H, Hp, cached, row_ptr, col, w, d, q, pre, post, out, s, work, work32
+            )
 
 
 @njit
 def _fill_pre(H, Hp, slots, nodes, q, pre):
-    h = np.empty(H.shape[2], H.dtype)
+    h = np.empty(H.shape[2])
     hp = np.empty(Hp.shape[2])
     for b in range(nodes.shape[0]):
         for a in range(slots.shape[0]):
@@ -367,20 +466,20 @@ class Engine:
         self.bounds = model.bounds()
         hist = self._initial_history(initial, n, nsv)
         self.X = np.ascontiguousarray(hist[-1]).copy()
-        self.H = np.empty((n, self.horizon, len(self.cvar_idx)), np.float32 if self.tvb_compat else float)
+        if self.tvb_compat:  # TVB's history is float32
+            hist = hist.astype(np.float32).astype(float)
+        self.H = np.empty((n, self.horizon, len(self.cvar_idx)))
         L = hist.shape[0]
         for s in range(-min(L, self.horizon) + 1, 1):  # steps -(L-1) .. 0, in the ring
             self.H[:, s % self.horizon] = hist[L - 1 + s][:, self.cvar_idx]
         for s in range(-self.horizon + 1, -L + 1):  # older slots, never read: first sample
             self.H[:, s % self.horizon] = hist[0][:, self.cvar_idx]
         self._nodes = np.flatnonzero(self.integrate).astype(np.int64)
-        self._pre = coupling.pre
-        self._coupling = _coupling
+        self._tvb_pre = coupling.tvb_pre if coupling.tvb_pre is not None else coupling.pre
+        self._pre = self._tvb_pre if self.tvb_compat else coupling.pre
         self._work = np.zeros((self.n_c, 0))
         self._work32 = np.zeros((self.n_c, 0), np.float32)
         if self.tvb_compat:
-            self._pre = coupling.tvb_pre if coupling.tvb_pre is not None else coupling.pre
-            self._coupling = _coupling_tvb
             row = max(1, int(np.diff(self.row_ptr).max(initial=0)))
             if dense:
                 self._work = np.zeros((self.n_c, row))
@@ -433,11 +532,35 @@ class Engine:
         else:
             noise = np.zeros((1, 1, 1))
         _advance(
-            n_steps, self.step, self.X, self.H, self.Hp, self.cached, self.row_ptr, self.col,
-            self.w, self.d, self.P, self.q, self.dt, self.model.dfun, self._pre,
-            self.coupling.post, self.model.observe, noise, stochastic, self.cvar_idx,
-            self._nodes, self.bounds, self.n_c, obs, self._coupling, self._work, self._work32,
-        )  # fmt: skip
+            n_steps,
+            self.step,
+            self.X,
+            self.H,
+            self.Hp,
+            self.cached,
+            self.row_ptr,
+            self.col,
+            self.w,
+            self.d,
+            self.P,
+            self.q,
+            self.dt,
+            self.model.dfun,
+            self.coupling.pre,
+            self._tvb_pre,
+            self.coupling.post,
+            self.model.observe,
+            noise,
+            stochastic,
+            self.cvar_idx,
+            self._nodes,
+            self.bounds,
+            self.n_c,
+            obs,
+            self.tvb_compat,
+            self._work,
+            self._work32,
+        )
         self.step += n_steps
         return obs
 
@@ -446,16 +569,34 @@ class Engine:
         the next n_steps. Needs every delay into them to be >= n_steps."""
         out = np.zeros((len(nodes), n_steps, self.n_c))
         _afferent(
-            np.asarray(nodes, dtype=np.int64), self.step, n_steps, self.H, self.Hp, self.cached,
-            self.row_ptr, self.col, self.w, self.d, self.q, self._pre, self.coupling.post,
-            out, self._coupling, self._work, self._work32,
-        )  # fmt: skip
+            np.asarray(nodes, dtype=np.int64),
+            self.step,
+            n_steps,
+            self.H,
+            self.Hp,
+            self.cached,
+            self.row_ptr,
+            self.col,
+            self.w,
+            self.d,
+            self.q,
+            self.coupling.pre,
+            self._tvb_pre,
+            self.coupling.post,
+            out,
+            self.tvb_compat,
+            self._work,
+            self._work32,
+        )
         return out
 
     def write_history(self, node: int, first_step: int, cvars: np.ndarray) -> None:
         """Set the coupling variables (n_steps, n_cvar) of ``node`` for steps
         first_step, first_step + 1, ... (how a proxy node's activity enters the network)."""
         slots = (first_step + np.arange(len(cvars))) % self.horizon
+        cvars = np.asarray(cvars, dtype=float)
+        if self.tvb_compat:
+            cvars = cvars.astype(np.float32).astype(float)
         self.H[node, slots] = cvars
         if self.cached:
             _fill_pre(self.H, self.Hp, slots, np.array([node]), self.q, self._pre)

@@ -15,7 +15,9 @@ class Placement:
     circuits: dict[str, int]  # circuit name -> rank
 
     def describe(self) -> str:
-        lines = [f"placement on {self.n_ranks} rank(s): engine and store on rank {self.engine_rank}"]
+        lines = [
+            f"placement on {self.n_ranks} rank(s): engine and store on rank {self.engine_rank}"
+        ]
         for name, rank in sorted(self.circuits.items(), key=lambda x: (x[1], x[0])):
             lines.append(f"  circuit {name} on rank {rank}")
         return "\n".join(lines)

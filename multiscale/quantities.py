@@ -19,7 +19,11 @@ _UNIT_NAMES = {
     if isinstance(value, Quantity) and not name.startswith("_")
 }
 _UNIT_NAMES.update(
-    {name: value for name, value in vars(brian2.units.allunits).items() if isinstance(value, Quantity)}
+    {
+        name: value
+        for name, value in vars(brian2.units.allunits).items()
+        if isinstance(value, Quantity)
+    }
 )
 # SI symbols that Brian2 spells out (it keeps one-letter names free for user variables).
 _UNIT_NAMES.update(

@@ -48,21 +48,33 @@ class Recorder:
         self.store.write_array("connectome/weights", conn.weights, "1")
         self.store.write_array("connectome/lengths", conn.lengths_mm, "mm")
         if conn.centres_mm is not None:
-            self.store.write_array("connectome/centres", conn.centres_mm, "mm",
-                                   {"frame": "TVB: x anterior, y left, z up"})  # fmt: skip
+            self.store.write_array(
+                "connectome/centres",
+                conn.centres_mm,
+                "mm",
+                {"frame": "TVB: x anterior, y left, z up"},
+            )
         self.regions = self.store.create_series(
-            "regions/data", conn.n_regions, unit,
-            {"sampling_rate": rate, "labels": labels, "observable": obs,
-             "note": "spiking regions hold their circuit's field proxy (mV)"},
-        )  # fmt: skip
+            "regions/data",
+            conn.n_regions,
+            unit,
+            {
+                "sampling_rate": rate,
+                "labels": labels,
+                "observable": obs,
+                "note": "spiking regions hold their circuit's field proxy (mV)",
+            },
+        )
         self.decimate = TemporalAverage(sim.sample_steps)
         self.leadfield = exp.derived.get("leadfield")
         if self.leadfield is not None:
             lf = self.leadfield
             self.eeg = self.store.create_series(
-                "eeg/data", lf.n_channels, f"({lf.source}) x {unit}",
+                "eeg/data",
+                lf.n_channels,
+                f"({lf.source}) x {unit}",
                 {"sampling_rate": rate, "channels": list(lf.channels), "reference": "average"},
-            )  # fmt: skip
+            )
             self.store.write_array("eeg/gain", lf.gain, "see eeg/data", {"source": lf.source})
             if lf.positions_mm is not None:
                 self.store.write_array("eeg/positions", lf.positions_mm, "mm")
@@ -70,33 +82,40 @@ class Recorder:
         bin_rate = 1000.0 / exp.cosim.resolution_ms
         for spec in exp.circuits:
             g = f.create_group(f"circuits/{spec.name}")
-            g.attrs.update({
-                "model": spec.model,
-                "region": conn.labels[sim.proxy_of[spec.name]],
-                "region_index": sim.proxy_of[spec.name],
-                "parameters": json.dumps(spec.parameters),
-                "input_gain": spec.input_gain,
-                "output_gain": spec.output_gain,
-                "field_gain": spec.field_gain,
-            })  # fmt: skip
+            g.attrs.update(
+                {
+                    "model": spec.model,
+                    "region": conn.labels[sim.proxy_of[spec.name]],
+                    "region_index": sim.proxy_of[spec.name],
+                    "parameters": json.dumps(spec.parameters),
+                    "input_gain": spec.input_gain,
+                    "output_gain": spec.output_gain,
+                    "field_gain": spec.field_gain,
+                }
+            )
             from circuits import CIRCUITS
 
             cls = CIRCUITS[spec.model]
             series = {
                 "rate": self.store.create_series(
-                    f"circuits/{spec.name}/rate", None, "Hz",
+                    f"circuits/{spec.name}/rate",
+                    None,
+                    "Hz",
                     {"sampling_rate": bin_rate, "population": cls.OUTPUT_POPULATION},
                 ),
                 "field": self.store.create_series(
-                    f"circuits/{spec.name}/field", None, "mV",
+                    f"circuits/{spec.name}/field",
+                    None,
+                    "mV",
                     {"sampling_rate": bin_rate, "what": "Mazzoni et al. 2015 LFP proxy / g_L"},
                 ),
-            }  # fmt: skip
+            }
             rank = sim.placement.circuits[spec.name]
             if exp.record.spikes and rank != sim.rank:
                 # written by the circuit's own rank; the link makes this file read as one
                 g["spikes"] = h5py.ExternalLink(
-                    SpikeStore.rank_path(exp.output.path, rank).name, f"/circuits/{spec.name}/spikes"
+                    SpikeStore.rank_path(exp.output.path, rank).name,
+                    f"/circuits/{spec.name}/spikes",
                 )
             self.circuit_series[spec.name] = series
         self._since_flush = 0.0

@@ -24,9 +24,11 @@ def summarize(path: str | Path) -> str:
     perturbation of a circuit the EEG change near its region against far from it."""
     lines = []
     with h5py.File(path, "r") as f:
-        lines.append(f"{f.attrs['name']}: {f.attrs['duration_ms'] / 1000:g} s simulated in "
-                     f"{f.attrs.get('wall_time_s', float('nan')):.1f} s wall "
-                     f"({'complete' if f.attrs['complete'] else 'INCOMPLETE'}) -> {path}")  # fmt: skip
+        lines.append(
+            f"{f.attrs['name']}: {f.attrs['duration_ms'] / 1000:g} s simulated in "
+            f"{f.attrs.get('wall_time_s', float('nan')):.1f} s wall "
+            f"({'complete' if f.attrs['complete'] else 'INCOMPLETE'}) -> {path}"
+        )
         if "eeg" in f:
             eeg = f["eeg/data"][:]
             fs = f["eeg/data"].attrs["sampling_rate"]
@@ -45,13 +47,17 @@ def summarize(path: str | Path) -> str:
             rate = g["rate"][:]
             fs_r = g["rate"].attrs["sampling_rate"]
             s = int(_SKIP_MS * fs_r / 1000)
-            text = f"circuit {name} ({g.attrs['model']} in {g.attrs['region']}): " \
-                   f"{g['rate'].attrs['population']} rate {rate[s:].mean():.2f} Hz"
-            for t_ms, pname, what in events.get(name, []):
+            text = (
+                f"circuit {name} ({g.attrs['model']} in {g.attrs['region']}): "
+                f"{g['rate'].attrs['population']} rate {rate[s:].mean():.2f} Hz"
+            )
+            for t_ms, pname, _ in events.get(name, []):
                 it = int(t_ms * fs_r / 1000)
                 if s < it < len(rate) - s:
-                    text += (f"; {rate[s:it].mean():.2f} Hz before / {rate[it + s:].mean():.2f} Hz"
-                             f" after {pname} at {t_ms / 1000:g} s")  # fmt: skip
+                    text += (
+                        f"; {rate[s:it].mean():.2f} Hz before / {rate[it + s :].mean():.2f} Hz"
+                        f" after {pname} at {t_ms / 1000:g} s"
+                    )
             lines.append(text)
             if "eeg" in f:
                 for t_ms, _, _ in events.get(name, []):
@@ -91,12 +97,11 @@ def _effect(f: h5py.File, g: h5py.Group, t_ms: float):
     region = int(g.attrs["region_index"])
     positions = f["eeg/positions"][:] if "eeg/positions" in f else None
     centres = f["connectome/centres"][:] if "connectome/centres" in f else None
-    near, far = near_far_channels(
-        positions, None if centres is None else centres[region], f["eeg/gain"][:, region]
-    )
+    near, far = near_far_channels(positions, centres, region, f["eeg/gain"][:])
     try:
-        return perturbation_effect(eeg, fs, t_ms, _s(g.attrs["region"]), near, far, channels,
-                                   skip_ms=_SKIP_MS)  # fmt: skip
+        return perturbation_effect(
+            eeg, fs, t_ms, _s(g.attrs["region"]), near, far, channels, skip_ms=_SKIP_MS
+        )
     except ValueError:
         return None
 
@@ -114,7 +119,9 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with h5py.File(path, "r") as f:
-        events = [(float(t), _s(n)) for t, n, _ in f["perturbations"][:]] if "perturbations" in f else []  # noqa: E501
+        events = (
+            [(float(t), _s(n)) for t, n, _ in f["perturbations"][:]] if "perturbations" in f else []
+        )
         if "eeg" in f:
             eeg = f["eeg/data"][:]
             fs = f["eeg/data"].attrs["sampling_rate"]
@@ -139,15 +146,27 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
             segments = [("whole run", skip, len(eeg))]
             if events and skip < int(events[0][0] * fs / 1000) < len(eeg) - skip:
                 it = int(events[0][0] * fs / 1000)
-                segments = [("before " + events[0][1], skip, it),
-                            ("after " + events[0][1], it + skip, len(eeg))]  # fmt: skip
+                segments = [
+                    ("before " + events[0][1], skip, it),
+                    ("after " + events[0][1], it + skip, len(eeg)),
+                ]
             for label, a, b in segments:
                 fr, P = power_spectrum(eeg[a:b], fs)
                 m = (fr >= 1) & (fr <= 100)
-                ax.semilogy(fr[m], P[m], lw=0.3, alpha=0.3,
-                            color="C0" if label.startswith(("whole", "before")) else "C3")  # fmt: skip
-                ax.semilogy(fr[m], P[m].mean(axis=1), lw=2, label=f"{label} (channel mean)",
-                            color="C0" if label.startswith(("whole", "before")) else "C3")  # fmt: skip
+                ax.semilogy(
+                    fr[m],
+                    P[m],
+                    lw=0.3,
+                    alpha=0.3,
+                    color="C0" if label.startswith(("whole", "before")) else "C3",
+                )
+                ax.semilogy(
+                    fr[m],
+                    P[m].mean(axis=1),
+                    lw=2,
+                    label=f"{label} (channel mean)",
+                    color="C0" if label.startswith(("whole", "before")) else "C3",
+                )
             ax.set_xlabel("frequency (Hz)")
             ax.set_ylabel("EEG power spectral density")
             ax.legend()
@@ -157,8 +176,9 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
 
         for name in f.get("circuits", {}):
             g = f[f"circuits/{name}"]
-            fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True,
-                                         gridspec_kw={"height_ratios": [2, 1]})  # fmt: skip
+            fig, (a1, a2) = plt.subplots(
+                2, 1, figsize=(10, 6), sharex=True, gridspec_kw={"height_ratios": [2, 1]}
+            )
             t_end = float(f.attrs["duration_ms"])
             t0 = max(0.0, t_end - 1000.0)
             if events:
@@ -181,7 +201,7 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
             a2.plot(tr[m], np.convolve(rate, kernel, "same")[m], color="k", lw=0.8)
             a2.set_ylabel(f"{g['rate'].attrs['population']} rate (Hz)")
             a2.set_xlabel("time (s)")
-            for te, ename in events:
+            for te, _ in events:
                 if t0 <= te < t0 + 1000:
                     for a in (a1, a2):
                         a.axvline(te / 1000, color="r", lw=1)

@@ -54,15 +54,20 @@ class Store:
         self._log = []
 
     def create_series(
-        self, name: str, width: int | None, unit: str, attrs: dict | None = None,
+        self,
+        name: str,
+        width: int | None,
+        unit: str,
+        attrs: dict | None = None,
         dtype: str = "f8",
-    ) -> h5py.Dataset:  # fmt: skip
+    ) -> h5py.Dataset:
         """An appendable dataset of rows (samples, width) or (samples,) if width is None."""
         shape = (0,) if width is None else (0, width)
         maxshape = (None,) if width is None else (None, width)
         chunks = (_CHUNK_ROWS,) if width is None else (max(1, _CHUNK_ROWS // max(width, 1)), width)
-        ds = self.file.create_dataset(name, shape=shape, maxshape=maxshape, chunks=chunks,
-                                      dtype=dtype)  # fmt: skip
+        ds = self.file.create_dataset(
+            name, shape=shape, maxshape=maxshape, chunks=chunks, dtype=dtype
+        )
         ds.attrs["unit"] = unit
         for key, value in (attrs or {}).items():
             ds.attrs[key] = value
@@ -93,8 +98,9 @@ class Store:
         if not self.file:
             return
         if self._log:
-            dt = np.dtype([("time", "f8"), ("name", h5py.string_dtype()),
-                           ("what", h5py.string_dtype())])  # fmt: skip
+            dt = np.dtype(
+                [("time", "f8"), ("name", h5py.string_dtype()), ("what", h5py.string_dtype())]
+            )
             ds = self.file.create_dataset("perturbations", data=np.array(self._log, dtype=dt))
             ds.attrs["unit"] = "time: ms"
         self.file.attrs["complete"] = bool(complete)

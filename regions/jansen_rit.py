@@ -26,7 +26,7 @@ from multiscale.parameter import Parameter, StateVariable
 from multiscale.region import RegionModel
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sigmoid(v, nu_max, r, v0):
     return 2.0 * nu_max / (1.0 + np.exp(r * (v0 - v)))
 
@@ -34,15 +34,30 @@ def _sigmoid(v, nu_max, r, v0):
 @njit(cache=True)
 def dfun(x, c, p, dx):
     A, B, a, b, v0, nu_max, r, J, a_1, a_2, a_3, a_4, mu = (
-        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12]
-    )  # fmt: skip
+        p[0],
+        p[1],
+        p[2],
+        p[3],
+        p[4],
+        p[5],
+        p[6],
+        p[7],
+        p[8],
+        p[9],
+        p[10],
+        p[11],
+        p[12],
+    )
     y0, y1, y2, y3, y4, y5 = x[0], x[1], x[2], x[3], x[4], x[5]
     dx[0] = y3
     dx[1] = y4
     dx[2] = y5
-    dx[3] = A * a * _sigmoid(y1 - y2, nu_max, r, v0) - 2.0 * a * y3 - a * a * y0
-    dx[4] = A * a * (mu + a_2 * J * _sigmoid(a_1 * J * y0, nu_max, r, v0) + c[0]) - 2.0 * a * y4 - a * a * y1  # noqa: E501
-    dx[5] = B * b * (a_4 * J * _sigmoid(a_3 * J * y0, nu_max, r, v0)) - 2.0 * b * y5 - b * b * y2
+    s_pyr = _sigmoid(y1 - y2, nu_max, r, v0)
+    s_exc = _sigmoid(a_1 * J * y0, nu_max, r, v0)
+    s_inh = _sigmoid(a_3 * J * y0, nu_max, r, v0)
+    dx[3] = A * a * s_pyr - 2.0 * a * y3 - a * a * y0
+    dx[4] = A * a * (mu + a_2 * J * s_exc + c[0]) - 2.0 * a * y4 - a * a * y1
+    dx[5] = B * b * (a_4 * J * s_inh) - 2.0 * b * y5 - b * b * y2
 
 
 @njit(cache=True)
@@ -91,7 +106,9 @@ class JansenRit(RegionModel):
         """(y1, y2), with y2 = 0, at which the sigmoidal Jansen-Rit coupling passes on
         ``rate_hz``: the inverse of its sigmoid, clipped to 0.1-99.9 % of its range."""
         if coupling != "sigmoidal_jansen_rit":
-            raise ValueError("spiking regions in a Jansen-Rit network need sigmoidal_jansen_rit coupling")
+            raise ValueError(
+                "spiking regions in a Jansen-Rit network need sigmoidal_jansen_rit coupling"
+            )
         cmin, cmax, midpoint, r = q[1], q[2], q[3], q[4]
         frac = np.clip((np.asarray(rate_hz) * 1e-3 - cmin) / (cmax - cmin), 1e-3, 1 - 1e-3)
         y1 = midpoint - np.log(1.0 / frac - 1.0) / r

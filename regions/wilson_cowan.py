@@ -22,20 +22,64 @@ from multiscale.parameter import Parameter, StateVariable
 from multiscale.region import RegionModel
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sigmoid(x, a, b, c, shift):
-    s = c / (1.0 + np.exp(-a * (x - b)))
     if shift > 0.5:
-        s -= c / (1.0 + np.exp(a * b))
-    return s
+        return c * (1.0 / (1.0 + np.exp(-a * (x - b))) - 1.0 / (1.0 + np.exp(a * b)))
+    return c / (1.0 + np.exp(-a * (x - b)))
 
 
 @njit(cache=True)
 def dfun(x, c, p, dx):
-    (c_ee, c_ei, c_ie, c_ii, tau_e, tau_i, a_e, b_e, c_e, theta_e, a_i, b_i, c_i, theta_i,
-     r_e, r_i, k_e, k_i, P, Q, alpha_e, alpha_i, shift) = (
-        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
-        p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21], p[22])  # fmt: skip
+    (
+        c_ee,
+        c_ei,
+        c_ie,
+        c_ii,
+        tau_e,
+        tau_i,
+        a_e,
+        b_e,
+        c_e,
+        theta_e,
+        a_i,
+        b_i,
+        c_i,
+        theta_i,
+        r_e,
+        r_i,
+        k_e,
+        k_i,
+        P,
+        Q,
+        alpha_e,
+        alpha_i,
+        shift,
+    ) = (
+        p[0],
+        p[1],
+        p[2],
+        p[3],
+        p[4],
+        p[5],
+        p[6],
+        p[7],
+        p[8],
+        p[9],
+        p[10],
+        p[11],
+        p[12],
+        p[13],
+        p[14],
+        p[15],
+        p[16],
+        p[17],
+        p[18],
+        p[19],
+        p[20],
+        p[21],
+        p[22],
+    )
     E, I = x[0], x[1]
     x_e = alpha_e * (c_ee * E - c_ei * I + P - theta_e + c[0])
     x_i = alpha_i * (c_ie * E - c_ii * I + Q - theta_i)
@@ -81,8 +125,9 @@ class WilsonCowan(RegionModel):
         "shift_sigmoid": Parameter(1.0, "1", "1: shift sigmoids so S(0) = 0; 0: do not"),
     }
     STATE_VARIABLES = {
-        "E": StateVariable(0.25, "1", "excitatory activity", (0.0, 1.0)),
-        "I": StateVariable(0.25, "1", "inhibitory activity", (0.0, 1.0)),
+        # TVB sets no bounds: with r_e, k_e = 1 the dynamics keep E and I in [0, 1]
+        "E": StateVariable(0.25, "1", "excitatory activity"),
+        "I": StateVariable(0.25, "1", "inhibitory activity"),
     }
     COUPLING_VARIABLES = ("E",)
     DEFAULT_COUPLING = "linear"

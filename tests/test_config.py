@@ -113,12 +113,16 @@ def test_zero_delay_edges_are_rejected_or_clamped(tmp_path):
     )
     msg = errors_of(tmp_path, base)
     assert "have zero delay (R1->R0, R0->R1)" in msg and "zero_delay_edges: clamp" in msg
-    exp = load_experiment(write(tmp_path, base + "cosim: {zero_delay_edges: clamp, resolution: 0.1 ms}\n", "b.yaml"))
+    exp = load_experiment(
+        write(tmp_path, base + "cosim: {zero_delay_edges: clamp, resolution: 0.1 ms}\n", "b.yaml")
+    )
     assert exp.derived["window_steps"] == 1 and exp.derived["clamped_edges"]
 
 
 def test_stimulus_checks(tmp_path):
-    text = GOOD + """
+    text = (
+        GOOD
+        + """
 stimuli:
   - circuit: m1
     population: STN
@@ -126,6 +130,7 @@ stimuli:
     amplitude: 1 nA
     width: 10 ms
 """
+    )
     msg = errors_of(tmp_path, text)
     assert "stimuli[0].population: got 'STN'; expected one of ['E', 'I']" in msg
     assert "stimuli[0].width: got 10.0 ms; expected pulses shorter than the period" in msg

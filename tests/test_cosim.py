@@ -48,8 +48,7 @@ def run(tmp_path, name, *, mu=0.22, nu_bg=2.5, input_gain=0.0, extra=""):
     np.save(tmp_path / "l.npy", LENGTHS)
     out = tmp_path / f"{name}.h5"
     p = tmp_path / f"{name}.yaml"
-    p.write_text(EXPERIMENT.format(mu=mu, nu_bg=nu_bg, input_gain=input_gain, out=out,
-                                   extra=extra))  # fmt: skip
+    p.write_text(EXPERIMENT.format(mu=mu, nu_bg=nu_bg, input_gain=input_gain, out=out, extra=extra))
     exp = load_experiment(p)
     Simulation(exp, progress=False).run()
     with h5py.File(out, "r") as f:

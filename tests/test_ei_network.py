@@ -37,9 +37,12 @@ def simulate(duration_ms, *, seed=1, params=None, input_hz=0.0, knobs=None, puls
     b2.start_scope()
     b2.seed(seed)
     circuit = EINetwork(
-        "ei", params, resolution_ms=RES_MS, window_ms=WINDOW_MS,
+        "ei",
+        params,
+        resolution_ms=RES_MS,
+        window_ms=WINDOW_MS,
         rng=np.random.default_rng(seed),
-    )  # fmt: skip
+    )
     if pulse:
         circuit.add_pulse_train("E", **pulse)
     objects = circuit.network_objects()
@@ -166,8 +169,12 @@ def test_gaba_reduction_raises_rate_and_changes_field_without_locking(baseline):
 
 def test_knob_changes_take_effect_during_the_run():
     run = simulate(600.0, knobs={200.0: ("g_GABA", 0.3), 400.0: ("nu_bg", 0.0)})
-    assert run["circuit"].knobs == {"g_AMPA": 1.0, "g_GABA": 0.3, "g_AMPA_E_to_I": 1.0,
-                                    "nu_bg": 0.0}  # fmt: skip
+    assert run["circuit"].knobs == {
+        "g_AMPA": 1.0,
+        "g_GABA": 0.3,
+        "g_AMPA_E_to_I": 1.0,
+        "nu_bg": 0.0,
+    }
     before = rate(run, start=SKIP_MS, stop=200.0)
     disinhibited = rate(run, start=220.0, stop=400.0)
     undriven = rate(run, start=450.0, stop=600.0)
@@ -177,8 +184,9 @@ def test_knob_changes_take_effect_during_the_run():
 
 def test_dbs_pulses_raise_and_lock_excitatory_firing(baseline):
     period = 1000.0 / 130.0
-    pulse = dict(frequency_hz=130.0, amplitude_na=20.0, width_ms=0.1, start_ms=200.0,
-                 stop_ms=1000.0)  # fmt: skip
+    pulse = dict(
+        frequency_hz=130.0, amplitude_na=20.0, width_ms=0.1, start_ms=200.0, stop_ms=1000.0
+    )
     run = simulate(500.0, pulse=pulse)
     assert rate(run, start=250.0, stop=500.0) > 3 * rate(baseline, start=250.0, stop=500.0)
     t = run["E"][0]
@@ -186,8 +194,9 @@ def test_dbs_pulses_raise_and_lock_excitatory_firing(baseline):
     vector_strength = np.abs(np.mean(np.exp(1j * phase)))
     assert vector_strength > 0.4
     # before the train starts nothing differs from the baseline (same seed)
-    np.testing.assert_array_equal(run["E"][0][run["E"][0] < 200.0],
-                                  baseline["E"][0][baseline["E"][0] < 200.0])  # fmt: skip
+    np.testing.assert_array_equal(
+        run["E"][0][run["E"][0] < 200.0], baseline["E"][0][baseline["E"][0] < 200.0]
+    )
 
 
 def test_unknown_knob_and_parameter_are_refused(baseline):

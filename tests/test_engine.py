@@ -9,7 +9,7 @@ from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
 from multiscale.parameter import Parameter, StateVariable
 from multiscale.region import RegionModel
-from regions import JansenRit, WilsonCowan
+from regions import JansenRit, ReducedWongWangExcInh, WilsonCowan
 
 
 @njit
@@ -56,7 +56,15 @@ def test_windowed_advance_equals_one_advance():
     W = rng.uniform(0, 1, (n, n))
     D = rng.integers(0, 40, (n, n))
     sig = COUPLINGS["sigmoidal_jansen_rit"]
-    args = (JansenRit, JansenRit.parameter_matrix(n), sig, sig.parameter_vector({"a": 0.1}), W, D, 0.1)
+    args = (
+        JansenRit,
+        JansenRit.parameter_matrix(n),
+        sig,
+        sig.parameter_vector({"a": 0.1}),
+        W,
+        D,
+        0.1,
+    )
     whole = Engine(*args).advance(300)
     e = Engine(*args)
     parts = np.concatenate([e.advance(k) for k in (7, 93, 200)])
@@ -69,8 +77,16 @@ def test_jansen_rit_single_node_matches_scipy_reference():
     x0 = np.array([0.1, 12.0, 8.0, 0.0, 0.0, 0.0])
     sig = COUPLINGS["sigmoidal_jansen_rit"]
     dt, T = 0.01, 200.0
-    e = Engine(JansenRit, p, sig, sig.parameter_vector({"a": 0.0}), np.zeros((1, 1)),
-               np.zeros((1, 1), int), dt, initial=x0)  # fmt: skip
+    e = Engine(
+        JansenRit,
+        p,
+        sig,
+        sig.parameter_vector({"a": 0.0}),
+        np.zeros((1, 1)),
+        np.zeros((1, 1), int),
+        dt,
+        initial=x0,
+    )
     obs = e.advance(int(T / dt))
 
     def f(t, x):
@@ -87,8 +103,15 @@ def test_jansen_rit_alpha_rhythm():
     """SCIENCE.md: p = 220/s without noise gives a spectral peak at 10-11.5 Hz on y1 - y2
     (Jansen & Rit 1995 parameters, v0 = 6 mV)."""
     sig = COUPLINGS["sigmoidal_jansen_rit"]
-    e = Engine(JansenRit, JansenRit.parameter_matrix(1, {"v0": 6.0, "mu": 0.22}), sig,
-               sig.parameter_vector({"a": 0.0}), np.zeros((1, 1)), np.zeros((1, 1), int), 0.1)  # fmt: skip
+    e = Engine(
+        JansenRit,
+        JansenRit.parameter_matrix(1, {"v0": 6.0, "mu": 0.22}),
+        sig,
+        sig.parameter_vector({"a": 0.0}),
+        np.zeros((1, 1)),
+        np.zeros((1, 1), int),
+        0.1,
+    )
     x = e.advance(50000)[10000:, 0]
     f = np.fft.rfftfreq(len(x), 1e-4)
     P = np.abs(np.fft.rfft(x - x.mean())) ** 2
@@ -97,8 +120,15 @@ def test_jansen_rit_alpha_rhythm():
 
 def test_noise_is_seeded_and_scaled():
     lin = COUPLINGS["linear"]
-    args = (WilsonCowan, WilsonCowan.parameter_matrix(3), lin, lin.parameter_vector(),
-            np.zeros((3, 3)), np.zeros((3, 3), int), 0.1)  # fmt: skip
+    args = (
+        WilsonCowan,
+        WilsonCowan.parameter_matrix(3),
+        lin,
+        lin.parameter_vector(),
+        np.zeros((3, 3)),
+        np.zeros((3, 3), int),
+        0.1,
+    )
     a = Engine(*args, noise=np.array([1e-4, 0.0]), rng=np.random.default_rng(5)).advance(500)
     b = Engine(*args, noise=np.array([1e-4, 0.0]), rng=np.random.default_rng(5)).advance(500)
     c = Engine(*args, noise=np.array([1e-4, 0.0]), rng=np.random.default_rng(6)).advance(500)
@@ -109,13 +139,23 @@ def test_noise_is_seeded_and_scaled():
 
 
 def test_bounds_are_enforced():
-    """Wilson-Cowan activities stay in [0, 1] even under strong noise."""
+    """Reduced Wong-Wang gating variables stay in [0, 1] even under strong noise."""
     lin = COUPLINGS["linear"]
-    e = Engine(WilsonCowan, WilsonCowan.parameter_matrix(4), lin, lin.parameter_vector(),
-               np.zeros((4, 4)), np.zeros((4, 4), int), 0.1, noise=np.array([0.5, 0.5]),
-               rng=np.random.default_rng(1))  # fmt: skip
-    obs = e.advance(2000)
-    assert obs.min() >= 0.0 and obs.max() <= 1.0
+    model = ReducedWongWangExcInh
+    e = Engine(
+        model,
+        model.parameter_matrix(4),
+        lin,
+        lin.parameter_vector(),
+        np.zeros((4, 4)),
+        np.zeros((4, 4), int),
+        0.1,
+        noise=np.array([0.5, 0.5]),
+        rng=np.random.default_rng(1),
+    )
+    e.advance(2000)
+    assert e.X.min() >= 0.0 and e.X.max() <= 1.0
+    assert (e.X == 0.0).any() or (e.X == 1.0).any()  # the noise does push them to the bounds
 
 
 def test_proxy_nodes_are_not_integrated_and_take_written_history():
@@ -124,8 +164,17 @@ def test_proxy_nodes_are_not_integrated_and_take_written_history():
     W = np.array([[0.0, 0.0], [1.0, 0.0]])
     D = np.array([[0, 0], [d, 0]])
     lin = COUPLINGS["linear"]
-    eng = Engine(Probe, np.array([[1.0], [0.0]]), lin, lin.parameter_vector({"a": 1.0}), W, D, dt,
-                 proxies=[0], min_horizon=d)  # fmt: skip
+    eng = Engine(
+        Probe,
+        np.array([[1.0], [0.0]]),
+        lin,
+        lin.parameter_vector({"a": 1.0}),
+        W,
+        D,
+        dt,
+        proxies=[0],
+        min_horizon=d,
+    )
     obs = eng.advance(d)
     assert np.isnan(obs[:, 0]).all()
     np.testing.assert_array_equal(obs[:, 1], 0.0)  # history of the proxy is 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -42,11 +43,25 @@ def cmd_validate(args) -> int:
     return 0
 
 
+_LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "PMIX_SIZE")
+
+
 def _world():
-    """The MPI communicator when launched by mpirun/mpiexec with more than one rank."""
+    """The MPI communicator when launched by mpirun/mpiexec with more than one rank.
+
+    If a launcher started several processes but MPI sees one (mpi4py built against another
+    MPI than the mpirun used), every process would run the whole experiment on its own:
+    stop instead, saying why."""
     from mpi4py import MPI
 
     comm = MPI.COMM_WORLD
+    launched = max((int(os.environ.get(v, "1") or 1) for v in _LAUNCHER_SIZE_VARS), default=1)
+    if comm.Get_size() == 1 and launched > 1:
+        raise SystemExit(
+            f"multiscale: the launcher started {launched} processes but MPI sees 1 per "
+            f"process: mpi4py uses another MPI library than this mpirun. Use the mpiexec of "
+            f"the MPI that mpi4py was built with ({MPI.Get_library_version().splitlines()[0]})."
+        )
     return comm if comm.Get_size() > 1 else None
 
 

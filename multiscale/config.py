@@ -441,7 +441,7 @@ def _mapping(section: _Section, key: str) -> dict[str, Any]:
 
 # --- checks that need the registries and the connectome ----------------------------------
 def _check_semantics(exp: Experiment, errors: list[str]) -> None:
-    from circuits import CIRCUITS
+    from circuits import resolve_circuit
     from multiscale.connectome import ConnectomeError, load_connectome
     from multiscale.coupling import COUPLINGS
     from regions import REGION_MODELS
@@ -515,6 +515,8 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
     # circuits
     names: set[str] = set()
     proxies: dict[str, int] = {}
+    classes: dict[str, type] = {}
+    exp.derived["circuit_classes"] = classes
     for k, c in enumerate(exp.circuits):
         where = f"circuits[{k}]"
         if c.name in names:
@@ -525,13 +527,14 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
                 f"(it names Brian2 objects), not starting with a digit"
             )
         names.add(c.name)
-        cls = CIRCUITS.get(c.model)
-        if cls is None:
+        try:
+            cls = resolve_circuit(str(c.model), base)
+        except Exception as err:  # a user's circuit file can fail in any way
             errors.append(
-                f"{where}.model: got {c.model!r}; expected one of {sorted(CIRCUITS)}"
-                f"{_suggest(str(c.model), list(CIRCUITS))}"
+                f"{where}.model: got {c.model!r}; {err}{_suggest(str(c.model), ['ei_network'])}"
             )
             continue
+        classes[c.name] = cls
         try:
             idx = conn.index(c.region)
         except (ValueError, TypeError) as err:
@@ -559,8 +562,8 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
                     f"{where}.circuit: got {p.circuit!r}; expected one of "
                     f"{sorted(circuit_by_name)}{_suggest(p.circuit, list(circuit_by_name))}"
                 )
-            elif c.model in CIRCUITS and p.knob not in CIRCUITS[c.model].KNOBS:
-                knobs = list(CIRCUITS[c.model].KNOBS)
+            elif c.name in classes and p.knob not in classes[c.name].KNOBS:
+                knobs = list(classes[c.name].KNOBS)
                 errors.append(
                     f"{where}.knob: got {p.knob!r}; expected a knob of {c.model}: "
                     f"{knobs}{_suggest(p.knob, knobs)}"
@@ -585,8 +588,8 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
                 f"{where}.circuit: got {s.circuit!r}; expected one of "
                 f"{sorted(circuit_by_name)}{_suggest(s.circuit, list(circuit_by_name))}"
             )
-        elif c.model in CIRCUITS and s.population not in CIRCUITS[c.model].POPULATIONS:
-            pops = list(CIRCUITS[c.model].POPULATIONS)
+        elif c.name in classes and s.population not in classes[c.name].POPULATIONS:
+            pops = list(classes[c.name].POPULATIONS)
             errors.append(f"{where}.population: got {s.population!r}; expected one of {pops}")
         if s.width_ms < exp.brian_dt_ms:
             errors.append(

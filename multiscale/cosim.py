@@ -47,8 +47,10 @@ from multiscale.config import Experiment
 from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
 from multiscale.placement import Placement, place
-from multiscale.transport import LocalTransport, MPITransport
+from multiscale.transport import LocalTransport, MPITransport, RemoteRankError
 from regions import REGION_MODELS
+
+_GRACE_S = 2.0  # how long a failing rank lets the others close their files
 
 
 def stream_seed(seed: int, name: str) -> int:
@@ -69,9 +71,8 @@ class Timing:
 
 
 def circuit_sizes(exp: Experiment) -> dict[str, int]:
-    from circuits import CIRCUITS
-
-    return {c.name: CIRCUITS[c.model].n_neurons(c.parameters) for c in exp.circuits}
+    classes = exp.derived["circuit_classes"]
+    return {c.name: classes[c.name].n_neurons(c.parameters) for c in exp.circuits}
 
 
 def make_placement(exp: Experiment, n_ranks: int) -> Placement:
@@ -148,15 +149,13 @@ class Simulation:
     def _build_circuits(self) -> None:
         import brian2 as b2
 
-        from circuits import CIRCUITS
-
         exp = self.exp
         b2.prefs.codegen.target = exp.brian_target
         b2.defaultclock.dt = exp.brian_dt_ms * b2.ms
         for name in self.local_circuits:
             spec = self.specs[name]
             b2.seed(stream_seed(exp.seed, f"circuit.{name}"))
-            self.circuits[name] = CIRCUITS[spec.model](
+            self.circuits[name] = exp.derived["circuit_classes"][name](
                 name,
                 spec.parameters,
                 resolution_ms=exp.cosim.resolution_ms,
@@ -183,6 +182,7 @@ class Simulation:
 
         t0 = time.perf_counter()
         ok = False
+        failure = None
         try:
             if self.is_engine:
                 self._build_engine()
@@ -199,22 +199,34 @@ class Simulation:
                 for k in range(self.n_windows + 1):
                     self._boundary(k)
             ok = True
-        except BaseException:
+        except RemoteRankError as err:
+            failure = err
+        except BaseException as err:
+            failure = err
             if self.transport.size > 1:
-                msg = traceback.format_exc()
                 print(
-                    f"\nmultiscale: rank {self.rank} failed; stopping all ranks.\n{msg}",
+                    f"\nmultiscale: rank {self.rank} failed; stopping all ranks.\n"
+                    f"{traceback.format_exc()}",
                     file=sys.stderr,
                     flush=True,
                 )
-                self.transport.comm.Abort(1)
-            raise
+                self.transport.notify_failure()
         finally:
             if getattr(self, "_bar", None) is not None:
                 self._bar.close()
             self.timing.total = time.perf_counter() - t0
             if self.spike_store is not None:
                 self.spike_store.close(complete=ok)
+            if not ok and self.recorder is not None:
+                self.recorder.close(complete=False)
+        if failure is not None:
+            if self.transport.size > 1:
+                # the failing rank gives the others a moment to close their files, then
+                # ends the job whatever state they are in (a hung rank included)
+                if not isinstance(failure, RemoteRankError):
+                    time.sleep(_GRACE_S)
+                self.transport.comm.Abort(1)
+            raise failure
         all_ok = self.transport.finish(ok)
         if self.recorder is not None:
             self.recorder.close(complete=all_ok)
@@ -327,6 +339,14 @@ class PerturbationSchedule:
                 events.append((p.until_ms, side, p, "stop"))
         self.events = sorted(events, key=lambda e: e[0])
         self.saved: dict[str, object] = {}
+        # every rank tracks every circuit's knobs, so all log the same values
+        classes = sim.exp.derived.get("circuit_classes", {})
+        self.knobs = {
+            c.name: {
+                k: c.parameters.get(k, spec.default) for k, spec in classes[c.name].KNOBS.items()
+            }
+            for c in sim.exp.circuits
+        }
 
     def apply(self, t_ms: float, side: str) -> None:
         due = [e for e in self.events if e[1] == side and e[0] <= t_ms + 1e-9]
@@ -342,17 +362,15 @@ class PerturbationSchedule:
     def _apply(self, p, kind: str) -> str:
         sim = self.sim
         if p.circuit is not None:
-            circuit = sim.circuits.get(p.circuit)
-            if circuit is None:  # another rank's circuit: it applies it, we log it
-                if kind == "start":
-                    return f"{p.circuit}.{p.knob} {p.operation} {p.value:g}"
-                return f"{p.circuit}.{p.knob} restored"
+            knobs = self.knobs[p.circuit]
             if kind == "start":
-                self.saved[p.name] = circuit.knobs[p.knob]
-                new = p.value * circuit.knobs[p.knob] if p.operation == "scale" else p.value
+                self.saved[p.name] = knobs[p.knob]
+                new = p.value * knobs[p.knob] if p.operation == "scale" else p.value
             else:
                 new = self.saved.pop(p.name)
-            circuit.set_knob(p.knob, new)
+            knobs[p.knob] = new
+            if p.circuit in sim.circuits:  # else another rank's circuit: it applies it
+                sim.circuits[p.circuit].set_knob(p.knob, new)
             return f"{p.circuit}.{p.knob} = {new:g}"
         regions = np.array([sim.conn.index(r) for r in p.regions])
         col = sim.model.parameter_names().index(p.parameter)

@@ -93,9 +93,7 @@ class Recorder:
                     "field_gain": spec.field_gain,
                 }
             )
-            from circuits import CIRCUITS
-
-            cls = CIRCUITS[spec.model]
+            cls = exp.derived["circuit_classes"][spec.name]
             series = {
                 "rate": self.store.create_series(
                     f"circuits/{spec.name}/rate",
@@ -136,6 +134,8 @@ class Recorder:
             self._since_flush = 0.0
 
     def close(self, complete: bool) -> None:
+        if not self.store.file:  # already closed (after a failure)
+            return
         t = self.sim.timing
         self.store.file.attrs["wall_time_s"] = t.total
         self.store.file.attrs["engine_time_s"] = t.engine

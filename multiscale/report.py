@@ -16,7 +16,11 @@ from multiscale.analysis import (
     relative_band_powers,
 )
 
-_SKIP_MS = 500.0  # initial transient left out of every statistic
+_SKIP_MS = 500.0  # initial transient left out of every statistic (at most a fifth of a run)
+
+
+def _skip_ms(f: h5py.File) -> float:
+    return min(_SKIP_MS, 0.2 * float(f.attrs["duration_ms"]))
 
 
 def summarize(path: str | Path) -> str:
@@ -32,8 +36,8 @@ def summarize(path: str | Path) -> str:
         if "eeg" in f:
             eeg = f["eeg/data"][:]
             fs = f["eeg/data"].attrs["sampling_rate"]
-            skip = int(_SKIP_MS * fs / 1000)
-            if len(eeg) - skip > fs:
+            skip = int(_skip_ms(f) * fs / 1000)
+            if len(eeg) - skip > fs / 4:
                 fr, P = power_spectrum(eeg[skip:], fs)
                 rel = relative_band_powers(fr, P.mean(axis=1))
                 lines.append(
@@ -46,7 +50,7 @@ def summarize(path: str | Path) -> str:
             g = f[f"circuits/{name}"]
             rate = g["rate"][:]
             fs_r = g["rate"].attrs["sampling_rate"]
-            s = int(_SKIP_MS * fs_r / 1000)
+            s = int(_skip_ms(f) * fs_r / 1000)
             text = (
                 f"circuit {name} ({g.attrs['model']} in {g.attrs['region']}): "
                 f"{g['rate'].attrs['population']} rate {rate[s:].mean():.2f} Hz"
@@ -100,7 +104,7 @@ def _effect(f: h5py.File, g: h5py.Group, t_ms: float):
     near, far = near_far_channels(positions, centres, region, f["eeg/gain"][:])
     try:
         return perturbation_effect(
-            eeg, fs, t_ms, _s(g.attrs["region"]), near, far, channels, skip_ms=_SKIP_MS
+            eeg, fs, t_ms, _s(g.attrs["region"]), near, far, channels, skip_ms=_skip_ms(f)
         )
     except ValueError:
         return None
@@ -141,7 +145,7 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
             fig.tight_layout()
             written.append(_save(fig, out_dir / "eeg_traces.png"))
 
-            skip = int(_SKIP_MS * fs / 1000)
+            skip = int(_skip_ms(f) * fs / 1000)
             fig, ax = plt.subplots(figsize=(8, 5))
             segments = [("whole run", skip, len(eeg))]
             if events and skip < int(events[0][0] * fs / 1000) < len(eeg) - skip:

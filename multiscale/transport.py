@@ -10,7 +10,16 @@ next input as soon as it has sent its output.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
+
+#: tag of the message a failing rank sends every other rank
+ERROR_TAG = 32000
+
+
+class RemoteRankError(RuntimeError):
+    """Another rank failed; this one stops (without a traceback of its own)."""
 
 
 class LocalTransport:
@@ -45,6 +54,9 @@ class LocalTransport:
 
     def finish(self, ok: bool) -> bool:
         return ok
+
+    def notify_failure(self) -> None:
+        pass
 
 
 class MPITransport:
@@ -92,7 +104,7 @@ class MPITransport:
             if name not in self._recv_in:
                 self._post_input(name, n_bins)
             req, buf = self._recv_in.pop(name)
-            req.Wait()
+            self._wait(req)
             out[name] = buf[:n_bins].copy()
         return out
 
@@ -132,14 +144,38 @@ class MPITransport:
             if name not in self._recv_out:
                 self.post_outputs(n_bins)
             req, buf = self._recv_out.pop(name)
-            req.Wait()
+            self._wait(req)
             out[name] = buf
         return out
 
     def _wait_sends(self) -> None:
         for req, _ in self._send_reqs:
-            req.Wait()
+            self._wait(req)
         self._send_reqs.clear()
+
+    def _wait(self, req) -> None:
+        """Wait for a request, watching for another rank's failure notice meanwhile (a
+        plain Wait would block forever on a message a dead rank will never send). The
+        short sleeps also leave the core to other ranks when there are more ranks than
+        cores."""
+        while not req.Test():
+            if self.comm.Iprobe(source=self.MPI.ANY_SOURCE, tag=ERROR_TAG):
+                status = self.MPI.Status()
+                self.comm.Recv(
+                    np.empty(1, dtype=np.int64),
+                    source=self.MPI.ANY_SOURCE,
+                    tag=ERROR_TAG,
+                    status=status,
+                )
+                raise RemoteRankError(f"rank {status.Get_source()} failed")
+            time.sleep(2e-5)
+
+    def notify_failure(self) -> None:
+        """Tell every other rank that this one failed (they close their files and stop)."""
+        note = np.array([self.rank], dtype=np.int64)
+        self._notes = [
+            self.comm.Isend(note, dest=r, tag=ERROR_TAG) for r in range(self.size) if r != self.rank
+        ]
 
     def finish(self, ok: bool) -> bool:
         """True on the engine rank only if every rank finished."""

@@ -1,0 +1,153 @@
+"""Real MPI jobs (mpiexec from the environment, through a subprocess): the same numbers on
+1, 2 and 3 ranks, placement, per-rank output, and failures that stop the whole job."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from multiscale.placement import place
+
+pytestmark = pytest.mark.mpi
+
+BIN = Path(sys.executable).parent
+MPIEXEC = shutil.which("mpiexec", path=str(BIN)) or shutil.which("mpiexec")
+MULTISCALE = shutil.which("multiscale", path=str(BIN))
+
+EXPERIMENT = """
+name: mpi
+seed: 11
+duration: 300 ms
+connectome: {{source: {{weights: w.npy, lengths: l.npy}}}}
+regions:
+  model: jansen_rit
+  parameters: {{v0: 6 mV}}
+  coupling: {{kind: sigmoidal_jansen_rit, a: 1.0}}
+  integrator: {{noise: {{y4: 1.0e-3}}}}
+circuits:
+  - {{name: a, model: {model_a}, region: R1, parameters: {{n_E: 120, n_I: 30}}, input_gain: 100}}
+  - {{name: b, model: ei_network, region: R2, parameters: {{n_E: 80, n_I: 20}}, input_gain: 100}}
+  - {{name: c, model: ei_network, region: R3, parameters: {{n_E: 60, n_I: 15}}, input_gain: 100}}
+perturbations:
+  - {{circuit: b, knob: g_GABA, scale: 0.5, at: 100 ms}}
+record: {{eeg: lf.npz}}
+brian: {{target: numpy}}
+output: {{path: out.h5, figures: false}}
+"""
+
+FAILING_CIRCUIT = '''
+from circuits.ei_network import EINetwork
+
+
+class Exploding(EINetwork):
+    """Blows up at t = 100 ms (injected failure)."""
+
+    def collect_window(self, start_ms, n_bins):
+        if start_ms >= 100.0:
+            raise FloatingPointError("circuit a diverged (injected)")
+        return super().collect_window(start_ms, n_bins)
+'''
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mpi")
+    W = np.zeros((5, 5))
+    for i, j in [(1, 0), (2, 0), (3, 1), (2, 1), (4, 3), (0, 4), (3, 2), (1, 2)]:
+        W[i, j] = 1.0
+    np.save(d / "w.npy", W)
+    np.save(d / "l.npy", np.full((5, 5), 12.0))  # 4 ms at 3 m/s
+    gain = np.random.default_rng(0).normal(size=(8, 5))
+    np.savez(d / "lf.npz", gain=gain, channels=np.array([f"S{i}" for i in range(8)]))
+    (d / "x.yaml").write_text(EXPERIMENT.format(model_a="ei_network"))
+    (d / "fail.yaml").write_text(EXPERIMENT.format(model_a="exploding.py:Exploding"))
+    (d / "exploding.py").write_text(FAILING_CIRCUIT)
+    (d / "bad.yaml").write_text(EXPERIMENT.format(model_a="ei_network").replace("300 ms", "3 Hz"))
+    return d
+
+
+def launch(workdir, n, yaml, out, timeout=600):
+    cmd = [MULTISCALE, "run", yaml, "-q", "--no-figures", "-o", out]
+    if n > 1:
+        cmd = [MPIEXEC, "-n", str(n), *cmd]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env
+    )
+    return proc, time.perf_counter() - t0
+
+
+@pytest.fixture(scope="module")
+def runs(workdir):
+    assert MPIEXEC, "mpiexec not found: install with the 'mpich' extra (see README)"
+    out = {}
+    for n in (1, 2, 3):
+        proc, _ = launch(workdir, n, "x.yaml", f"n{n}.h5")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        out[n] = proc
+    return out
+
+
+KEYS = [
+    "eeg/data",
+    "regions/data",
+    *[f"circuits/{c}/{v}" for c in "abc" for v in ("rate", "field")],
+    *[f"circuits/{c}/spikes/{p}/{v}" for c in "abc" for p in "EI" for v in ("times", "indices")],
+]
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_same_numbers_on_any_rank_count(workdir, runs, n):
+    with h5py.File(workdir / "n1.h5") as ref, h5py.File(workdir / f"n{n}.h5") as f:
+        assert f.attrs["complete"]
+        for key in KEYS:
+            assert len(ref[key]) > 0, key
+            np.testing.assert_array_equal(ref[key][:], f[key][:], err_msg=key)
+        assert list(ref["perturbations"][:]) == list(f["perturbations"][:])
+
+
+def test_placement_is_printed_written_and_spread(workdir, runs):
+    text = runs[3].stdout
+    assert "placement on 3 rank(s)" in text
+    with h5py.File(workdir / "n3.h5") as f:
+        placement = f.attrs["placement"]
+    assert placement in text
+    # largest circuit (a) off the engine's rank; one circuit per rank
+    assert "circuit a on rank 1" in placement and "circuit b on rank 2" in placement
+    assert "circuit c on rank 0" in placement
+    # spikes of other ranks' circuits live in per-rank files that the main file links to
+    assert (workdir / "n3.rank1.h5").exists() and (workdir / "n3.rank2.h5").exists()
+    with h5py.File(workdir / "n3.h5") as f:
+        link = f["circuits/a"].get("spikes", getlink=True)
+        assert isinstance(link, h5py.ExternalLink) and link.filename == "n3.rank1.h5"
+
+
+def test_bad_file_is_reported_once_before_anything_runs(workdir):
+    proc, _ = launch(workdir, 2, "bad.yaml", "bad.h5", timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.count("problem(s) in the experiment file") == 1
+    assert "duration: got '3 Hz'" in proc.stderr
+    assert not (workdir / "bad.h5").exists()
+
+
+def test_failure_on_one_rank_stops_every_rank(workdir):
+    proc, wall = launch(workdir, 3, "fail.yaml", "fail.h5", timeout=300)
+    assert proc.returncode != 0
+    assert proc.stderr.count("circuit a diverged (injected)") >= 1
+    assert proc.stderr.count("rank 1 failed; stopping all ranks") == 1
+    with h5py.File(workdir / "fail.h5") as f:
+        assert not f.attrs["complete"]
+
+
+def test_balanced_placement_by_size():
+    p = place({"big": 4000, "mid": 2000, "s1": 1000, "s2": 1000}, 3, engine_cost=501)
+    assert p.circuits == {"big": 1, "mid": 2, "s1": 0, "s2": 0}
+    p1 = place({"x": 10, "y": 10}, 1, engine_cost=6)
+    assert set(p1.circuits.values()) == {0}

@@ -89,10 +89,18 @@ class StimulusSpec:
 
 
 @dataclass
+class BoldSpec:
+    tr_ms: float
+    gain: float
+    reference_ms: float
+
+
+@dataclass
 class RecordSpec:
     sampling_rate_hz: float
     eeg: str | None
     spikes: bool
+    bold: BoldSpec | None
 
 
 @dataclass
@@ -392,10 +400,20 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         s.finish()
 
     rec = top.section("record", {})
+    bold = None
+    if rec.raw("bold", None) is not None:
+        b = rec.section("bold")
+        bold = BoldSpec(
+            tr_ms=b.quantity("tr", "ms", 2000.0, positive=True),
+            gain=b.quantity("gain", "1", 0.1, positive=True),
+            reference_ms=b.quantity("reference", "ms", 20000.0, minimum=0.0),
+        )
+        b.finish()
     record = RecordSpec(
         sampling_rate_hz=rec.quantity("sampling_rate", "Hz", 1000.0, positive=True),
         eeg=rec.raw("eeg", "tvb65"),
         spikes=rec.boolean("spikes", True),
+        bold=bold,
     )
     rec.finish()
 
@@ -621,6 +639,12 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
         errors.append(
             f"record.sampling_rate: got {exp.record.sampling_rate_hz} Hz; expected a "
             f"rate whose period is a multiple of regions.integrator.dt ({dt} ms)"
+        )
+    bold = exp.record.bold
+    if bold is not None and not _multiple(bold.tr_ms, 1000.0 / exp.record.sampling_rate_hz):
+        errors.append(
+            f"record.bold.tr: got {bold.tr_ms:g} ms; expected a multiple of the sampling "
+            f"period ({1000.0 / exp.record.sampling_rate_hz:g} ms)"
         )
     delays = conn.delay_steps(exp.connectome.speed_mm_per_ms, dt)
     exp.derived["delays"] = delays

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import h5py
 import numpy as np
 
+from multiscale.bold import BalloonWindkessel
 from multiscale.eeg import sensor_eeg
 from multiscale.observers import TemporalAverage
 from multiscale.storage import Store
@@ -78,6 +79,24 @@ class Recorder:
             self.store.write_array("eeg/gain", lf.gain, "see eeg/data", {"source": lf.source})
             if lf.positions_mm is not None:
                 self.store.write_array("eeg/positions", lf.positions_mm, "mm")
+        self.bold = None
+        bold = exp.record.bold
+        if bold is not None:
+            self.bold = BalloonWindkessel(
+                conn.n_regions, 1000.0 / rate, bold.tr_ms, bold.gain, bold.reference_ms / 1000.0
+            )
+            self.bold_series = self.store.create_series(
+                "bold/data",
+                conn.n_regions,
+                "1",
+                {
+                    "sampling_rate": 1000.0 / bold.tr_ms,
+                    "labels": labels,
+                    "what": "fractional BOLD signal change (Balloon-Windkessel, Friston 2000)",
+                    "input": f"gain {bold.gain:g} x (regions/data - running mean over "
+                    f"{bold.reference_ms / 1000:g} s)",
+                },
+            )
         self.circuit_series = {}
         bin_rate = 1000.0 / exp.cosim.resolution_ms
         for spec in exp.circuits:
@@ -124,6 +143,8 @@ class Recorder:
         Store.append(self.regions, samples)
         if self.leadfield is not None:
             Store.append(self.eeg, sensor_eeg(self.leadfield.gain, samples))
+        if self.bold is not None:
+            Store.append(self.bold_series, self.bold(samples))
         for name, (rate, field) in outputs.items():
             series = self.circuit_series[name]
             Store.append(series["rate"], rate)

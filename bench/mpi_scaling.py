@@ -79,8 +79,13 @@ def circuit_alone(duration_ms: float, window_ms: float) -> float:
     b2.prefs.codegen.target = "cython"
     b2.start_scope()
     b2.seed(1)
-    c = EINetwork("alone", {"n_E": 1600, "n_I": 400}, resolution_ms=1.0, window_ms=window_ms,
-                  rng=np.random.default_rng(1))  # fmt: skip
+    c = EINetwork(
+        "alone",
+        {"n_E": 1600, "n_I": 400},
+        resolution_ms=1.0,
+        window_ms=window_ms,
+        rng=np.random.default_rng(1),
+    )
     bins = int(window_ms)
     drive = np.full(bins, 2.0)
 
@@ -121,31 +126,41 @@ def main() -> None:
     print("\n(a) two circuits (2 x 2000 neurons) + 76-region engine, 2 s simulated")
     n1 = run(work, 1, "two.yaml", "n1.h5")
     n2 = run(work, 2, "two.yaml", "n2.h5")
-    print(f"    -n 1: {n1['run_wall']:.1f} s   -n 2: {n2['run_wall']:.1f} s   "
-          f"speed-up {n1['run_wall'] / n2['run_wall']:.2f} (ideal on 2 cores: 2.0)")  # fmt: skip
+    print(
+        f"    -n 1: {n1['run_wall']:.1f} s   -n 2: {n2['run_wall']:.1f} s   "
+        f"speed-up {n1['run_wall'] / n2['run_wall']:.2f} (ideal on 2 cores: 2.0)"
+    )
 
     print("\n(b) co-simulation overhead, one circuit (2000 neurons), 2 s simulated")
     coupled = run(work, 1, "one.yaml", "one.h5")
     alone = circuit_alone(coupled["duration_ms"], coupled["window_ms"])
-    print(f"    coupled run {coupled['run_wall']:.1f} s (engine {coupled['engine']:.1f} s), "
-          f"circuit alone {alone:.1f} s: ratio {coupled['run_wall'] / alone:.2f}")  # fmt: skip
+    print(
+        f"    coupled run {coupled['run_wall']:.1f} s (engine {coupled['engine']:.1f} s), "
+        f"circuit alone {alone:.1f} s: ratio {coupled['run_wall'] / alone:.2f}"
+    )
     print(
         f"    without the engine's own integration: "
         f"{(coupled['run_wall'] - coupled['engine']) / alone:.2f}"
     )
 
     print("\n(c) cost model")
-    pp = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-c", PINGPONG], check=True,
-                        capture_output=True, text=True)  # fmt: skip
+    pp = subprocess.run(
+        [MPIEXEC, "-n", "2", sys.executable, "-c", PINGPONG],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     lat = {int(k): v for k, v in json.loads(pp.stdout.strip().splitlines()[-1]).items()}
     windows = n1["duration_ms"] / n1["window_ms"]
     t_engine = coupled["engine"] / windows  # s per window
     t_circuit = (alone / windows) * (1.0)  # one 2000-neuron circuit, s per window
     bins = int(n1["window_ms"])
     t_msg = lat[min(lat, key=lambda n: abs(n - 2 * bins))]
-    print(f"    measured per window ({n1['window_ms']:g} ms): engine {t_engine * 1e3:.2f} ms, "
-          f"one 2000-neuron circuit {t_circuit * 1e3:.2f} ms, one message "
-          f"({2 * bins} doubles) {t_msg * 1e6:.1f} us")  # fmt: skip
+    print(
+        f"    measured per window ({n1['window_ms']:g} ms): engine {t_engine * 1e3:.2f} ms, "
+        f"one 2000-neuron circuit {t_circuit * 1e3:.2f} ms, one message "
+        f"({2 * bins} doubles) {t_msg * 1e6:.1f} us"
+    )
     print("    model: P ranks, one 2000-neuron circuit per rank beside the engine's rank;")
     print("    window time = max(engine + (P-1) messages in + (P-1) out serialised on the")
     print("    engine rank, circuit + 2 messages); efficiency = serial time / (P x window time)")
@@ -157,8 +172,10 @@ def main() -> None:
         engine_side = t_engine + 2 * n_c * t_msg
         circuit_side = t_circuit + 2 * t_msg
         window = max(engine_side, circuit_side)
-        print(f"    P = {P:4d}: predicted window {window * 1e3:6.2f} ms, "
-              f"efficiency {serial / (P * window):.2f}")  # fmt: skip
+        print(
+            f"    P = {P:4d}: predicted window {window * 1e3:6.2f} ms, "
+            f"efficiency {serial / (P * window):.2f}"
+        )
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -43,8 +43,9 @@ class BalloonWindkessel:
         subtracted from x; 0 subtracts nothing.
     """
 
-    def __init__(self, n: int, dt_ms: float, tr_ms: float, gain: float,
-                 reference_s: float = 20.0) -> None:  # fmt: skip
+    def __init__(
+        self, n: int, dt_ms: float, tr_ms: float, gain: float, reference_s: float = 20.0
+    ) -> None:
         self.dt = dt_ms / 1000.0
         self.per_tr = int(round(tr_ms / dt_ms))
         if self.per_tr < 1 or abs(self.per_tr * dt_ms - tr_ms) > 1e-9 * tr_ms:

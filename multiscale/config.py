@@ -77,15 +77,27 @@ class PerturbationSpec:
 
 @dataclass
 class StimulusSpec:
+    """An electrode into a circuit population (circuit, population; a pulse train, current
+    amplitude in nA) or a stimulus of region state variables (regions, variable; any kind,
+    amplitude in the variable's unit per ms)."""
+
     name: str
-    circuit: str
-    population: str
+    kind: str
+    circuit: str | None
+    population: str | None
+    regions: list[str | int] | None
+    variable: str | None
     frequency_hz: float
-    amplitude_na: float
+    amplitude: float
     width_ms: float
+    phase_rad: float
     biphasic: bool
     at_ms: float
     until_ms: float
+
+    @property
+    def amplitude_na(self) -> float:
+        return self.amplitude
 
 
 @dataclass
@@ -383,16 +395,26 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
     stimuli = []
     for k, item in top.items("stimuli"):
         s = _Section(item, f"stimuli[{k}]", errors)
-        s.string("kind", "pulse_train", ["pulse_train"])
+        on_circuit = "regions" not in s.data
+        kinds = ["pulse_train"] if on_circuit else ["pulse_train", "sinusoid", "step"]
+        kind = s.string("kind", "pulse_train", kinds)
+        periodic = kind in ("pulse_train", "sinusoid")
+        regions_t = None if on_circuit else s.raw("regions")
+        if regions_t is not None and not isinstance(regions_t, list):
+            regions_t = [regions_t]
         stimuli.append(
             StimulusSpec(
                 name=s.string("name", f"stimulus{k}"),
-                circuit=s.string("circuit"),
-                population=s.string("population"),
-                frequency_hz=s.quantity("frequency", "Hz", positive=True),
-                amplitude_na=s.quantity("amplitude", "nA"),
-                width_ms=s.quantity("width", "ms", positive=True),
-                biphasic=s.boolean("biphasic", False),
+                kind=kind,
+                circuit=s.string("circuit") if on_circuit else None,
+                population=s.string("population") if on_circuit else None,
+                regions=regions_t,
+                variable=None if on_circuit else s.string("variable"),
+                frequency_hz=s.quantity("frequency", "Hz", positive=True) if periodic else 0.0,
+                amplitude=s.quantity("amplitude", "nA" if on_circuit else "1"),
+                width_ms=s.quantity("width", "ms", positive=True) if kind == "pulse_train" else 0.0,
+                phase_rad=s.quantity("phase", "1", 0.0) if kind == "sinusoid" else 0.0,
+                biphasic=s.boolean("biphasic", False) if kind == "pulse_train" else False,
                 at_ms=s.quantity("at", "ms", 0.0, minimum=0.0),
                 until_ms=s.quantity("until", "ms", None, positive=True),
             )
@@ -600,6 +622,28 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
         _check_times(where, p.at_ms, p.until_ms, exp.duration_ms, errors)
     for k, s in enumerate(exp.stimuli):
         where = f"stimuli[{k}]"
+        s.until_ms = exp.duration_ms if s.until_ms is None else s.until_ms
+        _check_times(where, s.at_ms, s.until_ms, exp.duration_ms, errors)
+        if s.regions is not None:
+            for reg in s.regions:
+                try:
+                    conn.index(reg)
+                except (ValueError, TypeError) as err:
+                    errors.append(f"{where}.regions: got {reg!r}; {err}")
+            if s.variable not in model.STATE_VARIABLES:
+                names = list(model.STATE_VARIABLES)
+                errors.append(
+                    f"{where}.variable: got {s.variable!r}; expected a state variable of "
+                    f"{r.model}: {names}{_suggest(str(s.variable), names)}"
+                )
+            if s.kind == "pulse_train" and s.width_ms * (2 if s.biphasic else 1) >= (
+                1000.0 / s.frequency_hz
+            ):
+                errors.append(
+                    f"{where}.width: got {s.width_ms} ms; expected pulses shorter "
+                    f"than the period ({1000.0 / s.frequency_hz:g} ms)"
+                )
+            continue
         c = circuit_by_name.get(s.circuit)
         if c is None:
             errors.append(
@@ -619,8 +663,6 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
                 f"{where}.width: got {s.width_ms} ms; expected pulses shorter than "
                 f"the period ({1000.0 / s.frequency_hz:g} ms)"
             )
-        s.until_ms = exp.duration_ms if s.until_ms is None else s.until_ms
-        _check_times(where, s.at_ms, s.until_ms, exp.duration_ms, errors)
 
     # time steps and the co-simulation window
     dt = r.dt_ms

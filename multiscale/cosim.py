@@ -163,7 +163,7 @@ class Simulation:
                 rng=np.random.default_rng(stream_seed(exp.seed, f"circuit.{name}.drive")),
             )
         for st in exp.stimuli:
-            if st.circuit in self.circuits:
+            if st.circuit is not None and st.circuit in self.circuits:
                 self.circuits[st.circuit].add_pulse_train(
                     st.population,
                     frequency_hz=st.frequency_hz,

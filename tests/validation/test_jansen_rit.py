@@ -16,8 +16,15 @@ def rhythm(**params):
     """(peak frequency in Hz, peak-to-peak amplitude in mV) of y1 - y2."""
     coupling = COUPLINGS["sigmoidal_jansen_rit"]
     p = JansenRit.parameter_matrix(1, {"v0": 6.0, "mu": 0.22, **params})
-    e = Engine(JansenRit, p, coupling, coupling.parameter_vector({"a": 0.0}),
-               np.zeros((1, 1)), np.zeros((1, 1), int), 0.1)  # fmt: skip
+    e = Engine(
+        JansenRit,
+        p,
+        coupling,
+        coupling.parameter_vector({"a": 0.0}),
+        np.zeros((1, 1)),
+        np.zeros((1, 1), int),
+        0.1,
+    )
     x = e.advance(60000)[20000:, 0]
     f = np.fft.rfftfreq(len(x), 1e-4)
     P = np.abs(np.fft.rfft(x - x.mean())) ** 2

@@ -1,0 +1,58 @@
+"""The command line: info, validate, run (tiny), report."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from multiscale.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_info_lists_models_circuits_and_knobs(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    for word in ("jansen_rit", "wilson_cowan", "epileptor", "sigmoidal_jansen_rit",
+                 "ei_network", "g_GABA", "nu_bg"):  # fmt: skip
+        assert word in out
+    assert "v0: 5.52 mV" in out  # parameters with defaults and units
+
+
+def test_validate_good_and_bad(tmp_path, capsys):
+    assert main(["validate", str(ROOT / "experiments" / "gaba_loss.yaml")]) == 0
+    assert "exchange window 7 ms" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((ROOT / "experiments" / "smoke.yaml").read_text().replace("rM1", "rM9"))
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: circuits[0].region: got 'rM9'" in err
+
+
+def test_run_and_report_a_tiny_experiment(tmp_path):
+    np.save(tmp_path / "w.npy", np.array([[0.0, 1.0], [1.0, 0.0]]))
+    np.save(tmp_path / "l.npy", np.full((2, 2), 30.0))
+    (tmp_path / "t.yaml").write_text(
+        """
+name: tiny_cli
+seed: 1
+duration: 1500 ms
+connectome: {source: {weights: w.npy, lengths: l.npy}}
+regions: {model: jansen_rit, parameters: {v0: 6 mV}}
+record: {eeg: null, bold: {tr: 500 ms}}
+output: {path: out.h5}
+"""
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "multiscale.cli", "run", "t.yaml", "-q"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "tiny_cli: 1.5 s simulated" in proc.stdout
+    with h5py.File(tmp_path / "out.h5") as f:
+        assert f.attrs["complete"]
+        assert f["regions/data"].shape == (1500, 2)
+        assert f["bold/data"].shape == (3, 2)
+    assert main(["report", str(tmp_path / "out.h5")]) == 0

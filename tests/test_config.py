@@ -147,3 +147,13 @@ def test_overrides_apply_before_validation(tmp_path):
     p = write(tmp_path, GOOD)
     exp = load_experiment(p, {"duration": "3 s", "circuits.0.parameters": {"n_E": 100}})
     assert exp.duration_ms == 3000 and exp.circuits[0].parameters == {"n_E": 100.0}
+
+
+def test_readme_example_validates(tmp_path):
+    import re
+
+    readme = (EXPERIMENTS.parent / "README.md").read_text()
+    block = re.findall(r"```yaml\n(.*?)```", readme, re.S)[0]
+    exp = load_experiment(write(tmp_path, block))
+    assert [s.name for s in exp.stimuli] == ["dbs", "drive"]
+    assert exp.record.bold is not None

@@ -64,15 +64,30 @@ class CosimSpec:
 
 @dataclass
 class PerturbationSpec:
+    """One change, on one of three kinds of target:
+
+    - a circuit knob (circuit, knob): synapse or channel conductances, drive...;
+    - a region-model parameter of a set of regions (regions, parameter);
+    - connectome edges (edges: from/to region sets), or a lesion (lesion: region set: every
+      edge into or out of them), scaled or set (weights are W[i, j], from j onto i).
+
+    The change starts at ``at``; with ``ramp`` it grows linearly to its full size over that
+    time (progressive degeneration); with ``until`` it is undone then. Region sets: a list
+    of labels or indices, "all", or {hubs: N} (the N regions of largest total weight).
+    """
+
     name: str
     circuit: str | None
     knob: str | None
-    regions: list[str | int] | None
+    regions: Any
     parameter: str | None
+    edges: dict | None
+    lesion: Any
     operation: str  # "scale" | "set"
     value: float
     at_ms: float
     until_ms: float | None
+    ramp_ms: float = 0.0
 
 
 @dataclass
@@ -355,41 +370,55 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
     perturbations = []
     for k, item in top.items("perturbations"):
         s = _Section(item, f"perturbations[{k}]", errors)
+        lesion = s.raw("lesion", None)
         ops = [op for op in ("scale", "set") if op in s.data]
-        if len(ops) != 1:
+        if lesion is not None:  # a lesion scales the region's edges to zero
+            op, value = "scale", 0.0
+            if ops:
+                s.error(f"perturbations[{k}]", item, "no 'scale' or 'set' with 'lesion'")
+        elif len(ops) != 1:
             s.error(f"perturbations[{k}]", item, "exactly one of 'scale' or 'set'")
-            s.used.update(("scale", "set"))
             value, op = None, None
         else:
             op = ops[0]
             value = s.quantity(op, "1")
-        regions_t = s.raw("regions", None)
-        if regions_t is not None and not isinstance(regions_t, list):
-            regions_t = [regions_t]
-        perturbations.append(
-            PerturbationSpec(
-                name=s.string("name", f"perturbation{k}"),
-                circuit=s.string("circuit", None),
-                knob=s.string("knob", None),
-                regions=regions_t,
-                parameter=s.string("parameter", None),
-                operation=op,
-                value=value,
-                at_ms=s.quantity("at", "ms", 0.0, minimum=0.0),
-                until_ms=s.quantity("until", "ms", None, positive=True),
-            )
+        s.used.update(("scale", "set"))
+        edges = s.raw("edges", None)
+        p = PerturbationSpec(
+            name=s.string("name", f"perturbation{k}"),
+            circuit=s.string("circuit", None),
+            knob=s.string("knob", None),
+            regions=s.raw("regions", None),
+            parameter=s.string("parameter", None),
+            edges=edges,
+            lesion=lesion,
+            operation=op,
+            value=value,
+            at_ms=s.quantity("at", "ms", 0.0, minimum=0.0),
+            until_ms=s.quantity("until", "ms", None, positive=True),
+            ramp_ms=s.quantity("ramp", "ms", 0.0, minimum=0.0),
         )
-        p = perturbations[-1]
-        if (p.circuit is None) == (p.regions is None):
+        perturbations.append(p)
+        targets = [t for t in (p.circuit, p.regions, p.edges, p.lesion) if t is not None]
+        if len(targets) != 1:
             s.error(
                 f"perturbations[{k}]",
                 item,
-                "a target: either 'circuit' (with 'knob') or 'regions' (with 'parameter')",
+                "one target: 'circuit' (with 'knob'), 'regions' (with 'parameter'), "
+                "'edges' ({from: regions, to: regions}) or 'lesion' (regions)",
             )
         elif p.circuit is not None and p.knob is None:
             s.error(f"perturbations[{k}].knob", _MISSING, "the circuit knob to change")
         elif p.regions is not None and p.parameter is None:
             s.error(f"perturbations[{k}].parameter", _MISSING, "the region parameter to change")
+        elif p.edges is not None and (
+            not isinstance(p.edges, dict) or set(p.edges) - {"from", "to"} or not p.edges
+        ):
+            s.error(f"perturbations[{k}].edges", p.edges, "{from: regions, to: regions}")
+        elif p.edges is not None and op == "set":
+            s.error(f"perturbations[{k}].set", value, "'scale' for edges (weights are scaled)")
+        if p.ramp_ms and p.until_ms is not None and p.at_ms + p.ramp_ms > p.until_ms:
+            s.error(f"perturbations[{k}].ramp", item.get("ramp"), "a ramp that ends by 'until'")
         s.finish()
 
     stimuli = []
@@ -608,17 +637,20 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
                     f"{where}.knob: got {p.knob!r}; expected a knob of {c.model}: "
                     f"{knobs}{_suggest(p.knob, knobs)}"
                 )
-        else:
-            for reg in p.regions:
-                try:
-                    conn.index(reg)
-                except (ValueError, TypeError) as err:
-                    errors.append(f"{where}.regions: got {reg!r}; {err}")
+        elif p.regions is not None:
+            p.regions = region_set(p.regions, conn, f"{where}.regions", errors)
             if p.parameter not in model.PARAMETERS:
                 errors.append(
                     f"{where}.parameter: got {p.parameter!r}; expected a parameter of "
                     f"{r.model}{_suggest(p.parameter, list(model.PARAMETERS))}"
                 )
+        elif p.edges is not None:
+            p.edges = {
+                end: region_set(p.edges.get(end, "all"), conn, f"{where}.edges.{end}", errors)
+                for end in ("from", "to")
+            }
+        else:
+            p.lesion = region_set(p.lesion, conn, f"{where}.lesion", errors)
         _check_times(where, p.at_ms, p.until_ms, exp.duration_ms, errors)
     for k, s in enumerate(exp.stimuli):
         where = f"stimuli[{k}]"
@@ -746,6 +778,28 @@ def _choose_window(exp, conn, delays, proxies, errors) -> None:
             return
     exp.derived["window_steps"] = steps
     exp.derived["min_delay_ms"] = min_delay * dt
+
+
+def region_set(value: Any, conn, where: str, errors: list[str]) -> np.ndarray:
+    """Region indices from a label or index, a list of them, "all", or {hubs: N}: the N
+    regions with the largest total (in + out) connection weight."""
+    if value == "all":
+        return np.arange(conn.n_regions)
+    if isinstance(value, dict):
+        n = value.get("hubs")
+        if set(value) != {"hubs"} or isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            errors.append(f"{where}: got {value!r}; expected {{hubs: N}} with N >= 1")
+            return np.zeros(0, dtype=int)
+        strength = conn.weights.sum(axis=0) + conn.weights.sum(axis=1)
+        return np.sort(np.argsort(-strength, kind="stable")[:n])
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for reg in items:
+        try:
+            out.append(conn.index(reg))
+        except (ValueError, TypeError) as err:
+            errors.append(f"{where}: got {reg!r}; {err}")
+    return np.array(out, dtype=int)
 
 
 def _numbers(where, given: dict[str, Any], declared: dict, errors: list[str]) -> dict[str, float]:

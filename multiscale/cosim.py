@@ -46,6 +46,7 @@ import numpy as np
 from multiscale.config import Experiment
 from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
+from multiscale.perturbations import PerturbationSchedule
 from multiscale.placement import Placement, place
 from multiscale.transport import LocalTransport, MPITransport, RemoteRankError
 from regions import REGION_MODELS
@@ -108,7 +109,8 @@ class Simulation:
         self.dt = exp.regions.dt_ms
         self.res_steps = int(round(exp.cosim.resolution_ms / self.dt))
         self.total_steps = int(np.ceil(exp.duration_ms / self.dt / self.res_steps)) * self.res_steps
-        self.window_steps = d.get("window_steps") or min(self.total_steps, 1000 * self.res_steps)
+        # without circuits, 10-bin windows: perturbations act within 10 ms of their time
+        self.window_steps = d.get("window_steps") or min(self.total_steps, 10 * self.res_steps)
         self.n_windows = int(np.ceil(self.total_steps / self.window_steps))
         self.proxy_of = dict(d.get("proxies", {}))  # circuit name -> region index
         self.specs = {c.name: c for c in exp.circuits}
@@ -290,6 +292,8 @@ class Simulation:
             self.schedule.apply(first * self.dt, "circuits")
             for name, rates in inputs.items():
                 self.circuits[name].set_input_window(rates, first * self.dt)
+        elif self.is_engine and k < self.n_windows:  # track and log the other ranks' knobs
+            self.schedule.apply(self._window(k)[0] * self.dt, "circuits")
         self.timing.boundaries += time.perf_counter() - t_start
 
     def _afferent(self, n_steps: int) -> dict[str, np.ndarray]:
@@ -321,68 +325,6 @@ class Simulation:
             self.engine.write_history(node, first + 1, cvars)
             obs[:, node] = spec.field_gain * np.repeat(field, self.res_steps)
         self.recorder.record_window(obs, outputs)
-
-
-class PerturbationSchedule:
-    """Applies perturbations at window boundaries: a perturbation at time t takes effect
-    at the first boundary at or after t. Region perturbations act on the engine's rank,
-    circuit ones on the circuit's rank; the engine's rank logs all of them (both sides
-    see the same boundaries, so the logged time is when each took effect)."""
-
-    def __init__(self, sim: Simulation) -> None:
-        self.sim = sim
-        events = []
-        for p in sim.exp.perturbations:
-            side = "circuits" if p.circuit is not None else "regions"
-            events.append((p.at_ms, side, p, "start"))
-            if p.until_ms is not None:
-                events.append((p.until_ms, side, p, "stop"))
-        self.events = sorted(events, key=lambda e: e[0])
-        self.saved: dict[str, object] = {}
-        # every rank tracks every circuit's knobs, so all log the same values
-        classes = sim.exp.derived.get("circuit_classes", {})
-        self.knobs = {
-            c.name: {
-                k: c.parameters.get(k, spec.default) for k, spec in classes[c.name].KNOBS.items()
-            }
-            for c in sim.exp.circuits
-        }
-
-    def apply(self, t_ms: float, side: str) -> None:
-        due = [e for e in self.events if e[1] == side and e[0] <= t_ms + 1e-9]
-        for e in due:
-            self.events.remove(e)
-            _, _, p, kind = e
-            what = self._apply(p, kind)
-            if self.sim.is_engine:
-                self.sim.recorder.store.log_perturbation(t_ms, p.name, what)
-                if self.sim.progress:
-                    print(f"\n[t = {t_ms / 1000:.3f} s] {p.name}: {what}", file=sys.stderr)
-
-    def _apply(self, p, kind: str) -> str:
-        sim = self.sim
-        if p.circuit is not None:
-            knobs = self.knobs[p.circuit]
-            if kind == "start":
-                self.saved[p.name] = knobs[p.knob]
-                new = p.value * knobs[p.knob] if p.operation == "scale" else p.value
-            else:
-                new = self.saved.pop(p.name)
-            knobs[p.knob] = new
-            if p.circuit in sim.circuits:  # else another rank's circuit: it applies it
-                sim.circuits[p.circuit].set_knob(p.knob, new)
-            return f"{p.circuit}.{p.knob} = {new:g}"
-        regions = np.array([sim.conn.index(r) for r in p.regions])
-        col = sim.model.parameter_names().index(p.parameter)
-        if kind == "start":
-            self.saved[p.name] = sim.engine.P[regions, col].copy()
-            old = sim.engine.P[regions, col]
-            new = p.value * old if p.operation == "scale" else np.full(len(regions), p.value)
-        else:
-            new = self.saved.pop(p.name)
-        sim.engine.set_parameter(p.parameter, regions, new)
-        labels = ",".join(sim.conn.labels[r] for r in regions)
-        return f"{p.parameter}[{labels}] = {np.round(new, 6).tolist()}"
 
 
 def _progress(enabled: bool, total_ms: float):

@@ -92,7 +92,7 @@ def test_perturbation_needs_exactly_one_operation_and_a_target(tmp_path):
     msg = errors_of(tmp_path, GOOD + "perturbations:\n  - {circuit: m1, knob: g_GABA, at: 0.5 s}\n")
     assert "perturbations[0]: got" in msg and "exactly one of 'scale' or 'set'" in msg
     msg = errors_of(tmp_path, GOOD + "perturbations:\n  - {scale: 2, at: 0.5 s}\n")
-    assert "expected a target" in msg
+    assert "expected one target" in msg
 
 
 def test_window_longer_than_smallest_delay_is_rejected(tmp_path):

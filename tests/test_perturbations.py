@@ -1,0 +1,99 @@
+"""The perturbation language on the mass side: ramps, region sets, edges, lesions."""
+
+import h5py
+import numpy as np
+import pytest
+
+from multiscale.config import ConfigError, load_experiment
+from multiscale.cosim import Simulation
+
+BASE = """
+name: p
+seed: 2
+duration: 1 s
+connectome: {{source: {{weights: w.npy, lengths: l.npy}}}}
+regions:
+  model: jansen_rit
+  parameters: {{v0: 6 mV}}
+  coupling: {{kind: sigmoidal_jansen_rit, a: 1.0}}
+record: {{eeg: null}}
+output: {{path: {out}}}
+perturbations:
+{perturbations}
+"""
+# chain R0 -> R1 -> R2, and R3 -> R0; R3 has the largest total weight
+W = np.array(
+    [[0, 0, 0, 3.0], [1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 0, 0]],
+)
+
+
+def run(tmp_path, name, perturbations):
+    np.save(tmp_path / "w.npy", W)
+    np.save(tmp_path / "l.npy", np.full((4, 4), 15.0))
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(BASE.format(out=tmp_path / f"{name}.h5", perturbations=perturbations))
+    exp = load_experiment(p)
+    sim = Simulation(exp, progress=False)
+    sim.run()
+    with h5py.File(tmp_path / f"{name}.h5") as f:
+        log = [(t, n.decode(), w.decode()) for t, n, w in f["perturbations"][:]]
+        return f["regions/data"][:], log, sim
+
+
+def test_ramp_moves_a_parameter_linearly_and_logs_start_end_restore(tmp_path):
+    _, log, sim = run(
+        tmp_path, "ramp",
+        "  - {name: slow, regions: [R1], parameter: B, set: 32, at: 200 ms, ramp: 400 ms,"
+        " until: 900 ms}",
+    )  # fmt: skip
+    assert [(round(t), w) for t, _, w in log] == [
+        (200, "B[R1] = [22.0]"),
+        (600, "B[R1] = [32.0] (end of ramp)"),
+        (900, "B[R1] = [22.0] (restored)"),
+    ]
+    assert sim.engine.P[1, 1] == 22.0
+
+
+def test_hubs_select_the_strongest_regions(tmp_path):
+    _, log, _ = run(
+        tmp_path, "hubs", "  - {regions: {hubs: 2}, parameter: A, scale: 1.1, at: 100 ms}"
+    )
+    # total weight: R3 3, R0 4, R1 2, R2 1 -> hubs R0 and R3
+    assert log[0][2] == "A[R0,R3] = [3.575, 3.575]"
+
+
+def test_edge_cut_and_lesion_act_only_through_the_cut_edges(tmp_path):
+    base, _, _ = run(tmp_path, "none", "  - {regions: [R3], parameter: A, scale: 1.0, at: 0 ms}")
+    cut, log, sim = run(
+        tmp_path, "cut", "  - {edges: {from: [R1], to: [R2]}, scale: 0, at: 300 ms}"
+    )
+    assert log[0][2] == "1 edge weights x 0"
+    np.testing.assert_array_equal(base[:, :2], cut[:, :2])  # R0, R1 upstream: unchanged
+    np.testing.assert_array_equal(base[:300, 2], cut[:300, 2])  # R2 before the cut
+    assert np.abs(base[400:, 2] - cut[400:, 2]).max() > 0.1
+    lesion, log, sim = run(tmp_path, "lesion", "  - {lesion: [R0], at: 0 ms}")
+    assert log[0][2] == "2 edge weights x 0"  # R3 -> R0 and R0 -> R1
+    assert (sim.engine.w[[0, 1]] == 0).all()
+
+
+def test_invalid_perturbations(tmp_path):
+    np.save(tmp_path / "w.npy", W)
+    np.save(tmp_path / "l.npy", np.full((4, 4), 15.0))
+    def errors(perturbations):
+        p = tmp_path / "bad.yaml"
+        p.write_text(BASE.format(out="x.h5", perturbations=perturbations))
+        with pytest.raises(ConfigError) as info:
+            load_experiment(p)
+        return str(info.value)
+
+    msg = errors(
+        "  - {lesion: [R1], scale: 2}\n"
+        "  - {regions: [R1], parameter: A, scale: 2, at: 1 ms, ramp: 10 ms, until: 5 ms}"
+    )
+    assert "perturbations[0]: got" in msg and "no 'scale' or 'set' with 'lesion'" in msg
+    assert "perturbations[1].ramp: got '10 ms'; expected a ramp that ends by 'until'" in msg
+    msg = errors(
+        "  - {edges: {from: [R9]}, scale: 0.5}\n  - {regions: {hubs: 0}, parameter: A, scale: 2}"
+    )
+    assert "perturbations[0].edges.from: got 'R9'" in msg
+    assert "perturbations[1].regions: got {'hubs': 0}; expected {hubs: N} with N >= 1" in msg

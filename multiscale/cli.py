@@ -131,6 +131,16 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from multiscale.sweep import parse_sets, run_sweep
+
+    comm = _world()
+    summary = run_sweep(args.file, parse_sets(args.set), args.out, args.jobs, comm)
+    if comm is None or comm.Get_rank() == 0:
+        print(f"summary: {summary}\nfigure: {summary.with_name('comparison.png')}")
+    return 0
+
+
 def cmd_report(args) -> int:
     from multiscale.report import make_figures, summarize
 
@@ -164,6 +174,17 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_validate)
     p = sub.add_parser("info", help="list region models, couplings, circuits and knobs")
     p.set_defaults(func=cmd_info)
+    p = sub.add_parser("sweep", help="run variants of an experiment and compare them")
+    p.add_argument("file")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=V1,V2,...",
+        help="a field and its values; several --set give their product",
+    )
+    p.add_argument("--out", help="output folder (default results/<name>_sweep)")
+    p.add_argument("--jobs", "-j", type=int, default=1, help="local processes (without mpirun)")
+    p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("report", help="summary and figures of an output file")
     p.add_argument("file")
     p.set_defaults(func=cmd_report)
@@ -177,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as err:
-        if args.command != "run" or _rank() == 0:  # one report, not one per rank
+        if args.command not in ("run", "sweep") or _rank() == 0:  # one report, not one per rank
             print(f"error: {err}", file=sys.stderr)
         return 2
 

@@ -476,6 +476,12 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
     )
     out.finish()
 
+    sweep = top.raw("sweep", None)  # used by `multiscale sweep`; a run uses the base values
+    if sweep is not None and not (
+        isinstance(sweep, dict) and all(isinstance(v, list) and v for v in sweep.values())
+    ):
+        top.error("sweep", sweep, "a mapping of field paths to non-empty lists of values")
+
     br = top.section("brian", {})
     brian_target = br.string("target", "auto", ["auto", "cython", "numpy"])
     brian_dt = br.quantity("dt", "ms", 0.1, positive=True)

@@ -4,9 +4,10 @@ Changes take effect at window boundaries: a perturbation at time t acts from the
 boundary at or after t (windows are a few ms). A ramp moves the target linearly from its
 value before the perturbation to the full change, updated at every boundary (progressive
 degeneration); ``until`` restores the value from before. An edge weight multiplies the
-delayed activity as it arrives, so cutting an edge also removes what was in flight on it. Region parameters and edges act
-on the engine's rank, circuit knobs on the circuit's rank; every rank tracks every value,
-and the engine's rank logs each change (start, end of ramp, restore) with its time.
+delayed activity as it arrives, so cutting an edge also removes what was in flight on it.
+Region parameters and edges act on the engine's rank, circuit knobs on the circuit's rank;
+every rank tracks every value, and the engine's rank logs each change (start, end of ramp,
+restore) with its time.
 """
 
 from __future__ import annotations

@@ -1,0 +1,205 @@
+"""Parameter sweeps: one experiment, several variants, one output each, a summary table.
+
+Variants come from ``--set path=v1,v2,...`` on the command line (or a ``sweep:`` mapping of
+field paths to value lists in the experiment file); several paths give their product.
+Every variant is validated before the first one runs. Variants run in parallel: over MPI
+ranks when launched with mpirun (each variant on one rank, single-process), else over
+``jobs`` local processes. Random streams derive from the experiment's seed, so two
+variants differ only by what was swept.
+
+Outputs: ``<dir>/<variant>.h5`` per variant, ``<dir>/summary.csv`` (band powers of the
+EEG per sensor group, of the region signals per region group, circuit rates) and
+``<dir>/comparison.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import h5py
+import numpy as np
+import yaml
+
+from multiscale.analysis import BANDS_HZ, band_power, near_far_channels, power_spectrum
+from multiscale.config import ConfigError, load_experiment
+
+
+def parse_sets(pairs: list[str]) -> dict[str, list]:
+    """``["a.b=1,2", "c=x"]`` -> {"a.b": [1, 2], "c": ["x"]} (values read as YAML)."""
+    out = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ConfigError(f"--set expects path=v1,v2,..., got {pair!r}")
+        key, values = pair.split("=", 1)
+        out[key] = [yaml.safe_load(v) for v in _split(values)]
+    return out
+
+
+def _split(values: str) -> list[str]:
+    """Split on commas outside brackets and braces ("{a: 1, b: 2},[1, 2]" -> two items)."""
+    parts, depth, cur = [], 0, ""
+    for ch in values:
+        depth += ch in "[{"
+        depth -= ch in "]}"
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [*parts, cur]
+
+
+def variants(path: str | Path, sets: dict[str, list]) -> list[tuple[str, dict]]:
+    """(label, overrides) for every combination; the file's own ``sweep:`` first."""
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    axes = dict(data.get("sweep") or {})
+    axes.update(sets)
+    if not axes:
+        raise ConfigError(f"{path}: nothing to sweep: give --set path=v1,v2 or a 'sweep:' section")
+    for key, values in axes.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{path}: sweep.{key}: expected a non-empty list of values")
+    out = []
+    for combo in itertools.product(*axes.values()):
+        overrides = dict(zip(axes, combo, strict=True))
+        label = "__".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in overrides.items())
+        out.append((re.sub(r"[^A-Za-z0-9_.=+-]", "_", label), overrides))
+    return out
+
+
+def _short(v) -> str:
+    return str(v).replace(" ", "")
+
+
+def run_sweep(path: str | Path, sets: dict[str, list], out_dir: str | Path | None = None,
+              jobs: int = 1, comm=None) -> Path:  # fmt: skip
+    """Validate and run every variant; return the summary CSV's path (on rank 0)."""
+    path = Path(path)
+    todo = variants(path, sets)
+    name = load_experiment(path).name
+    out_dir = Path(out_dir or Path("results") / f"{name}_sweep").resolve()
+    jobs_list = []
+    for label, overrides in todo:  # validate all before running any
+        overrides = {**overrides, "output.path": str(out_dir / f"{label}.h5")}
+        load_experiment(path, overrides)
+        jobs_list.append((str(path), label, overrides))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if comm is not None and comm.Get_size() > 1:
+        rank, size = comm.Get_rank(), comm.Get_size()
+        for job in jobs_list[rank::size]:
+            _run_one(job)
+        comm.Barrier()
+        if rank != 0:
+            return out_dir / "summary.csv"
+    elif jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(_run_one, jobs_list))
+    else:
+        for job in jobs_list:
+            _run_one(job)
+    files = [(label, out_dir / f"{label}.h5") for _, label, _ in jobs_list]
+    summary = out_dir / "summary.csv"
+    write_summary(files, summary)
+    comparison_figure(files, out_dir / "comparison.png")
+    return summary
+
+
+def _run_one(job) -> str:
+    from multiscale.cosim import Simulation
+
+    path, label, overrides = job
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    exp = load_experiment(path, overrides)
+    ok = Simulation(exp, progress=False).run()
+    print(f"variant {label}: {'done' if ok else 'FAILED'} -> {exp.output.path}", flush=True)
+    return label
+
+
+def band_table(file: Path, skip_ms: float = 500.0) -> list[dict]:
+    """Rows of (group, band, absolute power, relative power) for one output: the EEG
+    averaged over all sensors, over the sensors near and far from each circuit's region;
+    the region signal averaged over all regions and for each circuit's region."""
+    rows = []
+    with h5py.File(file) as f:
+        skip_ms = min(skip_ms, 0.2 * float(f.attrs["duration_ms"]))
+        groups = {}
+        if "eeg" in f:
+            eeg = f["eeg/data"][:]
+            fs = f["eeg/data"].attrs["sampling_rate"]
+            groups["eeg:all"] = (eeg, fs)
+            positions = f["eeg/positions"][:] if "eeg/positions" in f else None
+            centres = f["connectome/centres"][:] if "connectome/centres" in f else None
+            for name in f.get("circuits", {}):
+                r = int(f[f"circuits/{name}"].attrs["region_index"])
+                near, far = near_far_channels(positions, centres, r, f["eeg/gain"][:])
+                groups[f"eeg:near_{name}"] = (eeg[:, near], fs)
+                groups[f"eeg:far_{name}"] = (eeg[:, far], fs)
+        reg = f["regions/data"][:]
+        fs_r = f["regions/data"].attrs["sampling_rate"]
+        groups["regions:all"] = (reg, fs_r)
+        for name in f.get("circuits", {}):
+            r = int(f[f"circuits/{name}"].attrs["region_index"])
+            groups[f"regions:{name}"] = (reg[:, [r]], fs_r)
+            rate = f[f"circuits/{name}/rate"]
+            s = int(skip_ms * rate.attrs["sampling_rate"] / 1000)
+            rows.append({"group": f"rate:{name}", "band": "mean", "power": float(rate[s:].mean()),
+                         "relative": float("nan")})  # fmt: skip
+        for group, (x, fs) in groups.items():
+            s = int(skip_ms * fs / 1000)
+            fr, P = power_spectrum(x[s:], fs, resolution_hz=1.0)
+            P = P.mean(axis=1)
+            total = band_power(fr, P, (1.0, 80.0))
+            for band, lims in BANDS_HZ.items():
+                bp = float(band_power(fr, P, lims))
+                rows.append({"group": group, "band": band, "power": bp, "relative": bp / total})
+            m = (fr >= 1) & (fr <= 40)
+            rows.append({"group": group, "band": "peak_hz", "power": float(fr[m][P[m].argmax()]),
+                         "relative": float("nan")})  # fmt: skip
+    return rows
+
+
+def write_summary(files: list[tuple[str, Path]], out: Path) -> None:
+    with open(out, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["variant", "group", "band", "power", "relative"])
+        w.writeheader()
+        for label, file in files:
+            for row in band_table(file):
+                w.writerow({"variant": label, **row})
+
+
+def comparison_figure(files: list[tuple[str, Path]], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    bands = list(BANDS_HZ)
+    width = 0.8 / max(len(files), 1)
+    for k, (label, file) in enumerate(files):
+        with h5py.File(file) as f:
+            key = "eeg/data" if "eeg" in f else "regions/data"
+            x = f[key][:]
+            fs = f[key].attrs["sampling_rate"]
+            skip = int(min(500.0, 0.2 * float(f.attrs["duration_ms"])) * fs / 1000)
+        fr, P = power_spectrum(x[skip:], fs, resolution_hz=1.0)
+        P = P.mean(axis=1)
+        m = (fr >= 1) & (fr <= 80)
+        a1.semilogy(fr[m], P[m], label=label)
+        total = band_power(fr, P, (1.0, 80.0))
+        rel = [band_power(fr, P, BANDS_HZ[b]) / total for b in bands]
+        a2.bar(np.arange(len(bands)) + k * width, rel, width, label=label)
+    a1.set_xlabel("frequency (Hz)")
+    a1.set_ylabel("mean power spectral density")
+    a1.legend(fontsize=7)
+    a2.set_xticks(np.arange(len(bands)) + 0.4 - width / 2, bands)
+    a2.set_ylabel("relative band power")
+    fig.suptitle("sweep: EEG (or region) spectra per variant")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)

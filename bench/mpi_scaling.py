@@ -43,7 +43,7 @@ regions:
   integrator: {{noise: {{y4: 1.0e-3}}}}
 circuits:
   - {{name: m1, model: ei_network, region: rM1, parameters: {{n_E: 1600, n_I: 400}},
-      input_gain: 20, output_gain: 0.5, field_gain: 0.04}}
+      input_gain: {gain}, output_gain: 0.5, field_gain: 0.04}}
 {second}
 record: {{eeg: tvb65}}
 brian: {{target: cython}}
@@ -87,7 +87,7 @@ def circuit_alone(duration_ms: float, window_ms: float) -> float:
         rng=np.random.default_rng(1),
     )
     bins = int(window_ms)
-    drive = np.full(bins, 2.0)
+    drive = np.zeros(bins)  # as the coupled run of (b): input_gain 0
 
     @b2.network_operation(dt=window_ms * b2.ms, when="start")
     def refill(t):
@@ -118,8 +118,10 @@ if r == 0: print(__import__("json").dumps(out))
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="ms_bench_"))
-    (work / "one.yaml").write_text(EXPERIMENT.format(duration="2 s", second=""))
-    (work / "two.yaml").write_text(EXPERIMENT.format(duration="2 s", second=SECOND))
+    # (b) cuts the circuit's input (input_gain 0) so that both sides simulate the same
+    # circuit under the same drive: the difference is the co-simulation alone
+    (work / "one.yaml").write_text(EXPERIMENT.format(duration="2 s", second="", gain=0))
+    (work / "two.yaml").write_text(EXPERIMENT.format(duration="2 s", second=SECOND, gain=20))
     print(f"workdir {work}; warming up (compiles once)...", flush=True)
     run(work, 1, "two.yaml", "warm.h5")
 
@@ -132,8 +134,11 @@ def main() -> None:
     )
 
     print("\n(b) co-simulation overhead, one circuit (2000 neurons), 2 s simulated")
-    coupled = run(work, 1, "one.yaml", "one.h5")
-    alone = circuit_alone(coupled["duration_ms"], coupled["window_ms"])
+    # interleaved twice, best of each: the machine is shared
+    coupled = min(
+        (run(work, 1, "one.yaml", f"one{i}.h5") for i in range(2)), key=lambda r: r["run_wall"]
+    )
+    alone = min(circuit_alone(coupled["duration_ms"], coupled["window_ms"]) for _ in range(2))
     print(
         f"    coupled run {coupled['run_wall']:.1f} s (engine {coupled['engine']:.1f} s), "
         f"circuit alone {alone:.1f} s: ratio {coupled['run_wall'] / alone:.2f}"

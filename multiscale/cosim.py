@@ -65,6 +65,7 @@ def stream_seed(seed: int, name: str) -> int:
 class Timing:
     """Where wall-clock time went on this rank (s)."""
 
+    compile: float = 0.0  # numba compiling the engine's kernels
     engine: float = 0.0  # integrating the neural masses
     boundaries: float = 0.0  # all window-boundary work, engine included
     waiting: float = 0.0  # blocked on receives
@@ -147,6 +148,10 @@ class Simulation:
             initial=initial,
             min_horizon=self.window_steps,
         )
+        t0 = time.perf_counter()  # compile the kernels now, so engine time is compute only
+        self.engine.advance(0)
+        self.engine.afferent(np.array(sorted(self.proxy_of.values()), dtype=np.int64), 0)
+        self.timing.compile += time.perf_counter() - t0
 
     def _build_circuits(self) -> None:
         import brian2 as b2

@@ -160,6 +160,8 @@ class Recorder:
         t = self.sim.timing
         self.store.file.attrs["wall_time_s"] = t.total
         self.store.file.attrs["engine_time_s"] = t.engine
+        self.store.file.attrs["engine_compile_s"] = t.compile
+        self.store.file.attrs["waiting_s"] = t.waiting
         self.store.close(complete)
 
 

@@ -1,13 +1,16 @@
 """Applying an experiment's perturbations during a run.
 
 Changes take effect at window boundaries: a perturbation at time t acts from the first
-boundary at or after t (windows are a few ms). A ramp moves the target linearly from its
-value before the perturbation to the full change, updated at every boundary (progressive
-degeneration); ``until`` restores the value from before. An edge weight multiplies the
-delayed activity as it arrives, so cutting an edge also removes what was in flight on it.
-Region parameters and edges act on the engine's rank, circuit knobs on the circuit's rank;
-every rank tracks every value, and the engine's rank logs each change (start, end of ramp,
-restore) with its time.
+boundary at or after t (windows are a few ms). A ramp moves the target linearly from no
+change to the full change, updated at every boundary (progressive degeneration); ``until``
+removes the change. Perturbations of the same target compose, in the order they started:
+scalings multiply, a ``set`` replaces what came before it; removing one recomputes the
+target from its original value and the perturbations still active.
+
+An edge weight multiplies the delayed activity as it arrives, so cutting an edge also
+removes what was in flight on it. Region parameters and edges act on the engine's rank,
+circuit knobs on the circuit's rank; every rank tracks every value, and the engine's rank
+logs each change (start, end of ramp, removal) with its time.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ class PerturbationSchedule:
     def __init__(self, sim: Simulation) -> None:
         self.sim = sim
         self.pending = sorted(sim.exp.perturbations, key=lambda p: p.at_ms)
-        self.active: list[PerturbationSpec] = []
-        self.ramped: set[str] = set()  # perturbations whose ramp is complete
-        self.base: dict[str, object] = {}
+        self.active: list[PerturbationSpec] = []  # in the order they started
+        self.fraction: dict[str, float] = {}  # how much of each active change applies
+        self.original: dict[tuple, np.ndarray] = {}  # target -> value before any change
         # every rank tracks every circuit's knobs, so all log the same values
         classes = sim.exp.derived.get("circuit_classes", {})
         self.knobs = {
@@ -46,16 +49,17 @@ class PerturbationSchedule:
         for p in [p for p in self.pending if self.side(p) == side and p.at_ms <= t_ms + eps]:
             self.pending.remove(p)
             self.active.append(p)
-            self._log(t_ms, p, self._set(p, self._fraction(p, t_ms), start=True))
+            self.fraction[p.name] = self._fraction(p, t_ms)
+            self._log(t_ms, p, self._update(p))
         for p in [p for p in self.active if self.side(p) == side]:
             if p.until_ms is not None and p.until_ms <= t_ms + eps:
                 self.active.remove(p)
-                self._log(t_ms, p, self._restore(p) + " (restored)")
-            elif p.ramp_ms and p.name not in self.ramped and t_ms > p.at_ms:
-                frac = self._fraction(p, t_ms)
-                what = self._set(p, frac)
-                if frac >= 1.0:  # ramp complete: log once, stop updating
-                    self.ramped.add(p.name)
+                del self.fraction[p.name]
+                self._log(t_ms, p, self._update(p) + " (removed)")
+            elif self.fraction[p.name] < 1.0 and t_ms > p.at_ms:
+                self.fraction[p.name] = self._fraction(p, t_ms)
+                what = self._update(p)
+                if self.fraction[p.name] >= 1.0:
                     self._log(t_ms, p, what + " (end of ramp)")
 
     @staticmethod
@@ -64,61 +68,20 @@ class PerturbationSchedule:
             return 1.0
         return float(np.clip((t_ms - p.at_ms) / p.ramp_ms, 0.0, 1.0))
 
-    @staticmethod
-    def _target(base, p: PerturbationSpec, frac: float):
-        if p.operation == "scale":
-            return base * (1.0 + (p.value - 1.0) * frac)
-        return base + (p.value - base) * frac
-
-    def _set(self, p: PerturbationSpec, frac: float, start: bool = False) -> str:
-        sim = self.sim
+    # --- targets ----------------------------------------------------------------------
+    def _key(self, p: PerturbationSpec) -> tuple:
         if p.circuit is not None:
-            knobs = self.knobs[p.circuit]
-            if start:
-                self.base[p.name] = knobs[p.knob]
-            new = float(self._target(self.base[p.name], p, frac))
-            return self._set_knob(p, new)
+            return ("knob", p.circuit, p.knob)
         if p.regions is not None:
-            col = sim.model.parameter_names().index(p.parameter)
-            if start:
-                self.base[p.name] = sim.engine.P[p.regions, col].copy()
-            new = self._target(self.base[p.name], p, frac)
-            sim.engine.set_parameter(p.parameter, p.regions, new)
-            return self._describe_parameter(p, new)
-        edges = self._edge_indices(p)
-        if start:
-            self.base[p.name] = sim.engine.w[edges].copy()
-        sim.engine.w[edges] = self._target(self.base[p.name], p, frac)
-        factor = 1.0 + (p.value - 1.0) * frac
-        return f"{len(edges)} edge weights x {factor:g}"
+            return ("parameter", p.parameter)
+        return ("edges",)
 
-    def _restore(self, p: PerturbationSpec) -> str:
-        sim = self.sim
-        base = self.base.pop(p.name)
+    def _where(self, p: PerturbationSpec) -> np.ndarray | slice:
+        """Which entries of the target array p changes."""
         if p.circuit is not None:
-            return self._set_knob(p, base)
+            return slice(None)
         if p.regions is not None:
-            sim.engine.set_parameter(p.parameter, p.regions, base)
-            return self._describe_parameter(p, base)
-        edges = self._edge_indices(p)
-        sim.engine.w[edges] = base
-        return f"{len(edges)} edge weights"
-
-    def _set_knob(self, p: PerturbationSpec, value: float) -> str:
-        self.knobs[p.circuit][p.knob] = value
-        if p.circuit in self.sim.circuits:  # else another rank's circuit: it applies it
-            self.sim.circuits[p.circuit].set_knob(p.knob, value)
-        return f"{p.circuit}.{p.knob} = {value:g}"
-
-    def _describe_parameter(self, p: PerturbationSpec, values) -> str:
-        labels = [self.sim.conn.labels[r] for r in p.regions]
-        values = np.round(np.asarray(values, dtype=float), 6).tolist()
-        if len(labels) > 6:
-            return f"{p.parameter}[{len(labels)} regions] = {min(values):g}..{max(values):g}"
-        return f"{p.parameter}[{','.join(labels)}] = {values}"
-
-    def _edge_indices(self, p: PerturbationSpec) -> np.ndarray:
-        """Positions in the engine's incoming-edge list (CSR) of the edges concerned."""
+            return p.regions
         eng = self.sim.engine
         rows = np.repeat(np.arange(eng.n_regions), np.diff(eng.row_ptr))
         if p.edges is not None:
@@ -126,6 +89,54 @@ class PerturbationSchedule:
         else:
             mask = np.isin(rows, p.lesion) | np.isin(eng.col, p.lesion)
         return np.flatnonzero(mask)
+
+    def _read(self, key: tuple) -> np.ndarray:
+        if key[0] == "knob":
+            return np.array([self.knobs[key[1]][key[2]]], dtype=float)
+        if key[0] == "parameter":
+            return self.sim.engine.P[:, self.sim.model.parameter_names().index(key[1])].copy()
+        return self.sim.engine.w.copy()
+
+    def _write(self, key: tuple, value: np.ndarray) -> None:
+        sim = self.sim
+        if key[0] == "knob":
+            self.knobs[key[1]][key[2]] = float(value[0])
+            if key[1] in sim.circuits:  # else another rank's circuit: it applies it
+                sim.circuits[key[1]].set_knob(key[2], float(value[0]))
+        elif key[0] == "parameter":
+            sim.engine.set_parameter(key[1], np.arange(sim.engine.n_regions), value)
+        else:
+            sim.engine.w[:] = value
+
+    def _update(self, p: PerturbationSpec) -> str:
+        """Recompute p's target from its original value and every active change of it."""
+        key = self._key(p)
+        if key not in self.original:
+            self.original[key] = self._read(key)
+        value = self.original[key].copy()
+        for q in self.active:
+            if self._key(q) != key:
+                continue
+            idx, frac = self._where(q), self.fraction[q.name]
+            if q.operation == "scale":
+                value[idx] *= 1.0 + (q.value - 1.0) * frac
+            else:
+                value[idx] += (q.value - value[idx]) * frac
+        self._write(key, value)
+        return self._describe(p, value)
+
+    def _describe(self, p: PerturbationSpec, value: np.ndarray) -> str:
+        if p.circuit is not None:
+            return f"{p.circuit}.{p.knob} = {value[0]:g}"
+        if p.regions is not None:
+            labels = [self.sim.conn.labels[r] for r in p.regions]
+            v = np.round(value[p.regions], 6).tolist()
+            if len(labels) > 6:
+                return f"{p.parameter}[{len(labels)} regions] = {min(v):g}..{max(v):g}"
+            return f"{p.parameter}[{','.join(labels)}] = {v}"
+        idx = self._where(p)
+        factor = 1.0 + (p.value - 1.0) * self.fraction.get(p.name, 0.0)
+        return f"{len(idx)} edge weights x {factor:g}"
 
     def _log(self, t_ms: float, p: PerturbationSpec, what: str) -> None:
         if self.sim.is_engine:

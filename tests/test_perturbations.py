@@ -49,7 +49,7 @@ def test_ramp_moves_a_parameter_linearly_and_logs_start_end_restore(tmp_path):
     assert [(round(t), w) for t, _, w in log] == [
         (200, "B[R1] = [22.0]"),
         (600, "B[R1] = [32.0] (end of ramp)"),
-        (900, "B[R1] = [22.0] (restored)"),
+        (900, "B[R1] = [22.0] (removed)"),
     ]
     assert sim.engine.P[1, 1] == 22.0
 
@@ -79,6 +79,7 @@ def test_edge_cut_and_lesion_act_only_through_the_cut_edges(tmp_path):
 def test_invalid_perturbations(tmp_path):
     np.save(tmp_path / "w.npy", W)
     np.save(tmp_path / "l.npy", np.full((4, 4), 15.0))
+
     def errors(perturbations):
         p = tmp_path / "bad.yaml"
         p.write_text(BASE.format(out="x.h5", perturbations=perturbations))
@@ -97,3 +98,17 @@ def test_invalid_perturbations(tmp_path):
     )
     assert "perturbations[0].edges.from: got 'R9'" in msg
     assert "perturbations[1].regions: got {'hubs': 0}; expected {hubs: N} with N >= 1" in msg
+
+
+def test_overlapping_changes_compose_and_are_removed_independently(tmp_path):
+    _, log, sim = run(
+        tmp_path, "compose",
+        "  - {name: first, regions: [R0, R1], parameter: J, scale: 0.8, at: 100 ms,"
+        " until: 700 ms}\n"
+        "  - {name: second, regions: all, parameter: J, scale: 0.5, at: 300 ms}",
+    )  # fmt: skip
+    whats = [w for _, _, w in log]
+    assert whats[0] == "J[R0,R1] = [108.0, 108.0]"
+    assert whats[1] == "J[R0,R1,R2,R3] = [54.0, 54.0, 67.5, 67.5]"  # 135 x 0.8 x 0.5
+    assert whats[2] == "J[R0,R1] = [67.5, 67.5] (removed)"
+    np.testing.assert_allclose(sim.engine.P[:, 7], 67.5)

@@ -329,6 +329,7 @@ class Simulation:
             # the bin [t, t + res) gives the states at the ends of its steps
             self.engine.write_history(node, first + 1, cvars)
             obs[:, node] = spec.field_gain * np.repeat(field, self.res_steps)
+        obs[:, self.schedule.silenced] = 0.0  # a lesioned region has no EEG source
         self.recorder.record_window(obs, outputs)
 
 

@@ -8,7 +8,8 @@ scalings multiply, a ``set`` replaces what came before it; removing one recomput
 target from its original value and the perturbations still active.
 
 An edge weight multiplies the delayed activity as it arrives, so cutting an edge also
-removes what was in flight on it. Region parameters and edges act on the engine's rank,
+removes what was in flight on it. A lesion removes a region: every edge into or out of it,
+and its EEG source. Region parameters and edges act on the engine's rank,
 circuit knobs on the circuit's rank; every rank tracks every value, and the engine's rank
 logs each change (start, end of ramp, removal) with its time.
 """
@@ -32,6 +33,7 @@ class PerturbationSchedule:
         self.active: list[PerturbationSpec] = []  # in the order they started
         self.fraction: dict[str, float] = {}  # how much of each active change applies
         self.original: dict[tuple, np.ndarray] = {}  # target -> value before any change
+        self.silenced = np.zeros(sim.conn.n_regions, dtype=bool)  # lesioned regions
         # every rank tracks every circuit's knobs, so all log the same values
         classes = sim.exp.derived.get("circuit_classes", {})
         self.knobs = {
@@ -51,16 +53,24 @@ class PerturbationSchedule:
             self.active.append(p)
             self.fraction[p.name] = self._fraction(p, t_ms)
             self._log(t_ms, p, self._update(p))
+            self._silence()
         for p in [p for p in self.active if self.side(p) == side]:
             if p.until_ms is not None and p.until_ms <= t_ms + eps:
                 self.active.remove(p)
                 del self.fraction[p.name]
                 self._log(t_ms, p, self._update(p) + " (removed)")
+                self._silence()
             elif self.fraction[p.name] < 1.0 and t_ms > p.at_ms:
                 self.fraction[p.name] = self._fraction(p, t_ms)
                 what = self._update(p)
                 if self.fraction[p.name] >= 1.0:
                     self._log(t_ms, p, what + " (end of ramp)")
+
+    def _silence(self) -> None:
+        self.silenced[:] = False
+        for p in self.active:
+            if p.lesion is not None:
+                self.silenced[p.lesion] = True
 
     @staticmethod
     def _fraction(p: PerturbationSpec, t_ms: float) -> float:

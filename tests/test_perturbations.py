@@ -71,9 +71,10 @@ def test_edge_cut_and_lesion_act_only_through_the_cut_edges(tmp_path):
     np.testing.assert_array_equal(base[:, :2], cut[:, :2])  # R0, R1 upstream: unchanged
     np.testing.assert_array_equal(base[:300, 2], cut[:300, 2])  # R2 before the cut
     assert np.abs(base[400:, 2] - cut[400:, 2]).max() > 0.1
-    lesion, log, sim = run(tmp_path, "lesion", "  - {lesion: [R0], at: 0 ms}")
+    lesion, log, sim = run(tmp_path, "lesion", "  - {lesion: [R0], at: 500 ms}")
     assert log[0][2] == "2 edge weights x 0"  # R3 -> R0 and R0 -> R1
     assert (sim.engine.w[[0, 1]] == 0).all()
+    assert np.abs(lesion[:500, 0]).min() > 0 and (lesion[500:, 0] == 0).all()  # no EEG source
 
 
 def test_invalid_perturbations(tmp_path):

@@ -13,11 +13,12 @@ import sys
 from pathlib import Path
 
 from circuits.ei_network import EINetwork
+from circuits.potjans_diesmann import PotjansDiesmann
 from multiscale.circuit import Circuit
 
-CIRCUITS: dict[str, type[Circuit]] = {c.NAME: c for c in (EINetwork,)}
+CIRCUITS: dict[str, type[Circuit]] = {c.NAME: c for c in (EINetwork, PotjansDiesmann)}
 
-__all__ = ["CIRCUITS", "EINetwork", "resolve_circuit"]
+__all__ = ["CIRCUITS", "EINetwork", "PotjansDiesmann", "resolve_circuit"]
 
 
 def resolve_circuit(model: str, base_dir: Path | None = None) -> type[Circuit]:

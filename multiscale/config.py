@@ -42,6 +42,7 @@ class RegionsSpec:
     dt_ms: float
     noise: dict[str, float]
     initial: dict[str, float]
+    initial_history: str | None = None
 
 
 @dataclass
@@ -333,6 +334,7 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         dt_ms=integ.quantity("dt", "ms", 0.1, positive=True),
         noise=_mapping(integ, "noise"),
         initial=_mapping(r, "initial"),
+        initial_history=r.string("initial_history", None),
     )
     integ.finish()
     coup = r.section("coupling", {})
@@ -720,6 +722,8 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
             f"record.sampling_rate: got {exp.record.sampling_rate_hz} Hz; expected a "
             f"rate whose period is a multiple of regions.integrator.dt ({dt} ms)"
         )
+    if r.initial_history is not None:
+        _read_initial_history(exp, model, conn, errors)
     bold = exp.record.bold
     if bold is not None and not _multiple(bold.tr_ms, 1000.0 / exp.record.sampling_rate_hz):
         errors.append(
@@ -784,6 +788,38 @@ def _choose_window(exp, conn, delays, proxies, errors) -> None:
             return
     exp.derived["window_steps"] = steps
     exp.derived["min_delay_ms"] = min_delay * dt
+
+
+def _read_initial_history(exp: Experiment, model, conn, errors: list[str]) -> None:
+    """regions.initial_history: a .npy array (samples, regions, state variables), oldest
+    first, the last sample being the state at t = 0 (TVB's convention); it must reach back
+    over the longest delay."""
+    path = Path(exp.regions.initial_history)
+    if not path.is_absolute():
+        path = exp.path.parent / path
+    where = "regions.initial_history"
+    try:
+        hist = np.load(path)
+    except (OSError, ValueError) as err:
+        errors.append(f"{where}: got {str(path)!r}; cannot read it as a .npy array ({err})")
+        return
+    shape = (conn.n_regions, len(model.STATE_VARIABLES))
+    delays = conn.delay_steps(exp.connectome.speed_mm_per_ms, exp.regions.dt_ms)
+    longest = int(delays[conn.weights != 0].max(initial=0))
+    if hist.ndim != 3 or hist.shape[1:] != shape:
+        errors.append(
+            f"{where}: {path} has shape {hist.shape}; expected (samples, "
+            f"{shape[0]} regions, {shape[1]} state variables)"
+        )
+    elif len(hist) <= longest:
+        errors.append(
+            f"{where}: {path} has {len(hist)} samples; expected more than the "
+            f"longest delay ({longest} steps of {exp.regions.dt_ms:g} ms)"
+        )
+    elif not np.isfinite(hist).all():
+        errors.append(f"{where}: {path} contains NaN or infinite values")
+    else:
+        exp.derived["initial_history"] = hist.astype(float)
 
 
 def region_set(value: Any, conn, where: str, errors: list[str]) -> np.ndarray:

@@ -134,6 +134,7 @@ class Simulation:
         initial = self.model.initial_state()
         for sv, v in exp.regions.initial.items():
             initial[names.index(sv)] = v
+        initial = exp.derived.get("initial_history", initial)
         self.engine = Engine(
             self.model,
             exp.derived["parameters"].copy(),

@@ -157,3 +157,24 @@ def test_readme_example_validates(tmp_path):
     exp = load_experiment(write(tmp_path, block))
     assert [s.name for s in exp.stimuli] == ["dbs", "drive"]
     assert exp.record.bold is not None
+
+
+def test_initial_history_file(tmp_path):
+    import numpy as np
+
+    np.save(tmp_path / "w.npy", np.array([[0.0, 1.0], [1.0, 0.0]]))
+    np.save(tmp_path / "l.npy", np.full((2, 2), 3.0))  # 10 steps at 3 m/s, dt 0.1 ms
+    base = (
+        "name: h\nseed: 1\nduration: 100 ms\nconnectome: {source: {weights: w.npy, "
+        "lengths: l.npy}}\nrecord: {eeg: null}\nregions:\n  model: wilson_cowan\n"
+        "  initial_history: h.npy\n"
+    )
+    np.save(tmp_path / "h.npy", np.full((5, 2, 2), 0.3))
+    msg = errors_of(tmp_path, base)
+    assert "regions.initial_history: " in msg and "has 5 samples; expected more than" in msg
+    np.save(tmp_path / "h.npy", np.full((11, 2, 3), 0.3))
+    assert "expected (samples, 2 regions, 2 state variables)" in errors_of(tmp_path, base)
+    hist = np.random.default_rng(0).uniform(0, 0.5, (11, 2, 2))
+    np.save(tmp_path / "h.npy", hist)
+    exp = load_experiment(write(tmp_path, base))
+    np.testing.assert_array_equal(exp.derived["initial_history"], hist)

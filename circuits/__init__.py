@@ -12,13 +12,24 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from circuits.brunel2000 import Brunel2000
 from circuits.ei_network import EINetwork
 from circuits.potjans_diesmann import PotjansDiesmann
+from circuits.qif_population import QIFPopulation
 from multiscale.circuit import Circuit
 
-CIRCUITS: dict[str, type[Circuit]] = {c.NAME: c for c in (EINetwork, PotjansDiesmann)}
+CIRCUITS: dict[str, type[Circuit]] = {
+    c.NAME: c for c in (EINetwork, Brunel2000, PotjansDiesmann, QIFPopulation)
+}
 
-__all__ = ["CIRCUITS", "EINetwork", "PotjansDiesmann", "resolve_circuit"]
+__all__ = [
+    "CIRCUITS",
+    "Brunel2000",
+    "EINetwork",
+    "PotjansDiesmann",
+    "QIFPopulation",
+    "resolve_circuit",
+]
 
 
 def resolve_circuit(model: str, base_dir: Path | None = None) -> type[Circuit]:

@@ -76,8 +76,13 @@ def _short(v) -> str:
     return str(v).replace(" ", "")
 
 
-def run_sweep(path: str | Path, sets: dict[str, list], out_dir: str | Path | None = None,
-              jobs: int = 1, comm=None) -> Path:  # fmt: skip
+def run_sweep(
+    path: str | Path,
+    sets: dict[str, list],
+    out_dir: str | Path | None = None,
+    jobs: int = 1,
+    comm=None,
+) -> Path:
     """Validate and run every variant; return the summary CSV's path (on rank 0)."""
     path = Path(path)
     todo = variants(path, sets)
@@ -147,8 +152,14 @@ def band_table(file: Path, skip_ms: float = 500.0) -> list[dict]:
             groups[f"regions:{name}"] = (reg[:, [r]], fs_r)
             rate = f[f"circuits/{name}/rate"]
             s = int(skip_ms * rate.attrs["sampling_rate"] / 1000)
-            rows.append({"group": f"rate:{name}", "band": "mean", "power": float(rate[s:].mean()),
-                         "relative": float("nan")})  # fmt: skip
+            rows.append(
+                {
+                    "group": f"rate:{name}",
+                    "band": "mean",
+                    "power": float(rate[s:].mean()),
+                    "relative": float("nan"),
+                }
+            )
         for group, (x, fs) in groups.items():
             s = int(skip_ms * fs / 1000)
             fr, P = power_spectrum(x[s:], fs, resolution_hz=1.0)
@@ -158,8 +169,14 @@ def band_table(file: Path, skip_ms: float = 500.0) -> list[dict]:
                 bp = float(band_power(fr, P, lims))
                 rows.append({"group": group, "band": band, "power": bp, "relative": bp / total})
             m = (fr >= 1) & (fr <= 40)
-            rows.append({"group": group, "band": "peak_hz", "power": float(fr[m][P[m].argmax()]),
-                         "relative": float("nan")})  # fmt: skip
+            rows.append(
+                {
+                    "group": group,
+                    "band": "peak_hz",
+                    "power": float(fr[m][P[m].argmax()]),
+                    "relative": float("nan"),
+                }
+            )
     return rows
 
 

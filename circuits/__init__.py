@@ -12,20 +12,25 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from circuits.basal_ganglia import BasalGanglia
 from circuits.brunel2000 import Brunel2000
 from circuits.ei_network import EINetwork
+from circuits.hh_ei_network import HHEINetwork
 from circuits.potjans_diesmann import PotjansDiesmann
 from circuits.qif_population import QIFPopulation
 from multiscale.circuit import Circuit
 
 CIRCUITS: dict[str, type[Circuit]] = {
-    c.NAME: c for c in (EINetwork, Brunel2000, PotjansDiesmann, QIFPopulation)
+    c.NAME: c
+    for c in (EINetwork, HHEINetwork, Brunel2000, PotjansDiesmann, QIFPopulation, BasalGanglia)
 }
 
 __all__ = [
     "CIRCUITS",
+    "BasalGanglia",
     "Brunel2000",
     "EINetwork",
+    "HHEINetwork",
     "PotjansDiesmann",
     "QIFPopulation",
     "resolve_circuit",

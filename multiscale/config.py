@@ -129,6 +129,8 @@ class RecordSpec:
     eeg: str | None
     spikes: bool
     bold: BoldSpec | None
+    #: state variables recorded raw at every integration step ("all" is expanded)
+    states: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -467,6 +469,7 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         eeg=rec.raw("eeg", "tvb65"),
         spikes=rec.boolean("spikes", True),
         bold=bold,
+        states=rec.raw("states", []),
     )
     rec.finish()
 
@@ -576,6 +579,22 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
                 errors.append(f"{where}.{sv}: got {value!r}; expected a number >= 0")
             else:
                 group[sv] = float(value)
+
+    states = exp.record.states
+    where = "record.states"
+    if states == "all":
+        exp.record.states = list(model.STATE_VARIABLES)
+    elif not isinstance(states, list) or not all(isinstance(v, str) for v in states):
+        errors.append(f"{where}: got {states!r}; expected 'all' or a list of state variables")
+    else:
+        for sv in states:
+            if sv not in model.STATE_VARIABLES:
+                errors.append(
+                    f"{where}: got {sv!r}, not a state variable of {r.model}"
+                    f"{_suggest(sv, list(model.STATE_VARIABLES))}; "
+                    f"state variables: {list(model.STATE_VARIABLES)}"
+                )
+        exp.record.states = list(dict.fromkeys(states))
 
     eeg = exp.record.eeg
     if eeg is not None:

@@ -48,6 +48,7 @@ from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
 from multiscale.perturbations import PerturbationSchedule
 from multiscale.placement import Placement, place
+from multiscale.stimuli import Waveform, region_stimulus
 from multiscale.transport import LocalTransport, MPITransport, RemoteRankError
 from regions import REGION_MODELS
 
@@ -149,6 +150,24 @@ class Simulation:
             initial=initial,
             min_horizon=self.window_steps,
         )
+        self.region_stimuli = [
+            (
+                np.array([self.conn.index(r) for r in st.regions]),
+                names.index(st.variable),
+                Waveform(
+                    st.kind,
+                    st.amplitude,
+                    st.at_ms,
+                    st.until_ms,
+                    st.frequency_hz,
+                    st.width_ms,
+                    st.phase_rad,
+                    st.biphasic,
+                ),
+            )
+            for st in exp.stimuli
+            if st.regions is not None
+        ]
         t0 = time.perf_counter()  # compile the kernels now, so engine time is compute only
         self.engine.advance(0)
         self.engine.afferent(np.array(sorted(self.proxy_of.values()), dtype=np.int64), 0)
@@ -230,9 +249,11 @@ class Simulation:
         if failure is not None:
             if self.transport.size > 1:
                 # the failing rank gives the others a moment to close their files, then
-                # ends the job whatever state they are in (a hung rank included)
-                if not isinstance(failure, RemoteRankError):
-                    time.sleep(_GRACE_S)
+                # ends the job whatever state they are in (a hung rank included). A rank
+                # that was told of a failure must not abort first: that would kill the
+                # engine rank before it has closed the output; it waits for the failing
+                # rank's abort and aborts itself only if that never comes.
+                time.sleep(_GRACE_S if not isinstance(failure, RemoteRankError) else 3 * _GRACE_S)
                 self.transport.comm.Abort(1)
             raise failure
         all_ok = self.transport.finish(ok)
@@ -286,7 +307,12 @@ class Simulation:
                 tr.post_outputs(n // self.res_steps)
                 self.schedule.apply(first * self.dt, "regions")
                 t_engine = time.perf_counter()
-                self._pending = self.engine.advance(n)
+                stim = region_stimulus(self.region_stimuli, first, n, self.dt, self.engine.X.shape)
+                states = None
+                if self.recorder.states:
+                    states = np.empty((n, *self.engine.X.shape))
+                self._pending = self.engine.advance(n, stimulus=stim, states=states)
+                self._pending_states = states
                 self.timing.engine += time.perf_counter() - t_engine
             if self._bar is not None and k > 0:
                 self._bar.update(self._window(k - 1)[1] * self.dt / 1000.0)
@@ -331,7 +357,7 @@ class Simulation:
             self.engine.write_history(node, first + 1, cvars)
             obs[:, node] = spec.field_gain * np.repeat(field, self.res_steps)
         obs[:, self.schedule.silenced] = 0.0  # a lesioned region has no EEG source
-        self.recorder.record_window(obs, outputs)
+        self.recorder.record_window(obs, outputs, self._pending_states)
 
 
 def _progress(enabled: bool, total_ms: float):

@@ -97,6 +97,22 @@ class Recorder:
                     f"{bold.reference_ms / 1000:g} s)",
                 },
             )
+        # raw states at every step, one dataset per variable (each has its own unit)
+        names = sim.model.state_names()
+        self.states = {
+            names.index(sv): self.store.create_series(
+                f"regions/states/{sv}",
+                conn.n_regions,
+                sim.model.STATE_VARIABLES[sv].unit,
+                {
+                    "sampling_rate": 1000.0 / sim.dt,
+                    "labels": labels,
+                    "what": f"{sv} after every integration step (NaN: a circuit's proxy node)",
+                },
+            )
+            for sv in exp.record.states
+        }
+        self._proxies = sorted(sim.proxy_of.values())
         self.circuit_series = {}
         bin_rate = 1000.0 / exp.cosim.resolution_ms
         for spec in exp.circuits:
@@ -137,10 +153,17 @@ class Recorder:
             self.circuit_series[spec.name] = series
         self._since_flush = 0.0
 
-    def record_window(self, obs: np.ndarray, outputs: dict) -> None:
-        """obs: (n_steps, n_regions) observable of one window, proxies filled in."""
+    def record_window(
+        self, obs: np.ndarray, outputs: dict, states: np.ndarray | None = None
+    ) -> None:
+        """obs: (n_steps, n_regions) observable of one window, proxies filled in; states:
+        (n_steps, n_regions, n_state) raw states if record.states asks for them."""
         samples = self.decimate(obs)
         Store.append(self.regions, samples)
+        for k, ds in self.states.items():
+            x = states[:, :, k].copy()
+            x[:, self._proxies] = np.nan  # a proxy node's own state is not integrated
+            Store.append(ds, x)
         if self.leadfield is not None:
             Store.append(self.eeg, sensor_eeg(self.leadfield.gain, samples))
         if self.bold is not None:

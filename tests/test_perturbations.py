@@ -113,3 +113,21 @@ def test_overlapping_changes_compose_and_are_removed_independently(tmp_path):
     assert whats[1] == "J[R0,R1,R2,R3] = [54.0, 54.0, 67.5, 67.5]"  # 135 x 0.8 x 0.5
     assert whats[2] == "J[R0,R1] = [67.5, 67.5] (removed)"
     np.testing.assert_allclose(sim.engine.P[:, 7], 67.5)
+
+
+def test_region_stimulus_drives_only_its_regions_and_variable(tmp_path):
+    """A sinusoid added to dy4/dt of R3 (nothing feeds R3): R3 follows it at its frequency,
+    the regions R3 does not reach (R1, R2 reach only via R0) change only after the delay."""
+    stim = (
+        "stimuli:\n  - {regions: [R3], variable: y4, kind: sinusoid, amplitude: 0.2,"
+        " frequency: 25 Hz, at: 200 ms}\n"
+    )
+    base, _, _ = run(tmp_path, "nostim", "  - {regions: [R3], parameter: A, scale: 1, at: 0 ms}")
+    driven, _, _ = run(
+        tmp_path, "stim", "  - {regions: [R3], parameter: A, scale: 1, at: 0 ms}\n" + stim
+    )
+    np.testing.assert_array_equal(base[:200], driven[:200])  # nothing before it starts
+    x = driven[300:, 3] - base[300:, 3]
+    f = np.fft.rfftfreq(len(x), 1e-3)
+    assert abs(f[np.abs(np.fft.rfft(x - x.mean())).argmax()] - 25.0) < 1.5
+    np.testing.assert_array_equal(base[:204, 0], driven[:204, 0])  # R3 -> R0 takes 5 ms

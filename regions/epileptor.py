@@ -34,6 +34,15 @@ TVB integrates it as ms, so "ms" below means the model's time unit, and tt resca
 of time. r = 0.00035 makes a seizure cycle last thousands of time units.
 No variable is bounded (TVB has no boundaries for it). EEG source: x2 - x1, TVB's default
 variable of interest and Jirsa et al.'s field potential (-x1 + x2).
+
+Spiking regions (the bridge from a circuit to an Epileptor network): a circuit's rate r (Hz,
+already times the circuit's output_gain) stands in for population 1's activity, on an
+affine scale from the interictal state to the seizure: x1 = X1_REST + r / RATE_SCALE_HZ,
+clipped to [X1_REST, X1_MAX]; x2 stays at its interictal value X2_REST (a point-neuron
+circuit has no spike-and-wave population). X1_REST and X2_REST are the interictal fixed
+point of a lone node at x0 = -2.2 (measured here: -1.46, -0.76); a rate of 50 Hz then
+lifts x1 by 1, about the rise of x1 at seizure onset. The neighbours feel the circuit
+through the same Difference coupling, c1 = sum_j W_ij (x1_j - x1_i).
 """
 
 import numpy as np
@@ -41,6 +50,9 @@ from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
 from multiscale.region import RegionModel
+
+X1_REST, X2_REST, X1_MAX = -1.46, -0.76, 1.0  # interictal x1, x2; largest proxy x1
+RATE_SCALE_HZ = 50.0  # rate that lifts a proxy's x1 by 1
 
 
 @njit(cache=True)
@@ -126,3 +138,12 @@ class Epileptor(RegionModel):
     OBSERVABLE = ("x2 - x1", "1")
     dfun = dfun
     observe = observe
+
+    @classmethod
+    def proxy_coupling_state(cls, rate_hz: np.ndarray, coupling: str, q: np.ndarray) -> np.ndarray:
+        """(x1, x2) of a spiking region: x1 = X1_REST + rate / RATE_SCALE_HZ (clipped to
+        [X1_REST, X1_MAX]), x2 = X2_REST; see the module docstring."""
+        if coupling != "difference":
+            raise ValueError("spiking regions in an Epileptor network need difference coupling")
+        x1 = np.clip(X1_REST + np.asarray(rate_hz, dtype=float) / RATE_SCALE_HZ, X1_REST, X1_MAX)
+        return np.stack([x1, np.full_like(x1, X2_REST)], axis=-1)

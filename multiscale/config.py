@@ -43,6 +43,7 @@ class RegionsSpec:
     noise: dict[str, float]
     initial: dict[str, float]
     initial_history: str | None = None
+    method: str = "heun"
 
 
 @dataclass
@@ -337,6 +338,7 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         noise=_mapping(integ, "noise"),
         initial=_mapping(r, "initial"),
         initial_history=r.string("initial_history", None),
+        method=integ.string("method", "heun", choices=["heun", "euler"]),
     )
     integ.finish()
     coup = r.section("coupling", {})

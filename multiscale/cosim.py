@@ -149,6 +149,7 @@ class Simulation:
             rng=np.random.default_rng(stream_seed(exp.seed, "regions.noise")),
             initial=initial,
             min_horizon=self.window_steps,
+            method=exp.regions.method,
         )
         self.region_stimuli = [
             (

@@ -186,3 +186,53 @@ def test_proxy_nodes_are_not_integrated_and_take_written_history():
     eng.write_history(0, d + 1, np.full((d, 1), 3.0))  # the proxy's next window
     aff = eng.afferent(np.array([1]), d)  # node 1's input over steps 2d..3d-1: steps d..2d-1
     np.testing.assert_allclose(aff[0, :, 0], [2.0] + [3.0] * (d - 1))
+
+
+@njit
+def _decay(x, c, p, dx):
+    dx[0] = -p[0] * x[0]
+
+
+class Decay(RegionModel):
+    NAME = "decay"
+    PARAMETERS = {"k": Parameter(1.0, "1/ms", "rate")}
+    STATE_VARIABLES = {"x": StateVariable(1.0, "1", "state")}
+    COUPLING_VARIABLES = ("x",)
+    OBSERVABLE = ("x", "1")
+    dfun = _decay
+    observe = _identity
+
+
+@pytest.mark.parametrize(
+    "method, factor",
+    [("euler", lambda h: 1 - h), ("heun", lambda h: 1 - h + h**2 / 2)],
+)
+def test_euler_and_heun_steps_of_linear_decay(method, factor):
+    """dx/dt = -k x: one Euler step multiplies x by 1 - k dt, one Heun step by
+    1 - k dt + (k dt)^2 / 2, exactly (to rounding)."""
+    lin = COUPLINGS["linear"]
+    k, dt = 0.5, 0.1
+    e = Engine(
+        Decay, np.array([[k]]), lin, lin.parameter_vector({"a": 0.0}),
+        np.zeros((1, 1)), np.zeros((1, 1), int), dt, method=method,
+    )  # fmt: skip
+    obs = e.advance(50)[:, 0]
+    np.testing.assert_allclose(obs, factor(k * dt) ** np.arange(1, 51), rtol=1e-13)
+
+
+def test_euler_maruyama_noise_has_the_stated_variance():
+    """Pure noise (k = 0): after n Euler-Maruyama steps x - x0 has variance 2 D n dt."""
+    lin = COUPLINGS["linear"]
+    n, D, dt = 400, 0.01, 0.1
+    e = Engine(
+        Decay, np.zeros((2000, 1)), lin, lin.parameter_vector({"a": 0.0}),
+        np.zeros((2000, 2000)), np.zeros((2000, 2000), int), dt,
+        noise=np.array([D]), rng=np.random.default_rng(0), method="euler",
+    )  # fmt: skip
+    x = e.advance(n)[-1] - 1.0
+    assert np.var(x) == pytest.approx(2 * D * n * dt, rel=0.1)  # 2000 samples: ~3 % s.e.
+    with pytest.raises(ValueError, match="integration method"):
+        Engine(
+            Decay, np.zeros((1, 1)), lin, lin.parameter_vector({"a": 0.0}),
+            np.zeros((1, 1)), np.zeros((1, 1), int), dt, method="rk4",
+        )  # fmt: skip

@@ -366,9 +366,7 @@ class BasalGanglia(Circuit):
         "n": Parameter(10, "1", "cells per population (KBG: 10)"),
         "n_ext": Parameter(100, "1", "external (cortical afferent) AMPA fibres per CTX cell"),
         "w_ext": Parameter(0.01, "mS/cm2", "peak conductance of one external AMPA event"),
-        "area_um2": Parameter(
-            1000.0, "um2", "membrane area turning I_stim into a current density"
-        ),
+        "area_um2": Parameter(1000.0, "um2", "membrane area turning I_stim into a current density"),
         "cell_dt": Parameter(
             0.025, "ms", "integration step of the cells (brian.dt if that is finer)"
         ),

@@ -1,0 +1,224 @@
+"""BasalGanglia (circuits/basal_ganglia.py): the contract of multiscale.circuit.Circuit and
+what the co-simulation relies on (build, reproducibility, external drive on a finer cell
+clock, knobs, DBS electrode into STN).
+
+Numpy target, and the cells at cell_dt = brian.dt = 0.1 ms unless a test needs otherwise:
+the default 0.025 ms is four times slower and only matters for the science (the validation
+tests). Runs go through the window protocol of the co-simulation, inside one net.run().
+"""
+
+from __future__ import annotations
+
+import brian2 as b2
+import numpy as np
+import pytest
+
+from circuits.basal_ganglia import BasalGanglia, gpi_beta_power, per_cell_beta_power
+
+RES_MS = 1.0  # exchange bin
+WINDOW_MS = 10.0  # exchange window
+FAST = {"cell_dt": 0.1}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def numpy_target():
+    old = b2.prefs.codegen.target
+    b2.prefs.codegen.target = "numpy"
+    yield
+    b2.prefs.codegen.target = old
+
+
+def make(seed=1, params=None, brian_dt_ms=0.1):
+    b2.start_scope()
+    b2.defaultclock.dt = brian_dt_ms * b2.ms
+    b2.seed(seed)
+    return BasalGanglia(
+        "bg",
+        {**FAST, **(params or {})},
+        resolution_ms=RES_MS,
+        window_ms=WINDOW_MS,
+        rng=np.random.default_rng(seed),
+    )
+
+
+def simulate(duration_ms, *, seed=1, params=None, input_hz=0.0, knobs=None, pulse=None):
+    """Run window by window as the co-simulation does; knobs maps a window start (ms) to
+    (name, value). Returns spikes per population (times ms, indices), the output rate per
+    bin and the circuit."""
+    circuit = make(seed, params)
+    if pulse:
+        circuit.add_pulse_train("STN", **pulse)
+    objects = circuit.network_objects()
+    knobs = dict(knobs or {})
+    bins = int(WINDOW_MS / RES_MS)
+    out = {"rate": [], **{pop: [] for pop in circuit.POPULATIONS}}
+    window = [0]
+
+    def collect(k):
+        w = circuit.collect_window(k * WINDOW_MS, bins)
+        out["rate"].append(w.rate)
+        for pop, spikes in w.spikes.items():
+            out[pop].append(spikes)
+
+    @b2.network_operation(dt=WINDOW_MS * b2.ms, when="start")
+    def exchange():
+        k = window[0]
+        if k:
+            collect(k - 1)
+        if k * WINDOW_MS in knobs:
+            circuit.set_knob(*knobs[k * WINDOW_MS])
+        circuit.set_input_window(np.full(bins, input_hz), k * WINDOW_MS)
+        window[0] += 1
+
+    b2.Network(*objects, exchange).run(duration_ms * b2.ms)
+    collect(window[0] - 1)
+    result = {"rate": np.concatenate(out["rate"]), "circuit": circuit}
+    for pop in circuit.POPULATIONS:
+        result[pop] = tuple(np.concatenate(parts) for parts in zip(*out[pop], strict=True))
+    return result
+
+
+def rate(run, pop, start, stop):
+    t = run[pop][0]
+    n = len(run["circuit"].populations[pop])
+    return np.count_nonzero((t >= start) & (t < stop)) / n / ((stop - start) * 1e-3)
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return simulate(300.0)
+
+
+def test_declarations_follow_the_contract():
+    c = BasalGanglia
+    assert c.NAME == "basal_ganglia"
+    assert {"STN", "GPe", "GPi", "TC"} <= set(c.POPULATIONS)
+    assert c.OUTPUT_POPULATION == "TC"
+    assert c.FIELD == {}
+    assert set(c.DRIVE) <= set(c.POPULATIONS)
+    assert c.KNOBS["parkinsonian"].default == 0.0
+    assert "Kumaravelu" in c.CITATION
+    assert c.n_neurons() == 10 * len(c.POPULATIONS)
+    assert c.n_neurons({"n": 20}) == 20 * len(c.POPULATIONS)
+
+
+def test_build_gives_every_population_its_cells_and_stimulation_current():
+    circuit = make()
+    for pop in circuit.POPULATIONS:
+        group = circuit.populations[pop]
+        assert len(group) == 10
+        assert group.variables["I_stim"].dim == b2.amp.dim
+    with pytest.raises(ValueError):
+        make(params={"n_cells": 5})
+    with pytest.raises(ValueError):
+        make(params={"n": 2})
+    with pytest.raises(ValueError):  # brian.dt must be a multiple of the cell step
+        make(params={"cell_dt": 0.03})
+
+
+def test_same_seed_same_spikes_other_seed_other_spikes(baseline):
+    again = simulate(150.0, seed=1)
+    other = simulate(150.0, seed=2)
+    for pop in ("STN", "GPi", "TC", "CTX"):
+        t, i = baseline[pop]
+        first = t < 150.0
+        np.testing.assert_array_equal(again[pop][0], t[first])
+        np.testing.assert_array_equal(again[pop][1], i[first])
+    assert not np.array_equal(other["STN"][0], again["STN"][0])
+
+
+def test_spontaneous_activity_and_output_rate(baseline):
+    # healthy state: STN, GPe, GPi, TC and cortex fire spontaneously (KBG Fig. 3 ranges)
+    rates = {pop: rate(baseline, pop, 100.0, 300.0) for pop in ("STN", "GPe", "GPi", "TC", "CTX")}
+    assert all(2.0 < r < 100.0 for r in rates.values()), rates
+    assert rates["GPe"] > rates["STN"]
+    # the rate handed to the connectome is TC's
+    assert np.mean(baseline["rate"][100:300]) == pytest.approx(rates["TC"], rel=1e-9)
+
+
+@pytest.mark.parametrize("cell_dt", [0.05, 0.1])
+def test_external_spikes_are_delivered_once_whatever_the_cell_step(cell_dt):
+    """Every external event of a window's table reaches its CTX cell exactly once, also
+    when the cells run on a clock finer than brian.dt (the table is read per brian.dt)."""
+    circuit = make(params={"cell_dt": cell_dt, "nu_bg": 200.0})
+    group = circuit.populations["CTX"].source
+    group.namespace["decay_alpha"] = 1.0  # kicks accumulate in z without decay
+    for obj in circuit.objects:
+        if isinstance(obj, b2.Synapses):
+            obj.w_a5e[:] = 0.0  # only external events reach z_a5e
+            obj.w_a5e_pd[:] = 0.0
+    net = b2.Network(*circuit.network_objects())
+    circuit.set_input_window(np.full(int(WINDOW_MS / RES_MS), 50.0), 0.0)
+    table = circuit._drive_tables["CTX"].copy()
+    assert table.sum() > 100
+    net.run(WINDOW_MS * b2.ms)
+    kicks = circuit.populations["CTX"].z_a5e[:] / group.namespace["kick_ext"]
+    np.testing.assert_allclose(kicks, table.sum(axis=0), rtol=1e-9)
+
+
+def test_afferent_input_raises_cortical_firing():
+    quiet = simulate(200.0, params={"nu_bg": 0.0})
+    driven = simulate(200.0, params={"nu_bg": 0.0}, input_hz=20.0)
+    assert rate(driven, "CTX", 50.0, 200.0) > rate(quiet, "CTX", 50.0, 200.0) + 5.0
+
+
+def test_knobs_change_during_the_run_and_are_checked():
+    run = simulate(50.0, knobs={20.0: ("parkinsonian", 1.0), 30.0: ("nu_bg", 2.0)})
+    circuit = run["circuit"]
+    assert circuit.knobs == {"parkinsonian": 1.0, "nu_bg": 2.0}
+    assert circuit.populations["STN"].source.pd[:] == 1.0
+    with pytest.raises(ValueError):
+        circuit.set_knob("parkinsonian", 1.5)
+    with pytest.raises(ValueError):
+        circuit.set_knob("nu_bg", -1.0)
+    with pytest.raises(KeyError):
+        circuit.set_knob("dopamine", 0.0)
+
+
+def test_dbs_pulses_reach_stn_and_lock_its_firing(baseline):
+    # KBG's DBS: 300 uA/cm2, 0.3 ms = 3 nA at the default 1000 um2
+    period = 1000.0 / 130.0
+    pulse = dict(frequency_hz=130.0, amplitude_na=3.0, width_ms=0.3, start_ms=150.0, stop_ms=1000.0)
+    run = simulate(300.0, pulse=pulse)
+    t, i = run["STN"]
+    assert rate(run, "STN", 175.0, 300.0) == pytest.approx(130.0, rel=0.1)
+    late = t >= 175.0
+    phase = 2 * np.pi * ((t[late] - 150.0) % period) / period
+    assert np.abs(np.mean(np.exp(1j * phase))) > 0.9  # every cell fires with each pulse
+    # before the train starts nothing differs from the baseline (same seed)
+    before = baseline["STN"][0] < 150.0
+    np.testing.assert_array_equal(t[t < 150.0], baseline["STN"][0][before])
+    # and the pulses act on STN only through its cells: GPi, driven by STN, speeds up
+    assert rate(run, "GPi", 175.0, 300.0) > rate(baseline, "GPi", 175.0, 300.0)
+
+
+def _synthetic_spikes(rate_hz, modulation, n=10, duration_ms=4000.0, seed=0):
+    """Inhomogeneous Poisson spikes of n cells (times ms, indices), rate (Hz) modulated at
+    20 Hz by the given depth, the same modulation in every cell (a synchronous rhythm)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, duration_ms, 0.1)
+    lam = rate_hz * (1 + modulation * np.sin(2 * np.pi * 20.0 * t * 1e-3)) * 1e-4
+    spikes = rng.random((n, len(t))) < lam
+    i, k = np.nonzero(spikes)
+    return t[k], i
+
+
+def test_beta_measures_see_a_shared_20_hz_rhythm_not_the_rate_alone():
+    flat_t, flat_i = _synthetic_spikes(40.0, 0.0)
+    beta_t, beta_i = _synthetic_spikes(40.0, 0.8, seed=1)
+    pop_flat = gpi_beta_power(flat_t, 10, 0.0, 4000.0)
+    pop_beta = gpi_beta_power(beta_t, 10, 0.0, 4000.0)
+    # Poisson population rate per cell: flat spectrum rate / n (Hz^2/Hz, one-sided x 2)
+    assert pop_flat == pytest.approx(2 * 40.0 / 10 * 28.0, rel=0.25)
+    # a shared 20 Hz modulation of depth 0.8 adds (0.8 x 40 Hz)^2 / 2 = 512 Hz^2
+    assert pop_beta - pop_flat == pytest.approx(512.0, rel=0.25)
+    cell_flat = per_cell_beta_power(flat_t, flat_i, 10, 0.0, 4000.0)
+    cell_beta = per_cell_beta_power(beta_t, beta_i, 10, 0.0, 4000.0)
+    assert cell_flat == pytest.approx(2 * 40.0 * 28.0, rel=0.15)  # one train: rate floor
+    assert cell_beta > cell_flat + 100.0  # the same rhythm, on top of a 2240 Hz^2 floor
+    # outside the band (a 60 Hz rhythm) neither measure moves much
+    t = np.arange(0.0, 4000.0, 0.1)
+    rng = np.random.default_rng(1)
+    lam = 40.0 * (1 + 0.8 * np.sin(2 * np.pi * 60.0 * t * 1e-3)) * 1e-4
+    i, k = np.nonzero(rng.random((10, len(t))) < lam)
+    assert gpi_beta_power(t[k], 10, 0.0, 4000.0) < 1.5 * pop_flat

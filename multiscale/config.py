@@ -484,10 +484,21 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
     out.finish()
 
     sweep = top.raw("sweep", None)  # used by `multiscale sweep`; a run uses the base values
-    if sweep is not None and not (
-        isinstance(sweep, dict) and all(isinstance(v, list) and v for v in sweep.values())
-    ):
-        top.error("sweep", sweep, "a mapping of field paths to non-empty lists of values")
+    if sweep is not None:
+        axes = dict(sweep) if isinstance(sweep, dict) else None
+        conditions = axes.pop("conditions", None) if axes is not None else None
+        if axes is None or not all(isinstance(v, list) and v for v in axes.values()):
+            top.error("sweep", sweep, "a mapping of field paths to non-empty lists of values")
+        if conditions is not None and not (
+            isinstance(conditions, dict)
+            and conditions
+            and all(isinstance(c, dict) for c in conditions.values())
+        ):
+            top.error(
+                "sweep.conditions",
+                conditions,
+                "a mapping of condition names to mappings of field paths to values",
+            )
 
     br = top.section("brian", {})
     brian_target = br.string("target", "auto", ["auto", "cython", "numpy"])

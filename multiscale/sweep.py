@@ -55,20 +55,34 @@ def _split(values: str) -> list[str]:
 
 
 def variants(path: str | Path, sets: dict[str, list]) -> list[tuple[str, dict]]:
-    """(label, overrides) for every combination; the file's own ``sweep:`` first."""
+    """(label, overrides) for every combination; the file's own ``sweep:`` first.
+
+    ``sweep.conditions`` (file only) names sets of fields that change together, e.g.
+    ``{healthy: {circuits.0.parameters.parkinsonian: 0, stimuli: []}, dbs130: {...}}``:
+    one axis whose values are those sets, labelled by their names."""
     data = yaml.safe_load(Path(path).read_text()) or {}
     axes = dict(data.get("sweep") or {})
+    conditions = axes.pop("conditions", None) or {}
     axes.update(sets)
-    if not axes:
+    if not axes and not conditions:
         raise ConfigError(f"{path}: nothing to sweep: give --set path=v1,v2 or a 'sweep:' section")
     for key, values in axes.items():
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{path}: sweep.{key}: expected a non-empty list of values")
+    if not isinstance(conditions, dict) or not all(
+        isinstance(c, dict) for c in conditions.values()
+    ):
+        raise ConfigError(
+            f"{path}: sweep.conditions: expected a mapping of names to mappings of field paths"
+        )
+    named = list(conditions.items()) or [("", {})]
     out = []
-    for combo in itertools.product(*axes.values()):
-        overrides = dict(zip(axes, combo, strict=True))
-        label = "__".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in overrides.items())
-        out.append((re.sub(r"[^A-Za-z0-9_.=+-]", "_", label), overrides))
+    for cond_name, cond in named:
+        for combo in itertools.product(*axes.values()):
+            overrides = {**cond, **dict(zip(axes, combo, strict=True))}
+            parts = [cond_name] if cond_name else []
+            parts += [f"{k.split('.')[-1]}={_short(v)}" for k, v in zip(axes, combo, strict=True)]
+            out.append((re.sub(r"[^A-Za-z0-9_.=+-]", "_", "__".join(parts)), overrides))
     return out
 
 

@@ -61,3 +61,24 @@ def test_sweep_runs_and_summarises(exp, tmp_path):
     assert (tmp_path / "out" / "B=22.h5").exists() and (
         tmp_path / "out" / "comparison.png"
     ).exists()
+
+
+def test_named_conditions_change_several_fields_together(exp):
+    exp.write_text(
+        EXP.replace(
+            "sweep:\n",
+            "sweep:\n  conditions:\n    control: {regions.parameters.A: 3.25}\n"
+            "    slowed: {regions.parameters.A: 3.5, duration: 2 s}\n",
+        )
+    )
+    v = variants(exp, {})
+    assert [label for label, _ in v] == [
+        "control__B=22",
+        "control__B=30",
+        "slowed__B=22",
+        "slowed__B=30",
+    ]
+    assert v[3][1] == {"regions.parameters.A": 3.5, "duration": "2 s", "regions.parameters.B": 30}
+    exp.write_text(EXP.replace("sweep:\n", "sweep:\n  conditions: [a, b]\n"))
+    with pytest.raises(ConfigError, match="sweep.conditions"):
+        variants(exp, {})

@@ -3,9 +3,9 @@ full co-simulation: the Kumaravelu-Brocker-Grill circuit in rM1 of the TVB 76-re
 Jansen-Rit network (seed 42, 5 s per condition), its GPi spikes read back from the output
 HDF5 (/circuits/bg/spikes/GPi/times in ms, /indices).
 
-Four conditions, each a run of the experiment with overrides (the two sweeps of the file's
-header): healthy (parkinsonian 0, no DBS), parkinsonian (1, no DBS), parkinsonian + 130 Hz
-STN-DBS (the file as it is) and parkinsonian + 20 Hz DBS. Targets: parkinsonian / healthy
+Four conditions, the file's ``sweep.conditions``, each a run of the experiment: healthy
+(parkinsonian 0, no DBS), parkinsonian (1, no DBS), parkinsonian + 130 Hz STN-DBS (the file
+as it is) and parkinsonian + 20 Hz DBS. Targets: parkinsonian / healthy
 GPi beta power > 1.5; 130 Hz DBS at least halves it; 20 Hz DBS changes it by < 20 %.
 
 Beta power: ``gpi_beta_power`` (circuits/basal_ganglia.py), the 7-35 Hz power (Hz^2) of the
@@ -25,16 +25,12 @@ import pytest
 from circuits.basal_ganglia import gpi_beta_power, per_cell_beta_power
 from multiscale.config import load_experiment
 from multiscale.cosim import Simulation
+from multiscale.sweep import variants
 
 pytestmark = pytest.mark.validation
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "parkinson_dbs.yaml"
 SKIP_MS = 500.0
-CONDITIONS = {
-    "healthy": {"circuits.0.parameters.parkinsonian": 0, "stimuli": []},
-    "parkinsonian": {"circuits.0.parameters.parkinsonian": 1, "stimuli": []},
-    "dbs130": {"stimuli.0.frequency": "130 Hz"},
-    "dbs20": {"stimuli.0.frequency": "20 Hz"},
-}
+CONDITIONS = dict(variants(EXPERIMENT, {}))  # the file's own sweep.conditions
 
 
 @pytest.fixture(scope="module")

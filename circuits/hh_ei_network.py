@@ -20,7 +20,9 @@ Synapses (kinetics of Wang 2002, Neuron 36:955, also Brunel & Wang 2001)
   exponentials normalised to a peak of 1 so that a weight is the peak conductance.
 - Every synapse has a 1 ms latency. E->E and E->I carry AMPA and NMDA, I->E and I->I GABA_A.
 - Peak conductances (below, G_SYN) were tuned here for the asynchronous-irregular state
-  (E a few Hz, I several times faster); they hold for the default in-degree
+  (E a few Hz, I several times faster; measured at dt_cell 0.025 ms: E ~2 Hz, I ~11 Hz,
+  CV_ISI ~0.4; the external X->E weight was raised from 0.3 to 1.5 nS, with which E had
+  been silent); they hold for the default in-degree
   (K_E = 80, K_I = 20: 400/100 cells, p = 0.2). A network of another size or p keeps the
   mean recurrent drive by scaling them by K_ref / K (fluctuations then scale as
   sqrt(K_ref / K)), as in circuits/ei_network.py.
@@ -54,7 +56,6 @@ import math
 
 import brian2 as b2
 import numpy as np
-
 from brian2.core.functions import DEFAULT_FUNCTIONS
 
 from multiscale.circuit import Circuit, Parameter
@@ -338,9 +339,7 @@ class HHEINetwork(Circuit):
         self.dt_cell = cell_step(float(self.params["dt_cell"]), framework_dt)
         for pop in self.POPULATIONS:
             group = cell_group(pop, n[pop], self.dt_cell, f"{self.name}_{pop}")
-            group.namespace.update(
-                {"w_ext": G_SYN[("X", pop)][0], "dt_drive": framework_dt}
-            )
+            group.namespace.update({"w_ext": G_SYN[("X", pop)][0], "dt_drive": framework_dt})
             group.v = "E_L + rand() * 10*mV"
             rest_gates(group)
             self.populations[pop] = group

@@ -315,6 +315,7 @@ class Simulation:
                 self._pending = self.engine.advance(n, stimulus=stim, states=states)
                 self._pending_states = states
                 self.timing.engine += time.perf_counter() - t_engine
+                self._check_finite(first + n)
             if self._bar is not None and k > 0:
                 self._bar.update(self._window(k - 1)[1] * self.dt / 1000.0)
         if self.circuits and k < self.n_windows:  # 3. circuits receive window k
@@ -328,6 +329,22 @@ class Simulation:
         elif self.is_engine and k < self.n_windows:  # track and log the other ranks' knobs
             self.schedule.apply(self._window(k)[0] * self.dt, "circuits")
         self.timing.boundaries += time.perf_counter() - t_start
+
+    def _check_finite(self, step: int) -> None:
+        """Stop at the first window whose end state is not finite (a region model pushed out
+        of its valid range, or a step too large), naming the regions, instead of writing
+        NaN for the rest of the run."""
+        X = self.engine.X[self.engine.integrate]
+        if np.isfinite(X).all():
+            return
+        bad = np.flatnonzero(self.engine.integrate)[~np.isfinite(X).all(axis=1)]
+        labels = [self.conn.labels[i] for i in bad]
+        shown = ", ".join(labels[:8]) + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
+        raise FloatingPointError(
+            f"{self.exp.path}: the {self.exp.regions.model} state of {shown} diverged "
+            f"(not finite) by t = {step * self.dt:g} ms; check the coupling strength, the "
+            f"perturbations and stimuli, or use a smaller regions.integrator.dt"
+        )
 
     def _afferent(self, n_steps: int) -> dict[str, np.ndarray]:
         """Input rate per fibre (Hz) per exchange bin for each circuit, for the next window."""

@@ -131,3 +131,16 @@ def test_region_stimulus_drives_only_its_regions_and_variable(tmp_path):
     f = np.fft.rfftfreq(len(x), 1e-3)
     assert abs(f[np.abs(np.fft.rfft(x - x.mean())).argmax()] - 25.0) < 1.5
     np.testing.assert_array_equal(base[:204, 0], driven[:204, 0])  # R3 -> R0 takes 5 ms
+
+
+def test_a_diverging_region_stops_the_run_with_its_name_and_time(tmp_path):
+    """A step of 1e307 mV/ms^2 on dy4/dt of R2 from 300 ms overflows R2's state: the run
+    stops at that window, names R2, and the output stays marked incomplete."""
+    stim = (
+        "stimuli:\n  - {regions: [R2], variable: y4, kind: step, amplitude: 1.0e+307, at: 300 ms}\n"
+    )
+    with pytest.raises(FloatingPointError, match=r"state of R2 diverged .* by t = 3\d\d ms"):
+        run(tmp_path, "blowup", "  - {regions: [R3], parameter: A, scale: 1, at: 0 ms}\n" + stim)
+    with h5py.File(tmp_path / "blowup.h5") as f:
+        assert not f.attrs["complete"]
+        assert np.isfinite(f["regions/data"][:]).all()  # nothing non-finite was written

@@ -204,6 +204,7 @@ class SpikeStore:
                     store.create_series(f"{base}/times", None, "ms"),
                     store.create_series(f"{base}/indices", None, "1", dtype="i4"),
                 )
+                store.file[base].attrs["n_cells"] = len(circuit.populations[pop])
 
     @staticmethod
     def rank_path(output: Path, rank: int) -> Path:

@@ -8,8 +8,9 @@ ranks when launched with mpirun (each variant on one rank, single-process), else
 variants differ only by what was swept.
 
 Outputs: ``<dir>/<variant>.h5`` per variant, ``<dir>/summary.csv`` (band powers of the
-EEG per sensor group, of the region signals per region group, circuit rates) and
-``<dir>/comparison.png``.
+EEG per sensor group, of the region signals per region group, circuit rates, and the mean
+rate and band powers of every circuit population's activity, ``spikes:<circuit>:<pop>``,
+e.g. the beta power of GPi in a Parkinson's study) and ``<dir>/comparison.png``.
 """
 
 from __future__ import annotations
@@ -174,6 +175,13 @@ def band_table(file: Path, skip_ms: float = 500.0) -> list[dict]:
                     "relative": float("nan"),
                 }
             )
+            # each population's activity: spikes in 1 ms bins as a rate per cell (Hz)
+            duration_ms = float(f.attrs["duration_ms"])
+            for pop, g in f[f"circuits/{name}"].get("spikes", {}).items():
+                edges = np.arange(0.0, duration_ms + 0.5, 1.0)
+                counts, _ = np.histogram(g["times"][:], bins=edges)
+                activity = counts / (int(g.attrs.get("n_cells", 1)) * 1e-3)
+                groups[f"spikes:{name}:{pop}"] = (activity[:, None], 1000.0)
         for group, (x, fs) in groups.items():
             s = int(skip_ms * fs / 1000)
             fr, P = power_spectrum(x[s:], fs, resolution_hz=1.0)
@@ -181,7 +189,17 @@ def band_table(file: Path, skip_ms: float = 500.0) -> list[dict]:
             total = band_power(fr, P, (1.0, 80.0))
             for band, lims in BANDS_HZ.items():
                 bp = float(band_power(fr, P, lims))
-                rows.append({"group": group, "band": band, "power": bp, "relative": bp / total})
+                rel = bp / total if total > 0 else float("nan")
+                rows.append({"group": group, "band": band, "power": bp, "relative": rel})
+            if group.startswith("spikes:"):
+                rows.append(
+                    {
+                        "group": group,
+                        "band": "mean",
+                        "power": float(x[s:].mean()),
+                        "relative": float("nan"),
+                    }
+                )
             m = (fr >= 1) & (fr <= 40)
             rows.append(
                 {

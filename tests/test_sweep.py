@@ -82,3 +82,27 @@ def test_named_conditions_change_several_fields_together(exp):
     exp.write_text(EXP.replace("sweep:\n", "sweep:\n  conditions: [a, b]\n"))
     with pytest.raises(ConfigError, match="sweep.conditions"):
         variants(exp, {})
+
+
+def test_summary_has_each_circuit_population_activity(tmp_path):
+    """A population firing in a 20 Hz rhythm: its row shows the beta band and the mean rate
+    per cell (10 cells, one spike each per cycle: 20 Hz)."""
+    import h5py
+
+    from multiscale.sweep import band_table
+
+    path = tmp_path / "v.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["duration_ms"] = 3000.0
+        f.create_dataset("regions/data", data=np.zeros((3000, 2))).attrs["sampling_rate"] = 1e3
+        g = f.create_group("circuits/c")
+        g.attrs["region_index"] = 1
+        f.create_dataset("circuits/c/rate", data=np.zeros(3000)).attrs["sampling_rate"] = 1e3
+        times = np.repeat(np.arange(0.0, 3000.0, 50.0), 10)  # every 50 ms, all 10 cells
+        f.create_dataset("circuits/c/spikes/P/times", data=times)
+        f["circuits/c/spikes/P"].attrs["n_cells"] = 10
+    rows = {(r["group"], r["band"]): r for r in band_table(path)}
+    assert rows[("spikes:c:P", "mean")]["power"] == pytest.approx(20.0)
+    beta = rows[("spikes:c:P", "beta")]["relative"]
+    assert beta > max(rows[("spikes:c:P", b)]["relative"] for b in ("delta", "theta", "alpha"))
+    assert np.isnan(rows[("regions:c", "alpha")]["relative"])  # a silent source: no 0/0 warning

@@ -231,44 +231,35 @@ def _k_input(i, slot, hz, H, Hp, row_ptr, cell, w, q, xj, xi, tmp, acc, out):
     POST(acc, q, out)
 
 
+def _k_bounded(v, k):
+    """v clipped to the bounds of state variable k (when the model has any)."""
+    if HAS_BOUNDS:
+        if v < LO[k]:
+            return LO[k]
+        if v > HI[k]:
+            return HI[k]
+    return v
+
+
 def _k_step(x, c, p, dt, nz, stochastic, inter, dx1, dx2):
     """One step of one region, x in place; nz: its noise increments. Heun (TVB's
     HeunDeterministic / HeunStochastic), or Euler / Euler-Maruyama when EULER (TVB's
-    EulerDeterministic / EulerStochastic: x + dt f(x) + nz)."""
+    EulerDeterministic / EulerStochastic: x + dt f(x) + nz, Heun's predictor)."""
     DFUN(x, c, p, dx1)
-    if EULER:
-        for k in range(N_SV):
-            v = x[k] + dt * dx1[k]
-            if stochastic:
-                v += nz[k]
-            if HAS_BOUNDS:
-                if v < LO[k]:
-                    v = LO[k]
-                elif v > HI[k]:
-                    v = HI[k]
-            x[k] = v
-        return
+    pred = x if EULER else inter
     for k in range(N_SV):
         v = x[k] + dt * dx1[k]
         if stochastic:
             v += nz[k]
-        if HAS_BOUNDS:
-            if v < LO[k]:
-                v = LO[k]
-            elif v > HI[k]:
-                v = HI[k]
-        inter[k] = v
+        pred[k] = _k_bounded(v, k)
+    if EULER:
+        return
     DFUN(inter, c, p, dx2)
     for k in range(N_SV):
         v = x[k] + 0.5 * dt * (dx1[k] + dx2[k])
         if stochastic:
             v += nz[k]
-        if HAS_BOUNDS:
-            if v < LO[k]:
-                v = LO[k]
-            elif v > HI[k]:
-                v = HI[k]
-        x[k] = v
+        x[k] = _k_bounded(v, k)
 
 
 def _k_advance(
@@ -532,6 +523,7 @@ def _k_fill_pre(hz, H, Hp, slots, nodes, q_in, compat):
 # (template function, whether numba inlines it into its callers)
 _TEMPLATE = (
     (_k_input, True),
+    (_k_bounded, True),
     (_k_step, True),
     (_k_input_tvb, False),
     (_k_advance, False),

@@ -156,7 +156,15 @@ def test_readme_example_validates(tmp_path):
     block = re.findall(r"```yaml\n(.*?)```", readme, re.S)[0]
     exp = load_experiment(write(tmp_path, block))
     assert [s.name for s in exp.stimuli] == ["dbs", "drive"]
-    assert exp.record.bold is not None
+    assert exp.record.bold is not None and exp.record.states == ["y0", "y3"]
+    from multiscale.sweep import variants
+
+    path = write(tmp_path, block)
+    labels = []
+    for label, overrides in variants(path, {}):
+        load_experiment(path, overrides)  # every variant of its sweep is valid too
+        labels.append(label)
+    assert labels == ["control__a=0.005", "control__a=0.01", "stroke__a=0.005", "stroke__a=0.01"]
 
 
 def test_initial_history_file(tmp_path):

@@ -23,6 +23,7 @@ import pytest
 from multiscale.analysis import band_power, power_spectrum
 from multiscale.config import load_experiment
 from multiscale.cosim import Simulation
+from multiscale.sweep import variants
 
 pytestmark = pytest.mark.validation
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "stroke_lesion.yaml"
@@ -44,8 +45,9 @@ def run(tmp_path, name, overrides):
 
 
 def test_virtual_lesion_of_rm1(tmp_path):
-    lesion = run(tmp_path, "lesion", {})
-    control = run(tmp_path, "control", {"perturbations": []})
+    conditions = dict(variants(EXPERIMENT, {}))  # the file's own sweep.conditions
+    lesion = run(tmp_path, "lesion", conditions["lesion"])
+    control = run(tmp_path, "control", conditions["control"])
     fs = lesion["fs"]
     onset = int(5.0 * fs)
     np.testing.assert_array_equal(lesion["eeg"][:onset], control["eeg"][:onset])

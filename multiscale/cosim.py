@@ -66,6 +66,7 @@ def stream_seed(seed: int, name: str) -> int:
 class Timing:
     """Where wall-clock time went on this rank (s)."""
 
+    setup: float = 0.0  # from the start to the first window (building, Brian2's before_run)
     compile: float = 0.0  # numba compiling the engine's kernels
     engine: float = 0.0  # integrating the neural masses
     boundaries: float = 0.0  # all window-boundary work, engine included
@@ -208,7 +209,7 @@ class Simulation:
         rank). On MPI, an exception on any rank aborts the whole job."""
         from multiscale.recording import Recorder, SpikeStore
 
-        t0 = time.perf_counter()
+        t0 = self._t0 = time.perf_counter()
         ok = False
         failure = None
         try:
@@ -284,6 +285,8 @@ class Simulation:
 
     def _boundary(self, k: int) -> None:
         t_start = time.perf_counter()
+        if k == 0:
+            self.timing.setup = t_start - self._t0
         tr = self.transport
         if k > 0 and self.circuits:  # 1. circuits hand over window k - 1
             first, n = self._window(k - 1)

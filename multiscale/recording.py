@@ -159,19 +159,19 @@ class Recorder:
         """obs: (n_steps, n_regions) observable of one window, proxies filled in; states:
         (n_steps, n_regions, n_state) raw states if record.states asks for them."""
         samples = self.decimate(obs)
-        Store.append(self.regions, samples)
+        self.store.append(self.regions, samples)
         for k, ds in self.states.items():
             x = states[:, :, k].copy()
             x[:, self._proxies] = np.nan  # a proxy node's own state is not integrated
-            Store.append(ds, x)
+            self.store.append(ds, x)
         if self.leadfield is not None:
-            Store.append(self.eeg, sensor_eeg(self.leadfield.gain, samples))
+            self.store.append(self.eeg, sensor_eeg(self.leadfield.gain, samples))
         if self.bold is not None:
-            Store.append(self.bold_series, self.bold(samples))
+            self.store.append(self.bold_series, self.bold(samples))
         for name, (rate, field) in outputs.items():
             series = self.circuit_series[name]
-            Store.append(series["rate"], rate)
-            Store.append(series["field"], field)
+            self.store.append(series["rate"], rate)
+            self.store.append(series["field"], field)
         self._since_flush += len(obs) * self.sim.dt
         if self._since_flush >= _FLUSH_EVERY_MS:
             self.store.flush()
@@ -182,6 +182,8 @@ class Recorder:
             return
         t = self.sim.timing
         self.store.file.attrs["wall_time_s"] = t.total
+        self.store.file.attrs["setup_time_s"] = t.setup
+        self.store.file.attrs["boundary_time_s"] = t.boundaries
         self.store.file.attrs["engine_time_s"] = t.engine
         self.store.file.attrs["engine_compile_s"] = t.compile
         self.store.file.attrs["waiting_s"] = t.waiting
@@ -223,8 +225,8 @@ class SpikeStore:
     def write(self, name: str, spikes: dict) -> None:
         for pop, (t, i) in spikes.items():
             ts, idx = self.series[(name, pop)]
-            Store.append(ts, t)
-            Store.append(idx, i)
+            self.store.append(ts, t)
+            self.store.append(idx, i)
 
     def close(self, complete: bool) -> None:
         if self.own:

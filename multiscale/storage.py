@@ -27,6 +27,7 @@ import h5py
 import numpy as np
 
 _CHUNK_ROWS = 4096
+_BUFFER_ROWS = 16384  # rows a series holds in memory before it writes them
 
 
 def versions() -> dict[str, str]:
@@ -52,6 +53,7 @@ class Store:
         for key, value in attrs.items():
             self.file.attrs[key] = value
         self._log = []
+        self._pending: dict[str, tuple[h5py.Dataset, list[np.ndarray]]] = {}
 
     def create_series(
         self,
@@ -80,10 +82,20 @@ class Store:
             ds.attrs[key] = value
         return ds
 
-    @staticmethod
-    def append(ds: h5py.Dataset, rows: np.ndarray) -> None:
+    def append(self, ds: h5py.Dataset, rows: np.ndarray) -> None:
+        """Append rows to a series. Rows are buffered and written in blocks (one HDF5 write
+        per series per flush, not per window: h5py costs ~0.1 ms a call); a series writes
+        itself once it holds _BUFFER_ROWS rows, so memory stays bounded whoever flushes."""
         if len(rows) == 0:
             return
+        entry = self._pending.setdefault(ds.name, (ds, []))
+        entry[1].append(np.array(rows, copy=True))
+        if sum(len(r) for r in entry[1]) >= _BUFFER_ROWS:
+            self._write(ds.name)
+
+    def _write(self, name: str) -> None:
+        ds, parts = self._pending.pop(name)
+        rows = np.concatenate(parts)
         n = ds.shape[0]
         ds.resize(n + len(rows), axis=0)
         ds[n:] = rows
@@ -92,11 +104,15 @@ class Store:
         self._log.append((time_ms, name, what))
 
     def flush(self) -> None:
+        for name in list(self._pending):
+            self._write(name)
         self.file.flush()
 
     def close(self, complete: bool) -> None:
         if not self.file:
             return
+        for name in list(self._pending):
+            self._write(name)
         if self._log:
             dt = np.dtype(
                 [("time", "f8"), ("name", h5py.string_dtype()), ("what", h5py.string_dtype())]

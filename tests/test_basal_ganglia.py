@@ -12,76 +12,27 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 import pytest
+from circuit_harness import RES_MS, WINDOW_MS, build, run_windows
+from circuit_harness import population_rate as rate
 
 from circuits.basal_ganglia import BasalGanglia, gpi_beta_power, per_cell_beta_power
 
-RES_MS = 1.0  # exchange bin
-WINDOW_MS = 10.0  # exchange window
 FAST = {"cell_dt": 0.1}
 
-
-@pytest.fixture(scope="module", autouse=True)
-def numpy_target():
-    old = b2.prefs.codegen.target
-    b2.prefs.codegen.target = "numpy"
-    yield
-    b2.prefs.codegen.target = old
+pytestmark = pytest.mark.usefixtures("numpy_target")
 
 
 def make(seed=1, params=None, brian_dt_ms=0.1):
-    b2.start_scope()
-    b2.defaultclock.dt = brian_dt_ms * b2.ms
-    b2.seed(seed)
-    return BasalGanglia(
-        "bg",
-        {**FAST, **(params or {})},
-        resolution_ms=RES_MS,
-        window_ms=WINDOW_MS,
-        rng=np.random.default_rng(seed),
-    )
+    return build(BasalGanglia, "bg", {**FAST, **(params or {})}, seed=seed, brian_dt_ms=brian_dt_ms)
 
 
 def simulate(duration_ms, *, seed=1, params=None, input_hz=0.0, knobs=None, pulse=None):
-    """Run window by window as the co-simulation does; knobs maps a window start (ms) to
-    (name, value). Returns spikes per population (times ms, indices), the output rate per
-    bin and the circuit."""
+    """Run as the co-simulation does (circuit_harness.run_windows); pulse: add_pulse_train
+    keywords for STN."""
     circuit = make(seed, params)
     if pulse:
         circuit.add_pulse_train("STN", **pulse)
-    objects = circuit.network_objects()
-    knobs = dict(knobs or {})
-    bins = int(WINDOW_MS / RES_MS)
-    out = {"rate": [], **{pop: [] for pop in circuit.POPULATIONS}}
-    window = [0]
-
-    def collect(k):
-        w = circuit.collect_window(k * WINDOW_MS, bins)
-        out["rate"].append(w.rate)
-        for pop, spikes in w.spikes.items():
-            out[pop].append(spikes)
-
-    @b2.network_operation(dt=WINDOW_MS * b2.ms, when="start")
-    def exchange():
-        k = window[0]
-        if k:
-            collect(k - 1)
-        if k * WINDOW_MS in knobs:
-            circuit.set_knob(*knobs[k * WINDOW_MS])
-        circuit.set_input_window(np.full(bins, input_hz), k * WINDOW_MS)
-        window[0] += 1
-
-    b2.Network(*objects, exchange).run(duration_ms * b2.ms)
-    collect(window[0] - 1)
-    result = {"rate": np.concatenate(out["rate"]), "circuit": circuit}
-    for pop in circuit.POPULATIONS:
-        result[pop] = tuple(np.concatenate(parts) for parts in zip(*out[pop], strict=True))
-    return result
-
-
-def rate(run, pop, start, stop):
-    t = run[pop][0]
-    n = len(run["circuit"].populations[pop])
-    return np.count_nonzero((t >= start) & (t < stop)) / n / ((stop - start) * 1e-3)
+    return run_windows(circuit, duration_ms, input_hz=input_hz, knobs=knobs)
 
 
 @pytest.fixture(scope="module")

@@ -8,87 +8,29 @@ window start, all inside one net.run().
 
 from __future__ import annotations
 
-import brian2 as b2
 import numpy as np
 import pytest
+from circuit_harness import RES_MS, build, population_rate, run_windows
 
 from circuits.ei_network import EINetwork
 
-RES_MS = 1.0  # exchange bin
-WINDOW_MS = 10.0  # exchange window
 SKIP_MS = 100.0  # start-up transient left out of rate estimates
 
-
-@pytest.fixture(scope="module", autouse=True)
-def numpy_target():
-    old = b2.prefs.codegen.target
-    b2.prefs.codegen.target = "numpy"
-    yield
-    b2.prefs.codegen.target = old
+pytestmark = pytest.mark.usefixtures("numpy_target")
 
 
 def simulate(duration_ms, *, seed=1, params=None, input_hz=0.0, knobs=None, pulse=None):
-    """Run the circuit window by window as the co-simulation does; knobs maps a window
-    start (ms) to (name, value), set before that window's input is drawn.
-
-    Returns spikes per population (times ms, indices), rate and field per bin, the largest
-    number of spikes left in any monitor right after a collect_window, and the circuit.
-    """
-    b2.start_scope()
-    b2.seed(seed)
-    circuit = EINetwork(
-        "ei",
-        params,
-        resolution_ms=RES_MS,
-        window_ms=WINDOW_MS,
-        rng=np.random.default_rng(seed),
-    )
+    """Run as the co-simulation does (circuit_harness.run_windows); pulse: add_pulse_train
+    keywords for E."""
+    circuit = build(EINetwork, "ei", params, seed=seed)
     if pulse:
         circuit.add_pulse_train("E", **pulse)
-    objects = circuit.network_objects()
-    monitors = [o for o in objects if isinstance(o, b2.SpikeMonitor)]
-    knobs = dict(knobs or {})
-    bins = int(WINDOW_MS / RES_MS)
-    out = {"rate": [], "field": [], "E": [], "I": [], "left": 0}
-    window = [0]
-
-    def collect(k):
-        w = circuit.collect_window(k * WINDOW_MS, bins)
-        out["rate"].append(w.rate)
-        out["field"].append(w.field)
-        for pop, spikes in w.spikes.items():
-            out[pop].append(spikes)
-        out["left"] = max(out["left"], *(len(m.t) for m in monitors))
-
-    @b2.network_operation(dt=WINDOW_MS * b2.ms, when="start")
-    def exchange():
-        k = window[0]
-        if k:
-            collect(k - 1)
-        if k * WINDOW_MS in knobs:
-            circuit.set_knob(*knobs[k * WINDOW_MS])
-        circuit.set_input_window(np.full(bins, input_hz), k * WINDOW_MS)
-        window[0] += 1
-
-    b2.Network(*objects, exchange).run(duration_ms * b2.ms)
-    collect(window[0] - 1)
-    result = {
-        "rate": np.concatenate(out["rate"]),
-        "field": np.concatenate(out["field"]),
-        "left": out["left"],
-        "circuit": circuit,
-    }
-    for pop in ("E", "I"):
-        result[pop] = tuple(np.concatenate(parts) for parts in zip(*out[pop], strict=True))
-    return result
+    return run_windows(circuit, duration_ms, input_hz=input_hz, knobs=knobs)
 
 
 def rate(run, pop="E", start=SKIP_MS, stop=None):
     """Mean rate (Hz) of a population over [start, stop) ms."""
-    t = run[pop][0]
-    stop = stop if stop is not None else len(run["rate"]) * RES_MS
-    n = len(run["circuit"].populations[pop])
-    return np.count_nonzero((t >= start) & (t < stop)) / n / ((stop - start) * 1e-3)
+    return population_rate(run, pop, start, stop)
 
 
 def spectrum(field):

@@ -14,84 +14,32 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 import pytest
+from circuit_harness import RES_MS, WINDOW_MS, build, population_rate, run_windows
 
 from circuits.hh_ei_network import HHEINetwork, cell_step
 
-RES_MS = 1.0  # exchange bin
-WINDOW_MS = 10.0  # exchange window
 SKIP_MS = 100.0  # start-up transient left out of rate estimates
 FAST = {"dt_cell": 0.1}
 
-
-@pytest.fixture(scope="module", autouse=True)
-def numpy_target():
-    old = b2.prefs.codegen.target
-    b2.prefs.codegen.target = "numpy"
-    yield
-    b2.prefs.codegen.target = old
+pytestmark = pytest.mark.usefixtures("numpy_target")
 
 
 def make(seed=1, params=None, brian_dt_ms=0.1):
-    b2.start_scope()
-    b2.defaultclock.dt = brian_dt_ms * b2.ms
-    b2.seed(seed)
-    return HHEINetwork(
-        "hh",
-        {**FAST, **(params or {})},
-        resolution_ms=RES_MS,
-        window_ms=WINDOW_MS,
-        rng=np.random.default_rng(seed),
-    )
+    return build(HHEINetwork, "hh", {**FAST, **(params or {})}, seed=seed, brian_dt_ms=brian_dt_ms)
 
 
 def simulate(duration_ms, *, seed=1, params=None, input_hz=0.0, knobs=None, pulse=None):
-    """Run window by window as the co-simulation does; knobs maps a window start (ms) to
-    (name, value); pulse is (population, add_pulse_train keywords). Returns spikes per
-    population (times ms, indices), rate and field per bin, and the circuit."""
+    """Run as the co-simulation does (circuit_harness.run_windows); pulse is (population,
+    add_pulse_train keywords)."""
     circuit = make(seed, params)
     if pulse:
         circuit.add_pulse_train(pulse[0], **pulse[1])
-    objects = circuit.network_objects()
-    knobs = dict(knobs or {})
-    bins = int(WINDOW_MS / RES_MS)
-    out = {"rate": [], "field": [], "E": [], "I": []}
-    window = [0]
-
-    def collect(k):
-        w = circuit.collect_window(k * WINDOW_MS, bins)
-        out["rate"].append(w.rate)
-        out["field"].append(w.field)
-        for pop, spikes in w.spikes.items():
-            out[pop].append(spikes)
-
-    @b2.network_operation(dt=WINDOW_MS * b2.ms, when="start")
-    def exchange():
-        k = window[0]
-        if k:
-            collect(k - 1)
-        if k * WINDOW_MS in knobs:
-            circuit.set_knob(*knobs[k * WINDOW_MS])
-        circuit.set_input_window(np.full(bins, input_hz), k * WINDOW_MS)
-        window[0] += 1
-
-    b2.Network(*objects, exchange).run(duration_ms * b2.ms)
-    collect(window[0] - 1)
-    result = {
-        "rate": np.concatenate(out["rate"]),
-        "field": np.concatenate(out["field"]),
-        "circuit": circuit,
-    }
-    for pop in ("E", "I"):
-        result[pop] = tuple(np.concatenate(parts) for parts in zip(*out[pop], strict=True))
-    return result
+    return run_windows(circuit, duration_ms, input_hz=input_hz, knobs=knobs)
 
 
 def rate(run, pop="E", start=SKIP_MS, stop=None):
     """Mean rate (Hz) of a population over [start, stop) ms."""
-    t = run[pop][0]
-    stop = stop if stop is not None else len(run["rate"]) * RES_MS
-    n = len(run["circuit"].populations[pop])
-    return np.count_nonzero((t >= start) & (t < stop)) / n / ((stop - start) * 1e-3)
+    return population_rate(run, pop, start, stop)
 
 
 def chi(run, pop="E", start=SKIP_MS, stop=None, bin_ms=20.0):

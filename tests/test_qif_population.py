@@ -10,71 +10,25 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 import pytest
+from circuit_harness import RES_MS, WINDOW_MS, build, run_windows
 
 from circuits.qif_population import QIFPopulation, lorentzian_quantiles
 
-RES_MS = 1.0
-WINDOW_MS = 10.0
 N = 2000
 TAU_MS = 10.0
 
-
-@pytest.fixture(scope="module", autouse=True)
-def numpy_target():
-    old = b2.prefs.codegen.target
-    b2.prefs.codegen.target = "numpy"
-    yield
-    b2.prefs.codegen.target = old
+pytestmark = pytest.mark.usefixtures("numpy_target")
 
 
 def simulate(duration_ms, *, seed=1, params=None, input_hz=0.0, knobs=None, pulse=None):
-    """Run window by window like the co-simulation; knobs maps a window start (ms) to
-    (name, value). Returns the spikes, the rate per bin, the largest number of spikes left
-    in the monitor after collect_window, the field and the circuit."""
-    b2.start_scope()
-    b2.seed(seed)
-    circuit = QIFPopulation(
-        "qif",
-        {"n": N, **(params or {})},
-        resolution_ms=RES_MS,
-        window_ms=WINDOW_MS,
-        rng=np.random.default_rng(seed),
-    )
+    """Run as the co-simulation does (circuit_harness.run_windows), the population's
+    spikes under "spikes"; pulse: add_pulse_train keywords."""
+    circuit = build(QIFPopulation, "qif", {"n": N, **(params or {})}, seed=seed)
     if pulse:
         circuit.add_pulse_train("QIF", **pulse)
-    objects = circuit.network_objects()
-    monitors = [o for o in objects if isinstance(o, b2.SpikeMonitor)]
-    knobs = dict(knobs or {})
-    bins = int(WINDOW_MS / RES_MS)
-    out = {"rate": [], "field": [], "spikes": [], "left": 0}
-    window = [0]
-
-    def collect(k):
-        w = circuit.collect_window(k * WINDOW_MS, bins)
-        out["rate"].append(w.rate)
-        out["field"].append(w.field)
-        out["spikes"].append(w.spikes["QIF"])
-        out["left"] = max(out["left"], *(len(m.t) for m in monitors))
-
-    @b2.network_operation(dt=WINDOW_MS * b2.ms, when="start")
-    def exchange():
-        k = window[0]
-        if k:
-            collect(k - 1)
-        if k * WINDOW_MS in knobs:
-            circuit.set_knob(*knobs[k * WINDOW_MS])
-        circuit.set_input_window(np.full(bins, input_hz), k * WINDOW_MS)
-        window[0] += 1
-
-    b2.Network(*objects, exchange).run(duration_ms * b2.ms)
-    collect(window[0] - 1)
-    return {
-        "rate": np.concatenate(out["rate"]),
-        "field": np.concatenate(out["field"]),
-        "spikes": tuple(np.concatenate(p) for p in zip(*out["spikes"], strict=True)),
-        "left": out["left"],
-        "circuit": circuit,
-    }
+    run = run_windows(circuit, duration_ms, input_hz=input_hz, knobs=knobs)
+    run["spikes"] = run.pop("QIF")
+    return run
 
 
 def mpr_fixed_points_hz(eta, J=15.0, Delta=1.0, I=0.0, tau=TAU_MS):

@@ -31,20 +31,12 @@ import pytest
 
 from circuits.hh_ei_network import cell_group
 
-pytestmark = pytest.mark.validation
+pytestmark = [pytest.mark.validation, pytest.mark.usefixtures("numpy_target")]
 
 DT = 0.025 * b2.ms
 DURATION_MS = 600.0
 COUNT_FROM_MS = 200.0
 CURRENTS_PA = np.arange(0.0, 1000.1, 20.0)  # one cell per current
-
-
-@pytest.fixture(scope="module", autouse=True)
-def numpy_target():
-    old = b2.prefs.codegen.target
-    b2.prefs.codegen.target = "numpy"
-    yield
-    b2.prefs.codegen.target = old
 
 
 #: (scale_Na, scale_K) per group: sodium block series, then the K+ block

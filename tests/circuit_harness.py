@@ -1,0 +1,119 @@
+"""Build a circuit and run it window by window the way the co-simulation does, for the tests.
+
+At every window start, one network operation collects the previous window
+(``collect_window``), applies the knob changes due then (``set_knob``) and draws the
+window's external spikes (``set_input_window``), all inside one ``Network.run()``; the last
+window is collected after the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import brian2 as b2
+import numpy as np
+
+from multiscale.circuit import Circuit, WindowOutput
+
+RES_MS = 1.0  # exchange bin
+WINDOW_MS = 10.0  # exchange window
+
+Knob = tuple[str, float]
+
+
+def build(
+    circuit_class: type[Circuit],
+    name: str,
+    params: dict | None = None,
+    *,
+    seed: int = 1,
+    brian_dt_ms: float | None = None,
+) -> Circuit:
+    """A new circuit in a fresh Brian2 scope, with exchange bins of RES_MS and windows of
+    WINDOW_MS; Brian2 and the circuit's random stream are seeded with ``seed``, and
+    defaultclock.dt is set first if ``brian_dt_ms`` is given."""
+    b2.start_scope()
+    if brian_dt_ms is not None:
+        b2.defaultclock.dt = brian_dt_ms * b2.ms
+    b2.seed(seed)
+    return circuit_class(
+        name,
+        params,
+        resolution_ms=RES_MS,
+        window_ms=WINDOW_MS,
+        rng=np.random.default_rng(seed),
+    )
+
+
+def run_windows(
+    circuit: Circuit,
+    duration_ms: float,
+    *,
+    input_hz: float | Callable[[int], float | np.ndarray] = 0.0,
+    knobs: Mapping[float, Knob | list[Knob]] | None = None,
+    on_window: Callable[[int, WindowOutput], None] | None = None,
+) -> dict:
+    """Run ``circuit`` (built, pulse trains added) for ``duration_ms`` in windows of its
+    ``window_ms``, with bins of its ``resolution_ms``.
+
+    input_hz: afferent input (Hz per fibre), a constant or a function of the window index
+        giving a value or one value per bin.
+    knobs: window start (ms) -> (name, value), or a list of them, set before that
+        window's input is drawn.
+    on_window: called with the window index and its output right after each collect.
+
+    Returns "rate" and "field" per bin, each population's spikes (times ms, indices) under
+    its name, "left": the largest number of spikes found in any SpikeMonitor of the
+    network right after a collect_window, and "circuit".
+    """
+    window_ms = circuit.window_ms
+    bins = int(window_ms / circuit.resolution_ms)
+    objects = circuit.network_objects()
+    monitors = [o for o in objects if isinstance(o, b2.SpikeMonitor)]
+    knobs = dict(knobs or {})
+    out = {"rate": [], "field": [], "spikes": {}, "left": 0}
+    window = [0]
+
+    def collect(k):
+        w = circuit.collect_window(k * window_ms, bins)
+        out["rate"].append(w.rate)
+        out["field"].append(w.field)
+        for pop, spikes in w.spikes.items():
+            out["spikes"].setdefault(pop, []).append(spikes)
+        out["left"] = max([out["left"], *(len(m.t) for m in monitors)])
+        if on_window is not None:
+            on_window(k, w)
+
+    @b2.network_operation(dt=window_ms * b2.ms, when="start")
+    def exchange():
+        k = window[0]
+        if k:
+            collect(k - 1)
+        due = knobs.get(k * window_ms, [])
+        for name, value in [due] if isinstance(due, tuple) else due:
+            circuit.set_knob(name, value)
+        rates = input_hz(k) if callable(input_hz) else input_hz
+        circuit.set_input_window(np.full(bins, rates), k * window_ms)
+        window[0] += 1
+
+    b2.Network(*objects, exchange).run(duration_ms * b2.ms)
+    collect(window[0] - 1)
+    result = {
+        "rate": np.concatenate(out["rate"]),
+        "field": np.concatenate(out["field"]),
+        "left": out["left"],
+        "circuit": circuit,
+    }
+    for pop, parts in out["spikes"].items():
+        result[pop] = tuple(np.concatenate(p) for p in zip(*parts, strict=True))
+    return result
+
+
+def population_rate(run: dict, pop: str, start: float, stop: float | None = None) -> float:
+    """Mean rate (Hz) of population ``pop`` in a run_windows result over [start, stop) ms,
+    by default up to the end of the run."""
+    t = run[pop][0]
+    circuit = run["circuit"]
+    stop = stop if stop is not None else len(run["rate"]) * circuit.resolution_ms
+    n = len(circuit.populations[pop])
+    return np.count_nonzero((t >= start) & (t < stop)) / n / ((stop - start) * 1e-3)

@@ -1,0 +1,17 @@
+"""Shared fixtures; a test module opts in with
+``pytestmark = pytest.mark.usefixtures("numpy_target")``."""
+
+from __future__ import annotations
+
+import brian2 as b2
+import pytest
+
+
+@pytest.fixture(scope="module")
+def numpy_target():
+    """Brian2's numpy code-generation target (no compiler) for a whole module, so that the
+    target does not change between its tests; the previous target is restored after."""
+    old = b2.prefs.codegen.target
+    b2.prefs.codegen.target = "numpy"
+    yield
+    b2.prefs.codegen.target = old

@@ -1,0 +1,102 @@
+"""experiments/epilepsy_focal.yaml: a GABA_A block in the hippocampal HH circuit (rHC) turns
+the amygdala's contained seizure into one that spreads through the propagation zone.
+
+Both conditions of the file's sweep (same seed: identical until the block at 3 s):
+control (inhibition intact) and gaba_block. Seizure onset of a region: the first time
+after 1 s (the start-up transient) that its x1 exceeds -0.5 (interictal x1 is about -1.5,
+seizure discharges reach 0 to 1). EEG: 1-40 Hz power over 3-7 s, block against control,
+per sensor.
+
+Measured (seed 42): circuit 2.0 Hz before, ~300 Hz after the block (control: 2.0 Hz).
+Control: only rAMYG seizes (2.71 s). Block: rAMYG 2.71 s, rPHC 3.22 s, rTCI 3.53 s,
+rTCV 5.37 s, rTCPOL 5.46 s, rIA 5.57 s; nothing else.
+"""
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from multiscale.analysis import band_power, power_spectrum
+from multiscale.config import load_experiment
+from multiscale.cosim import Simulation
+from multiscale.sweep import variants
+
+pytestmark = pytest.mark.validation
+EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "epilepsy_focal.yaml"
+EZ = ("rAMYG", "rPHC")
+PZ = ("rTCV", "rTCPOL", "rTCI", "rIA")
+BLOCK_S = 3.0
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("epilepsy")
+    out = {}
+    for name, overrides in variants(EXPERIMENT, {}):
+        path = tmp / f"{name}.h5"
+        exp = load_experiment(EXPERIMENT, {**overrides, "output.path": str(path)})
+        assert Simulation(exp, progress=False).run()
+        with h5py.File(path) as f:
+            x1 = f["regions/states/x1"]
+            step = int(round(x1.attrs["sampling_rate"] / 1000.0))  # to 1 ms
+            out[name] = {
+                "x1": x1[::step],
+                "labels": list(f["connectome"].attrs["labels"]),
+                "rate": f["circuits/hc/rate"][:],
+                "eeg": f["eeg/data"][:],
+                "fs": float(f["eeg/data"].attrs["sampling_rate"]),
+                "gain": f["eeg/gain"][:],
+            }
+    return out
+
+
+def onsets(run) -> dict[str, float]:
+    """Seizure onset (s) of every region that seizes after the 1 s start-up transient."""
+    x1 = run["x1"][1000:]
+    found = {}
+    for j, label in enumerate(run["labels"]):
+        above = np.flatnonzero(x1[:, j] > -0.5)  # NaN (the circuit's node) compares False
+        if len(above):
+            found[label] = 1.0 + above[0] / 1000.0
+    return found
+
+
+def test_circuit_runs_away_only_after_the_block(runs):
+    block, control = runs["gaba_block"]["rate"], runs["control"]["rate"]
+    np.testing.assert_array_equal(block[:3000], control[:3000])
+    assert 0.5 < control[1000:].mean() < 10.0  # Hz, asynchronous low rate
+    assert block[3500:].mean() > 20 * control[3500:].mean()
+
+
+def test_intact_inhibition_keeps_the_seizure_contained(runs):
+    seized = onsets(runs["control"])
+    assert set(seized) <= set(EZ), seized  # the EZ may seize on its own, nothing else does
+    assert "rAMYG" in seized
+
+
+def test_after_the_block_the_seizure_spreads_from_the_focus(runs):
+    seized = onsets(runs["gaba_block"])
+    assert set(seized) <= set(EZ) | set(PZ), seized  # healthy regions are spared
+    assert set(PZ) <= set(seized), seized  # the whole propagation zone is recruited
+    assert BLOCK_S < seized["rPHC"] < BLOCK_S + 1.0  # the focus' target first ...
+    assert all(seized[r] > seized["rPHC"] for r in PZ)  # ... then the propagation zone
+
+
+def test_the_seizures_show_on_the_sensors_that_see_them(runs):
+    block, control = runs["gaba_block"], runs["control"]
+    fs = block["fs"]
+    after = slice(int(BLOCK_S * fs), None)
+
+    def power(x):
+        f, P = power_spectrum(x, fs, resolution_hz=0.5)
+        return band_power(f, P, (1.0, 40.0))
+
+    change_db = 10 * np.log10(power(block["eeg"][after]) / power(control["eeg"][after]))
+    idx = [block["labels"].index(r) for r in ("rPHC", *PZ)]
+    g = block["gain"][:, idx]
+    seen = np.abs(g - g.mean(axis=0)).sum(axis=1)  # average reference, summed over them
+    assert np.corrcoef(seen, change_db)[0, 1] > 0.5
+    top = seen >= np.quantile(seen, 0.75)
+    assert change_db[top].mean() > change_db[~top].mean() + 1.0  # dB

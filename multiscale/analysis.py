@@ -1,11 +1,13 @@
-"""Spectral analysis of run outputs: power spectra, band powers, peak frequency, and how
-much a perturbation changed the EEG at the sensors near a region against far ones."""
+"""Spectral analysis of run outputs: power spectra, spectrograms, band powers, peak
+frequency, and how much a perturbation changed the EEG at the sensors near a region
+against far ones."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.signal import spectrogram as _stft_power
 from scipy.signal import welch
 
 BANDS_HZ = {
@@ -23,6 +25,22 @@ def power_spectrum(x: np.ndarray, fs_hz: float, resolution_hz: float = 0.5):
     x = np.asarray(x, dtype=float)
     nperseg = int(min(len(x), round(fs_hz / resolution_hz)))
     return welch(x, fs=fs_hz, nperseg=nperseg, axis=0, detrend="constant")
+
+
+def spectrogram(
+    x: np.ndarray, fs_hz: float, window_s: float = 1.0, step_s: float = 0.25
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Time-resolved power along axis 0 of x (samples, ...): Hann windows of window_s
+    seconds every step_s seconds. Returns (t in s at the window centres, f in Hz,
+    S in unit^2/Hz with shape (len(f), ..., len(t)))."""
+    x = np.asarray(x, dtype=float)
+    nperseg = int(min(len(x), round(window_s * fs_hz)))
+    noverlap = max(0, nperseg - int(round(step_s * fs_hz)))
+    f, t, S = _stft_power(
+        x, fs=fs_hz, window="hann", nperseg=nperseg, noverlap=noverlap, axis=0,
+        detrend="constant", scaling="density",
+    )  # fmt: skip
+    return t, f, S
 
 
 def band_power(f: np.ndarray, P: np.ndarray, band: tuple[float, float]) -> np.ndarray:

@@ -14,6 +14,7 @@ from multiscale.analysis import (
     perturbation_effect,
     power_spectrum,
     relative_band_powers,
+    spectrogram,
 )
 
 _SKIP_MS = 500.0  # initial transient left out of every statistic (at most a fifth of a run)
@@ -111,8 +112,8 @@ def _effect(f: h5py.File, g: h5py.Group, t_ms: float):
 
 
 def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Path]:
-    """EEG traces, EEG spectra, and each circuit's raster and rate, as PNG files next to
-    the output (or in out_dir). Returns the paths written."""
+    """EEG traces, EEG spectra and spectrogram, and each circuit's raster and rate, as PNG
+    files next to the output (or in out_dir). Returns the paths written."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -177,6 +178,21 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
             ax.set_title("EEG power spectra (thin: channels)")
             fig.tight_layout()
             written.append(_save(fig, out_dir / "eeg_spectra.png"))
+
+            ts, fr, S = spectrogram(eeg, fs)
+            m = (fr >= 1) & (fr <= 60)
+            fig, ax = plt.subplots(figsize=(10, 4.5))
+            power_db = 10 * np.log10(S[m].mean(axis=1) + np.finfo(float).tiny)
+            mesh = ax.pcolormesh(ts, fr[m], power_db, shading="auto", cmap="magma")
+            fig.colorbar(mesh, ax=ax, label="dB (channel mean PSD)")
+            for te, name in events:
+                ax.axvline(te / 1000, color="c", lw=1)
+                ax.text(te / 1000, fr[m][-1], name, color="c", fontsize=8, va="top")
+            ax.set_xlabel("time (s)")
+            ax.set_ylabel("frequency (Hz)")
+            ax.set_title("EEG spectrogram (1 s Hann windows every 0.25 s)")
+            fig.tight_layout()
+            written.append(_save(fig, out_dir / "eeg_spectrogram.png"))
 
         for name in f.get("circuits", {}):
             g = f[f"circuits/{name}"]

@@ -1,0 +1,46 @@
+"""Spectral analysis: the spectrogram follows a rhythm that changes, and the report draws it."""
+
+import h5py
+import numpy as np
+
+from multiscale.analysis import spectrogram
+from multiscale.report import make_figures
+
+
+def chirp_step(fs=500.0, seconds=8.0):
+    """10 Hz for the first half, 20 Hz after, on two channels (the second at half size)."""
+    t = np.arange(int(fs * seconds)) / fs
+    x = np.where(t < seconds / 2, np.sin(2 * np.pi * 10 * t), np.sin(2 * np.pi * 20 * t))
+    return t, np.stack([x, 0.5 * x], axis=1)
+
+
+def test_spectrogram_follows_the_rhythm():
+    fs = 500.0
+    t, x = chirp_step(fs)
+    ts, f, S = spectrogram(x, fs, window_s=1.0, step_s=0.25)
+    assert S.shape == (len(f), 2, len(ts))
+    assert np.allclose(np.diff(ts), 0.25) and abs(f[1] - f[0] - 1.0) < 1e-12  # 1 s windows
+    peak = f[S[:, 0, :].argmax(axis=0)]
+    assert np.all(peak[ts < 3.5] == 10.0) and np.all(peak[ts > 4.5] == 20.0)
+    np.testing.assert_allclose(S[:, 1], S[:, 0] / 4)  # power scales with amplitude squared
+    # a sinusoid of amplitude 1 has power 1/2: the density integrates to it
+    total = S[:, 0, ts < 3.5].sum(axis=0) * (f[1] - f[0])
+    np.testing.assert_allclose(total, 0.5, rtol=0.05)
+
+
+def test_report_draws_the_eeg_spectrogram(tmp_path):
+    _, x = chirp_step()
+    path = tmp_path / "run.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["name"] = "synthetic"
+        f.attrs["duration_ms"] = 8000.0
+        ds = f.create_dataset("eeg/data", data=x)
+        ds.attrs["sampling_rate"] = 500.0
+        ds.attrs["channels"] = ["A", "B"]
+        dt = np.dtype(
+            [("time", "f8"), ("name", h5py.string_dtype()), ("what", h5py.string_dtype())]
+        )
+        f.create_dataset("perturbations", data=np.array([(4000.0, "switch", "10 -> 20 Hz")], dt))
+    written = {p.name for p in make_figures(path)}
+    assert {"eeg_traces.png", "eeg_spectra.png", "eeg_spectrogram.png"} <= written
+    assert (tmp_path / "run" / "eeg_spectrogram.png").stat().st_size > 10_000

@@ -7,9 +7,13 @@ after 1 s (the start-up transient) that its x1 exceeds -0.5 (interictal x1 is ab
 seizure discharges reach 0 to 1). EEG: 1-40 Hz power over 3-7 s, block against control,
 per sensor.
 
-Measured (seed 42): circuit 2.0 Hz before, ~300 Hz after the block (control: 2.0 Hz).
+Measured (seed 42): circuit 2.0 Hz before, 304 Hz after the block (control: 2.1 Hz).
 Control: only rAMYG seizes (2.71 s). Block: rAMYG 2.71 s, rPHC 3.22 s, rTCI 3.53 s,
-rTCV 5.37 s, rTCPOL 5.46 s, rIA 5.57 s; nothing else.
+rTCV 5.37 s, rTCPOL 5.46 s, rIA 5.57 s; nothing else. EEG, block against control: the
+change per sensor correlates 0.77 with how much it sees the seizing regions (sum of
+|average-referenced gain| to rPHC and the PZ); top quartile +6.7 dB, the others +3.6 dB;
+largest at TP10 +11.4, P8/T6 +11.2, FT10 +10.5, TP8 +10.2 dB (right temporal).
+About 2 minutes a condition.
 """
 
 from pathlib import Path

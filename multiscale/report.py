@@ -237,3 +237,33 @@ def _save(fig, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def write_html(path: str | Path, summary: str, figures: list[Path]) -> Path:
+    """One self-contained page next to the figures (``<output>/report.html``): the run's
+    summary, its experiment file, and every figure (inlined, so the page can be mailed)."""
+    import base64
+    import html
+
+    path = Path(path)
+    with h5py.File(path, "r") as f:
+        name, config = _s(f.attrs["name"]), _s(f.attrs.get("config", ""))
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(name)}</title>",
+        "<style>body{font-family:sans-serif;max-width:1150px;margin:2em auto}"
+        "pre{background:#f4f4f4;padding:1em;overflow-x:auto}img{max-width:100%}</style>",
+        f"</head><body><h1>{html.escape(name)}</h1>",
+        f"<h2>Summary</h2><pre>{html.escape(summary)}</pre>",
+    ]
+    for fig in figures:
+        data = base64.b64encode(Path(fig).read_bytes()).decode()
+        parts.append(f"<h2>{html.escape(Path(fig).stem.replace('_', ' '))}</h2>")
+        parts.append(
+            f"<img alt='{html.escape(Path(fig).name)}' src='data:image/png;base64,{data}'>"
+        )
+    parts.append(f"<h2>Experiment file</h2><pre>{html.escape(config)}</pre></body></html>")
+    out = path.with_suffix("") / "report.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(parts))
+    return out

@@ -4,7 +4,7 @@ import h5py
 import numpy as np
 
 from multiscale.analysis import spectrogram
-from multiscale.report import make_figures
+from multiscale.report import make_figures, write_html
 
 
 def chirp_step(fs=500.0, seconds=8.0):
@@ -41,6 +41,8 @@ def test_report_draws_the_eeg_spectrogram(tmp_path):
             [("time", "f8"), ("name", h5py.string_dtype()), ("what", h5py.string_dtype())]
         )
         f.create_dataset("perturbations", data=np.array([(4000.0, "switch", "10 -> 20 Hz")], dt))
-    written = {p.name for p in make_figures(path)}
-    assert {"eeg_traces.png", "eeg_spectra.png", "eeg_spectrogram.png"} <= written
+    figures = make_figures(path)
+    assert {"eeg_traces.png", "eeg_spectra.png", "eeg_spectrogram.png"} <= {p.name for p in figures}
     assert (tmp_path / "run" / "eeg_spectrogram.png").stat().st_size > 10_000
+    page = write_html(path, "a summary <line>", figures).read_text()
+    assert page.count("<img") == len(figures) and "a summary &lt;line&gt;" in page

@@ -56,3 +56,5 @@ output: {path: out.h5}
         assert f["regions/data"].shape == (1500, 2)
         assert f["bold/data"].shape == (3, 2)
     assert main(["report", str(tmp_path / "out.h5")]) == 0
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "tiny_cli: 1.5 s simulated" in page and "name: tiny_cli" in page  # summary, file

@@ -14,7 +14,14 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 import pytest
-from circuit_harness import RES_MS, WINDOW_MS, build, population_rate, run_windows
+from circuit_harness import (
+    RES_MS,
+    WINDOW_MS,
+    build,
+    population_rate,
+    run_windows,
+    synchrony_chi,
+)
 
 from circuits.hh_ei_network import HHEINetwork, cell_step
 
@@ -43,17 +50,10 @@ def rate(run, pop="E", start=SKIP_MS, stop=None):
 
 
 def chi(run, pop="E", start=SKIP_MS, stop=None, bin_ms=20.0):
-    """Golomb's synchrony measure on spike counts: sqrt(variance over time of the
-    population-mean count per bin / mean over cells of each cell's count variance).
-    About 1/sqrt(N) (0.05 for 400 cells) when cells are independent, 1 when in lockstep."""
+    """Golomb's chi of a population of a run (circuit_harness.synchrony_chi)."""
     t, i = run[pop]
     stop = stop if stop is not None else len(run["rate"]) * RES_MS
-    n = len(run["circuit"].populations[pop])
-    n_bins = int((stop - start) // bin_ms)
-    m = (t >= start) & (t < start + n_bins * bin_ms)
-    counts = np.zeros((n, n_bins))
-    np.add.at(counts, (i[m], ((t[m] - start) // bin_ms).astype(int)), 1)
-    return float(np.sqrt(np.var(counts.mean(axis=0)) / np.mean(np.var(counts, axis=1))))
+    return synchrony_chi(t, i, len(run["circuit"].populations[pop]), start, stop, bin_ms)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import math
 import brian2 as b2
 import numpy as np
 import pytest
+from circuit_harness import build, population_rate, run_windows
 
 from circuits.potjans_diesmann import (
     CONN_PROBS,
@@ -30,72 +31,23 @@ from circuits.potjans_diesmann import (
     synapse_counts,
 )
 
-RES_MS = 1.0
-WINDOW_MS = 10.0
 TINY = {"scale_N": 0.02, "scale_K": 0.1}  # 1544 cells, ~600k synapses
 
 
-@pytest.fixture(scope="module", autouse=True)
-def numpy_target():
-    old = b2.prefs.codegen.target
-    b2.prefs.codegen.target = "numpy"
-    yield
-    b2.prefs.codegen.target = old
+pytestmark = pytest.mark.usefixtures("numpy_target")
 
 
 def make(params=None, seed=1):
-    b2.start_scope()
-    b2.seed(seed)
-    return PotjansDiesmann(
-        "pd",
-        {**TINY, **(params or {})},
-        resolution_ms=RES_MS,
-        window_ms=WINDOW_MS,
-        rng=np.random.default_rng(seed),
-    )
+    return build(PotjansDiesmann, "pd", {**TINY, **(params or {})}, seed=seed)
 
 
 def simulate(duration_ms, *, seed=1, params=None, input_hz=0.0, knobs=None):
-    """Run window by window as the co-simulation does; knobs maps a window start (ms) to
-    (name, value). Returns spikes per population, rate and field per bin, the circuit."""
-    circuit = make(params, seed)
-    objects = circuit.network_objects()
-    knobs = dict(knobs or {})
-    bins = int(WINDOW_MS / RES_MS)
-    out = {"rate": [], "field": [], **{p: [] for p in POPULATIONS}}
-    window = [0]
-
-    def collect(k):
-        w = circuit.collect_window(k * WINDOW_MS, bins)
-        out["rate"].append(w.rate)
-        out["field"].append(w.field)
-        for pop, spikes in w.spikes.items():
-            out[pop].append(spikes)
-
-    @b2.network_operation(dt=WINDOW_MS * b2.ms, when="start")
-    def exchange():
-        k = window[0]
-        if k:
-            collect(k - 1)
-        if k * WINDOW_MS in knobs:
-            circuit.set_knob(*knobs[k * WINDOW_MS])
-        circuit.set_input_window(np.full(bins, input_hz), k * WINDOW_MS)
-        window[0] += 1
-
-    b2.Network(*objects, exchange).run(duration_ms * b2.ms)
-    collect(window[0] - 1)
-    result = {"rate": np.concatenate(out["rate"]), "field": np.concatenate(out["field"])}
-    for pop in POPULATIONS:
-        result[pop] = tuple(np.concatenate(parts) for parts in zip(*out[pop], strict=True))
-    result["circuit"] = circuit
-    return result
+    """Run window by window as the co-simulation does (tests/circuit_harness.py)."""
+    return run_windows(make(params, seed), duration_ms, input_hz=input_hz, knobs=knobs)
 
 
 def rate(run, pop, start=100.0, stop=None):
-    t = run[pop][0]
-    stop = stop if stop is not None else len(run["rate"]) * RES_MS
-    n = len(run["circuit"].populations[pop])
-    return np.count_nonzero((t >= start) & (t < stop)) / n / ((stop - start) * 1e-3)
+    return population_rate(run, pop, start, stop)
 
 
 @pytest.fixture(scope="module")

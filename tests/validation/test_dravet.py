@@ -24,6 +24,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from circuit_harness import synchrony_chi
 
 from multiscale.analysis import band_power, power_spectrum
 from multiscale.config import load_experiment
@@ -33,14 +34,6 @@ from multiscale.sweep import variants
 pytestmark = pytest.mark.validation
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "dravet.yaml"
 BEFORE_MS, AFTER_MS = (1000.0, 3000.0), (4000.0, 6000.0)
-
-
-def chi(t, i, n, start, stop, bin_ms=20.0):
-    n_bins = int((stop - start) // bin_ms)
-    m = (t >= start) & (t < start + n_bins * bin_ms)
-    counts = np.zeros((n, n_bins))
-    np.add.at(counts, (i[m], ((t[m] - start) // bin_ms).astype(int)), 1)
-    return float(np.sqrt(np.var(counts.mean(axis=0)) / np.mean(np.var(counts, axis=1))))
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +62,7 @@ def test_dravet_raises_excitatory_rate_and_synchrony(run):
         np.count_nonzero((t >= a) & (t < b)) / n / ((b - a) * 1e-3)
         for a, b in (BEFORE_MS, AFTER_MS)
     ]
-    sync = [chi(t, i, n, *BEFORE_MS), chi(t, i, n, *AFTER_MS)]
+    sync = [synchrony_chi(t, i, n, *BEFORE_MS), synchrony_chi(t, i, n, *AFTER_MS)]
     print("E rate (Hz)", rates, "chi", sync)
     assert 0.5 < rates[0] < 10.0  # an asynchronous low-rate baseline
     assert rates[1] > 1.5 * rates[0]

@@ -68,7 +68,7 @@ def _world():
 def cmd_run(args) -> int:
     from multiscale.config import load_experiment
     from multiscale.cosim import Simulation
-    from multiscale.report import make_figures, summarize, write_html
+    from multiscale.report import publish
 
     comm = _world()
     rank = 0 if comm is None else comm.Get_rank()
@@ -89,13 +89,7 @@ def cmd_run(args) -> int:
     ok = sim.run()
     if rank != 0:
         return 0 if ok else 1
-    summary = summarize(exp.output.path)
-    print(summary)
-    if exp.output.figures and not args.no_figures:
-        figures = make_figures(exp.output.path)
-        for p in figures:
-            print(f"figure: {p}")
-        print(f"page: {write_html(exp.output.path, summary, figures)}")
+    print("\n".join(publish(exp.output.path, exp.output.figures and not args.no_figures)))
     return 0 if ok else 1
 
 
@@ -145,14 +139,9 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from multiscale.report import make_figures, summarize, write_html
+    from multiscale.report import publish
 
-    summary = summarize(args.file)
-    print(summary)
-    figures = make_figures(args.file)
-    for p in figures:
-        print(f"figure: {p}")
-    print(f"page: {write_html(args.file, summary, figures)}")
+    print("\n".join(publish(args.file)))
     return 0
 
 

@@ -161,7 +161,7 @@ class Recorder:
         samples = self.decimate(obs)
         self.store.append(self.regions, samples)
         for k, ds in self.states.items():
-            x = states[:, :, k].copy()
+            x = states[:, :, k]  # the window's own array: marking it changes nothing else
             x[:, self._proxies] = np.nan  # a proxy node's own state is not integrated
             self.store.append(ds, x)
         if self.leadfield is not None:

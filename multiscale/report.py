@@ -267,3 +267,15 @@ def write_html(path: str | Path, summary: str, figures: list[Path]) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(parts))
     return out
+
+
+def publish(path: str | Path, figures: bool = True) -> list[str]:
+    """What `multiscale run` and `multiscale report` print: the summary, then (if figures)
+    the figures written and the HTML page that holds them."""
+    summary = summarize(path)
+    lines = [summary]
+    if figures:
+        written = make_figures(path)
+        lines += [f"figure: {p}" for p in written]
+        lines.append(f"page: {write_html(path, summary, written)}")
+    return lines

@@ -53,7 +53,7 @@ class Store:
         for key, value in attrs.items():
             self.file.attrs[key] = value
         self._log = []
-        self._pending: dict[str, tuple[h5py.Dataset, list[np.ndarray]]] = {}
+        self._pending: dict[str, list] = {}  # name -> [dataset, row blocks, row count]
 
     def create_series(
         self,
@@ -88,13 +88,14 @@ class Store:
         itself once it holds _BUFFER_ROWS rows, so memory stays bounded whoever flushes."""
         if len(rows) == 0:
             return
-        entry = self._pending.setdefault(ds.name, (ds, []))
-        entry[1].append(np.array(rows, copy=True))
-        if sum(len(r) for r in entry[1]) >= _BUFFER_ROWS:
+        entry = self._pending.setdefault(ds.name, [ds, [], 0])
+        entry[1].append(np.array(rows, copy=True))  # callers may reuse their buffers
+        entry[2] += len(rows)
+        if entry[2] >= _BUFFER_ROWS:
             self._write(ds.name)
 
     def _write(self, name: str) -> None:
-        ds, parts = self._pending.pop(name)
+        ds, parts, _ = self._pending.pop(name)
         rows = np.concatenate(parts)
         n = ds.shape[0]
         ds.resize(n + len(rows), axis=0)
@@ -103,16 +104,18 @@ class Store:
     def log_perturbation(self, time_ms: float, name: str, what: str) -> None:
         self._log.append((time_ms, name, what))
 
-    def flush(self) -> None:
+    def _write_pending(self) -> None:
         for name in list(self._pending):
             self._write(name)
+
+    def flush(self) -> None:
+        self._write_pending()
         self.file.flush()
 
     def close(self, complete: bool) -> None:
         if not self.file:
             return
-        for name in list(self._pending):
-            self._write(name)
+        self._write_pending()
         if self._log:
             dt = np.dtype(
                 [("time", "f8"), ("name", h5py.string_dtype()), ("what", h5py.string_dtype())]

@@ -13,7 +13,7 @@ rTCV 5.37 s, rTCPOL 5.46 s, rIA 5.57 s; nothing else. EEG, block against control
 change per sensor correlates 0.77 with how much it sees the seizing regions (sum of
 |average-referenced gain| to rPHC and the PZ); top quartile +6.7 dB, the others +3.6 dB;
 largest at TP10 +11.4, P8/T6 +11.2, FT10 +10.5, TP8 +10.2 dB (right temporal).
-About 2 minutes a condition.
+About 1.5 minutes a condition.
 """
 
 from pathlib import Path

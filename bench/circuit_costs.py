@@ -25,18 +25,26 @@ WINDOW_MS = 10.0
 DURATION_MS = 1000.0
 
 
-def measure(cls) -> tuple[int, float, float]:
-    """(neurons, build s, run s for DURATION_MS) of one circuit at its defaults."""
+def measure(
+    cls, params: dict | None = None, on_window=None, duration_ms: float = DURATION_MS
+) -> tuple[int, float, float]:
+    """(neurons, build s, run s for ``duration_ms``) of one circuit, at its defaults unless
+    ``params`` are given; ``on_window(window_start_ms, output)`` gets each window's output."""
     import brian2 as b2
 
     b2.start_scope()
     b2.defaultclock.dt = 0.1 * b2.ms
     b2.seed(1)
     t0 = time.perf_counter()
-    c = cls("bench", resolution_ms=1.0, window_ms=WINDOW_MS, rng=np.random.default_rng(1))
+    c = cls("bench", params, resolution_ms=1.0, window_ms=WINDOW_MS, rng=np.random.default_rng(1))
     built = time.perf_counter() - t0
     bins = int(WINDOW_MS)
     started = []
+
+    def collect(k):
+        w = c.collect_window(k * WINDOW_MS, bins)
+        if on_window is not None:
+            on_window(k * WINDOW_MS, w)
 
     @b2.network_operation(dt=WINDOW_MS * b2.ms, when="start")
     def exchange(t):
@@ -44,12 +52,13 @@ def measure(cls) -> tuple[int, float, float]:
             started.append(time.perf_counter())
         k = int(round(float(t / b2.ms) / WINDOW_MS))
         if k:
-            c.collect_window((k - 1) * WINDOW_MS, bins)
+            collect(k - 1)
         c.set_input_window(np.zeros(bins), k * WINDOW_MS)
 
     net = b2.Network(*c.network_objects(), exchange)
-    net.run(DURATION_MS * b2.ms)
-    return cls.n_neurons(), built, time.perf_counter() - started[0]
+    net.run(duration_ms * b2.ms)
+    collect(int(round(duration_ms / WINDOW_MS)) - 1)
+    return cls.n_neurons(params), built, time.perf_counter() - started[0]
 
 
 def main() -> None:

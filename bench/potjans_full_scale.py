@@ -21,67 +21,45 @@ from __future__ import annotations
 
 import resource
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-WINDOW_MS = 10.0
 TRANSIENT_MS = 300.0
 SCORED_MS = 1000.0
-SEED = 1
 
 
 def run(scale: float) -> dict:
     """Build and run the circuit at scale_N = scale_K = ``scale``; rates and costs."""
-    import brian2 as b2
+    from circuit_costs import measure
 
-    from circuits.potjans_diesmann import POPULATIONS, PotjansDiesmann
-
-    b2.start_scope()
-    b2.defaultclock.dt = 0.1 * b2.ms
-    b2.seed(SEED)
-    t0 = time.perf_counter()
-    c = PotjansDiesmann(
-        "pd",
-        {"scale_N": scale, "scale_K": scale},
-        resolution_ms=1.0,
-        window_ms=WINDOW_MS,
-        rng=np.random.default_rng(SEED),
+    from circuits.potjans_diesmann import (
+        POPULATIONS,
+        PotjansDiesmann,
+        population_sizes,
+        synapse_counts,
     )
-    built = time.perf_counter() - t0
-    bins = int(WINDOW_MS)
+
     counts = dict.fromkeys(POPULATIONS, 0)
-    started = []
 
-    @b2.network_operation(dt=WINDOW_MS * b2.ms, when="start")
-    def exchange(t):
-        if not started:
-            started.append(time.perf_counter())
-        k = int(round(float(t / b2.ms) / WINDOW_MS))
-        if k:
-            collect(k - 1)
-        c.set_input_window(np.zeros(bins), k * WINDOW_MS)
-
-    def collect(k):
-        for pop, (times, _) in c.collect_window(k * WINDOW_MS, bins).spikes.items():
+    def count(_start_ms, window):
+        for pop, (times, _) in window.spikes.items():
             counts[pop] += np.count_nonzero(times >= TRANSIENT_MS)
 
-    net = b2.Network(*c.network_objects(), exchange)
     duration = TRANSIENT_MS + SCORED_MS
-    net.run(duration * b2.ms)
-    collect(int(round(duration / WINDOW_MS)) - 1)
-    ran = time.perf_counter() - started[0]
-    rates = {p: counts[p] / c.sizes[p] / (SCORED_MS * 1e-3) for p in POPULATIONS}
+    params = {"scale_N": scale, "scale_K": scale}
+    cells, built, ran = measure(PotjansDiesmann, params, count, duration)
+    sizes = dict(zip(POPULATIONS, population_sizes(scale), strict=True))
     return {
-        "cells": sum(c.sizes.values()),
-        "synapses": int(c.synapse_counts.sum()),
+        "cells": cells,
+        "synapses": int(synapse_counts(scale, scale).sum()),
         "build_s": built,
         "wall_per_sim_s": ran / (duration * 1e-3),
         "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-        "rates": rates,
+        "rates": {p: counts[p] / sizes[p] / (SCORED_MS * 1e-3) for p in POPULATIONS},
     }
 
 

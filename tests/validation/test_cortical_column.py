@@ -1,0 +1,126 @@
+"""experiments/cortical_column.yaml: a Potjans-Diesmann column in rV1 of the whole-brain
+network, an L4e volley every 500 ms from t = 2 s, against its paired control (the file's
+sweep condition without the volley: same seed, same noise).
+
+Claims and their tolerances (measured, seed 42, in brackets):
+- the runs are identical before the first volley;
+- inside the column the volley runs from L4e to L2/3e: the population PSTH (1 ms bins,
+  summed over the 12 volleys) peaks in L4e before L23e and L6e (2, 3, 4 ms after the pulse
+  onset), each peak more than 10x the pre-volley level (27x, 670x);
+- the evoked EEG (volley minus control, averaged over the volleys, largest |deviation| in
+  the 250 ms after each) follows the lead field to rV1: correlation > 0.9 (1.00) and, in
+  the quartile of sensors that see rV1 most, more than twice the others' (4.2x) and more
+  than 0.5 of the EEG's own standard deviation there (1.1);
+- through the connectome: the regions receiving rV1's output deviate more than 100x as
+  much as those with no edge to or from it (312x), and each starts to deviate within 6 ms
+  after its conduction delay from rV1 (1-2 ms after: the L5e response).
+One run of each condition, about 45 s each once compiled.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from multiscale.config import load_experiment
+from multiscale.cosim import Simulation
+from multiscale.sweep import variants
+
+pytestmark = pytest.mark.validation
+EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "cortical_column.yaml"
+FIRST_MS, PERIOD_MS = 2000.0, 500.0  # the volley's onset and period, as in the file
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cortical_column")
+    out = {}
+    for name, overrides in variants(EXPERIMENT, {}):
+        path = folder / f"{name}.h5"
+        exp = load_experiment(EXPERIMENT, {**overrides, "output.path": str(path)})
+        assert Simulation(exp, progress=False).run()
+        with h5py.File(path) as f:
+            spikes = f["circuits/v1/spikes"]
+            labels = list(f["connectome"].attrs["labels"])
+            out[name] = {
+                "eeg": f["eeg/data"][:],
+                "fs": float(f["eeg/data"].attrs["sampling_rate"]),
+                "regions": f["regions/data"][:],
+                "gain": f["eeg/gain"][:],
+                "labels": labels,
+                "weights": f["connectome/weights"][:],
+                "lengths": f["connectome/lengths"][:],
+                "speed": exp.connectome.speed_mm_per_ms,
+                "duration_ms": exp.duration_ms,
+                "spikes": {p: spikes[p]["times"][:] for p in spikes},
+            }
+    return out
+
+
+def volley_onsets(run) -> np.ndarray:
+    return np.arange(FIRST_MS, run["duration_ms"] - 250.0, PERIOD_MS)
+
+
+def test_runs_are_identical_before_the_first_volley(runs):
+    n = int(FIRST_MS * runs["volley"]["fs"] / 1000)
+    np.testing.assert_array_equal(runs["volley"]["eeg"][:n], runs["control"]["eeg"][:n])
+
+
+def test_volley_runs_from_l4e_to_l23e(runs):
+    run = runs["volley"]
+    onsets = volley_onsets(run)
+    peaks, contrast = {}, {}
+    for pop in ("L4e", "L23e", "L6e"):
+        t = run["spikes"][pop]
+        rel = np.concatenate([t[(t >= s - 50) & (t < s + 50)] - s for s in onsets])
+        h, _ = np.histogram(rel, bins=np.arange(-50.0, 51.0, 1.0))
+        before, after = h[:50], h[50:]
+        peaks[pop] = int(np.argmax(after))
+        contrast[pop] = after.max() / max(before.mean(), 1.0 / len(onsets))
+    print("PSTH peak (ms after onset):", peaks, "peak / pre-volley:", contrast)
+    assert peaks["L4e"] < peaks["L23e"]
+    assert peaks["L4e"] < peaks["L6e"]
+    assert contrast["L4e"] > 10 and contrast["L23e"] > 10
+
+
+def test_evoked_eeg_follows_the_lead_field_to_rv1(runs):
+    v, c = runs["volley"], runs["control"]
+    fs = v["fs"]
+    diff = v["eeg"] - c["eeg"]
+    n = int(0.25 * fs)
+    evoked = np.mean([diff[int(s * fs / 1000) :][:n] for s in volley_onsets(v)], axis=0)
+    amplitude = np.abs(evoked).max(axis=0)
+    r = v["labels"].index("rV1")
+    g = v["gain"][:, r]
+    seen = np.abs(g - g.mean())  # the average-referenced lead field to rV1
+    top = seen >= np.quantile(seen, 0.75)
+    spread = c["eeg"][int(FIRST_MS * fs / 1000) :].std(axis=0)
+    corr = np.corrcoef(seen, amplitude)[0, 1]
+    ratio = amplitude[top].mean() / amplitude[~top].mean()
+    relative = (amplitude[top] / spread[top]).mean()
+    print(f"corr {corr:.3f}; top quartile / others {ratio:.2f}; top / EEG std {relative:.2f}")
+    assert corr > 0.9
+    assert ratio > 2.0
+    assert relative > 0.5
+
+
+def test_rv1_targets_respond_after_their_conduction_delay(runs):
+    v, c = runs["volley"], runs["control"]
+    fs = v["fs"]
+    r = v["labels"].index("rV1")
+    W = v["weights"]
+    targets = [j for j in np.flatnonzero(W[:, r]) if j != r]
+    unconnected = [j for j in range(len(W)) if j != r and W[j, r] == 0 and W[r, j] == 0]
+    start = int(FIRST_MS * fs / 1000)
+    deviation = np.abs(v["regions"] - c["regions"])
+    mean_dev = deviation[start:].mean(axis=0)
+    print("targets / unconnected:", mean_dev[targets].mean() / mean_dev[unconnected].mean())
+    assert mean_dev[targets].mean() > 100 * mean_dev[unconnected].mean()
+    for j in targets:
+        onset_ms = np.flatnonzero(deviation[:, j] > 0)[0] * 1000 / fs - FIRST_MS
+        delay_ms = v["lengths"][j, r] / v["speed"]
+        print(f"{v['labels'][j]}: delay {delay_ms:.1f} ms, deviates from {onset_ms:.1f} ms")
+        assert delay_ms <= onset_ms <= delay_ms + 6.0

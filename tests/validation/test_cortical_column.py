@@ -24,10 +24,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-
-from multiscale.config import load_experiment
-from multiscale.cosim import Simulation
-from multiscale.sweep import variants
+from experiment_harness import run_conditions
 
 pytestmark = pytest.mark.validation
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "cortical_column.yaml"
@@ -38,10 +35,7 @@ FIRST_MS, PERIOD_MS = 2000.0, 500.0  # the volley's onset and period, as in the 
 def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cortical_column")
     out = {}
-    for name, overrides in variants(EXPERIMENT, {}):
-        path = folder / f"{name}.h5"
-        exp = load_experiment(EXPERIMENT, {**overrides, "output.path": str(path)})
-        assert Simulation(exp, progress=False).run()
+    for name, (path, exp) in run_conditions(EXPERIMENT, folder).items():
         with h5py.File(path) as f:
             spikes = f["circuits/v1/spikes"]
             labels = list(f["connectome"].attrs["labels"])

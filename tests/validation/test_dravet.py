@@ -25,11 +25,9 @@ import h5py
 import numpy as np
 import pytest
 from circuit_harness import synchrony_chi
+from experiment_harness import run_conditions
 
 from multiscale.analysis import band_power, power_spectrum
-from multiscale.config import load_experiment
-from multiscale.cosim import Simulation
-from multiscale.sweep import variants
 
 pytestmark = pytest.mark.validation
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "dravet.yaml"
@@ -39,13 +37,8 @@ BEFORE_MS, AFTER_MS = (1000.0, 3000.0), (4000.0, 6000.0)
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dravet")
-    out = {}
-    for name, overrides in variants(EXPERIMENT, {}):  # dravet and control
-        path = tmp / f"{name}.h5"
-        exp = load_experiment(EXPERIMENT, {**overrides, "output.path": str(path)})
-        assert Simulation(exp, progress=False).run()
-        out[name] = h5py.File(path, "r")
-    return out
+    runs = run_conditions(EXPERIMENT, tmp)  # dravet and control
+    return {name: h5py.File(path, "r") for name, (path, _) in runs.items()}
 
 
 @pytest.fixture(scope="module")

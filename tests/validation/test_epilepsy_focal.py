@@ -21,11 +21,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from experiment_harness import run_conditions
 
 from multiscale.analysis import band_power, power_spectrum
-from multiscale.config import load_experiment
-from multiscale.cosim import Simulation
-from multiscale.sweep import variants
 
 pytestmark = pytest.mark.validation
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "epilepsy_focal.yaml"
@@ -38,10 +36,7 @@ BLOCK_S = 3.0
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("epilepsy")
     out = {}
-    for name, overrides in variants(EXPERIMENT, {}):
-        path = tmp / f"{name}.h5"
-        exp = load_experiment(EXPERIMENT, {**overrides, "output.path": str(path)})
-        assert Simulation(exp, progress=False).run()
+    for name, (path, _) in run_conditions(EXPERIMENT, tmp).items():
         with h5py.File(path) as f:
             x1 = f["regions/states/x1"]
             step = int(round(x1.attrs["sampling_rate"] / 1000.0))  # to 1 ms

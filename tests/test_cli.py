@@ -7,6 +7,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from circuits import CIRCUITS
 from multiscale.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,6 +20,10 @@ def test_info_lists_models_circuits_and_knobs(capsys):
                  "ei_network", "g_GABA", "nu_bg"):  # fmt: skip
         assert word in out
     assert "v0: 5.52 mV" in out  # parameters with defaults and units
+    for name, circuit in CIRCUITS.items():  # every circuit, with every knob
+        assert name in out
+        for knob in circuit.KNOBS:
+            assert knob in out, (name, knob)
 
 
 def test_validate_good_and_bad(tmp_path, capsys):

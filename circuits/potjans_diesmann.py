@@ -321,7 +321,7 @@ class PotjansDiesmann(Circuit):
             for target in range(8):
                 for source in np.flatnonzero(IS_EXC if exc else ~IS_EXC):
                     n = counts[target, source]
-                    # int32 halves the peak memory of the full-scale build (300 M pairs)
+                    # int32: half the size of numpy's int64 for the 300 M pairs of the full scale
                     pre.append(
                         (starts[source] + rng.integers(0, sizes[source], n)).astype(np.int32)
                     )

@@ -3,20 +3,13 @@
 import h5py
 import numpy as np
 import pytest
+from experiment_harness import write_tiny_connectome
 
 from multiscale.config import load_experiment
 from multiscale.cosim import Simulation
 
-# R0 -> R1 (the circuit) -> R2; R0 -> R3. Nothing leaves the circuit towards R0 or R3.
-WEIGHTS = np.array(
-    [
-        [0.0, 0.0, 0.0, 0.0],
-        [1.0, 0.0, 0.0, 0.0],
-        [0.0, 1.0, 0.0, 0.0],
-        [1.0, 0.0, 0.0, 0.0],
-    ]
-)
-LENGTHS = np.full((4, 4), 15.0)  # 5 ms at 3 m/s
+# the tiny connectome: R0 -> R1 (the circuit) -> R2; R0 -> R3. Nothing leaves the circuit
+# towards R0 or R3.
 
 EXPERIMENT = """
 name: tiny
@@ -44,8 +37,7 @@ output: {{path: {out}}}
 
 
 def run(tmp_path, name, *, mu=0.22, nu_bg=2.5, input_gain=0.0, extra=""):
-    np.save(tmp_path / "w.npy", WEIGHTS)
-    np.save(tmp_path / "l.npy", LENGTHS)
+    write_tiny_connectome(tmp_path)
     out = tmp_path / f"{name}.h5"
     p = tmp_path / f"{name}.yaml"
     p.write_text(EXPERIMENT.format(mu=mu, nu_bg=nu_bg, input_gain=input_gain, out=out, extra=extra))

@@ -4,7 +4,7 @@ compiling for these one-off sizes).
 
 R0 -> R1 (the circuit) -> R2; R0 -> R3. Two runs per circuit, identical but for the
 circuit's input_gain: with the afferent input the circuit fires more, R2 (which only the
-circuit reaches) changes after the first exchange, and R3 (fed by R0 alone) does not.
+circuit reaches) changes, and R3 (fed by R0 alone) stays bit for bit the same.
 """
 
 from __future__ import annotations
@@ -12,20 +12,11 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+from experiment_harness import write_tiny_connectome
 
 from circuits import CIRCUITS
 from multiscale.config import load_experiment
 from multiscale.cosim import Simulation
-
-WEIGHTS = np.array(
-    [
-        [0.0, 0.0, 0.0, 0.0],
-        [1.0, 0.0, 0.0, 0.0],
-        [0.0, 1.0, 0.0, 0.0],
-        [1.0, 0.0, 0.0, 0.0],
-    ]
-)
-LENGTHS = np.full((4, 4), 15.0)  # 5 ms at 3 m/s
 
 #: small but working sizes (default sizes: `multiscale info`)
 SMALL = {
@@ -86,8 +77,7 @@ def run(folder, model: str, input_gain: float) -> dict:
 
 @pytest.mark.parametrize("model", sorted(SMALL))
 def test_circuit_replaces_a_region_and_exchanges_both_ways(tmp_path, model):
-    np.save(tmp_path / "w.npy", WEIGHTS)
-    np.save(tmp_path / "l.npy", LENGTHS)
+    write_tiny_connectome(tmp_path)
     base = run(tmp_path, model, 0.0)
     driven = run(tmp_path, model, 30000.0)
     assert base["complete"] and driven["complete"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def _world():
 def cmd_run(args) -> int:
     from multiscale.config import load_experiment
     from multiscale.cosim import Simulation
+    from multiscale.outputs import check_outputs
     from multiscale.report import publish
 
     comm = _world()
@@ -79,6 +81,7 @@ def cmd_run(args) -> int:
     exp = load_experiment(args.file, overrides)
     if not exp.output.path.is_absolute():
         exp.output.path = Path.cwd() / exp.output.path
+    check_outputs([exp.output.path], overwrite=args.overwrite, protect=(exp.path,), comm=comm)
     sim = Simulation(exp, comm=comm, progress=not args.quiet)
     if rank == 0:
         print(sim.placement.describe())
@@ -87,6 +90,15 @@ def cmd_run(args) -> int:
         if "window_steps" in exp.derived:
             print(f"exchange window: {exp.derived['window_steps'] * exp.regions.dt_ms:g} ms")
     ok = sim.run()
+    if sim.interrupted is not None:
+        if rank == 0:
+            print(
+                f"multiscale: stopped by {signal.Signals(sim.interrupted).name} at "
+                f"{sim.stopped_at_ms / 1000:g} s simulated of {exp.duration_ms / 1000:g} s; "
+                f"{sim.files.partial} holds that much and is marked incomplete",
+                file=sys.stderr,
+            )
+        return 128 + sim.interrupted
     if rank != 0:
         return 0 if ok else 1
     print("\n".join(publish(exp.output.path, exp.output.figures and not args.no_figures)))
@@ -132,15 +144,19 @@ def cmd_sweep(args) -> int:
     from multiscale.sweep import parse_sets, run_sweep
 
     comm = _world()
-    summary = run_sweep(args.file, parse_sets(args.set), args.out, args.jobs, comm)
+    summary = run_sweep(
+        args.file, parse_sets(args.set), args.out, args.jobs, comm, overwrite=args.overwrite
+    )
     if comm is None or comm.Get_rank() == 0:
         print(f"summary: {summary}\nfigure: {summary.with_name('comparison.png')}")
     return 0
 
 
 def cmd_report(args) -> int:
+    from multiscale.outputs import open_output
     from multiscale.report import publish
 
+    open_output(args.file).close()  # a clear error for a missing or foreign file
     print("\n".join(publish(args.file)))
     return 0
 
@@ -162,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--no-figures", action="store_true")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing output (kept intact until the new run has completed)",
+    )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("validate", help="check an experiment file without running it")
     p.add_argument("file")
@@ -179,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--out", help="output folder (default results/<name>_sweep)")
     p.add_argument("--jobs", "-j", type=int, default=1, help="local processes (without mpirun)")
+    p.add_argument("--overwrite", action="store_true", help="replace the variants' outputs")
     p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("report", help="summary and figures of an output file")
     p.add_argument("file")
@@ -186,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from multiscale.config import ConfigError
+    from multiscale.storage import WriteError
 
     # Brian2 replaces the exception hook with one that calls every error a Brian2 bug
     sys.excepthook = sys.__excepthook__
@@ -196,6 +219,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command not in ("run", "sweep") or _rank() == 0:  # one report, not one per rank
             print(f"error: {err}", file=sys.stderr)
         return 2
+    except WriteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("multiscale: interrupted", file=sys.stderr)
+        return 130
 
 
 def _rank() -> int:

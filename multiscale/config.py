@@ -160,6 +160,9 @@ class Experiment:
     brian_dt_ms: float
     #: filled by validation: the loaded connectome and derived quantities
     derived: dict[str, Any] = field(default_factory=dict)
+    #: the file's fields after ``overrides`` (YAML), and the overrides: what actually ran
+    resolved_text: str = ""
+    overrides: dict[str, Any] = field(default_factory=dict)
 
 
 # --- reading with precise errors ---------------------------------------------------------
@@ -294,12 +297,21 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
         _set_dotted(data, dotted, value)
     errors: list[str] = []
     exp = _read(data, path, text, errors)
+    exp.overrides = dict(overrides or {})
+    exp.resolved_text = _dump(data)
     if not errors:
         _check_semantics(exp, errors)
     if errors:
         lines = "\n".join(f"  {path}: {e}" for e in errors)
         raise ConfigError(f"{path}: {len(errors)} problem(s) in the experiment file:\n{lines}")
     return exp
+
+
+def _dump(data: Any) -> str:
+    try:
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    except yaml.YAMLError:
+        return ""
 
 
 def _set_dotted(data: dict, dotted: str, value: Any) -> None:

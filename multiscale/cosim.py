@@ -35,6 +35,11 @@ never from the rank, so a run gives the same numbers on any number of ranks.
 
 from __future__ import annotations
 
+import datetime
+import json
+import shlex
+import signal
+import socket
 import sys
 import time
 import traceback
@@ -46,6 +51,7 @@ import numpy as np
 from multiscale.config import Experiment
 from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
+from multiscale.outputs import OutputFiles, finalize
 from multiscale.perturbations import PerturbationSchedule
 from multiscale.placement import Placement, place
 from multiscale.stimuli import Waveform, region_stimulus
@@ -53,6 +59,8 @@ from multiscale.transport import LocalTransport, MPITransport, RemoteRankError
 from regions import REGION_MODELS
 
 _GRACE_S = 2.0  # how long a failing rank lets the others close their files
+_FLUSH_EVERY_MS = 1000.0  # simulated time between flushes: what a crash can lose at most
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def stream_seed(seed: int, name: str) -> int:
@@ -123,6 +131,14 @@ class Simulation:
         self.engine = None
         self.recorder = None
         self.spike_store = None
+        self.files = OutputFiles(exp.output.path)
+        #: the signal that stopped the run early (SIGINT, SIGTERM), if one did
+        self.interrupted: int | None = None
+        #: simulated time (ms) the output holds when the run ends
+        self.stopped_at_ms: float | None = None
+        self._signal: int | None = None
+        self._looping = False
+        self._last_flush_ms = 0.0
 
     # --- construction ------------------------------------------------------------------
     def _build_engine(self) -> None:
@@ -206,48 +222,59 @@ class Simulation:
     # --- the run -----------------------------------------------------------------------
     def run(self) -> bool:
         """Run this rank's share; True if the run completed (on the engine rank: on every
-        rank). On MPI, an exception on any rank aborts the whole job."""
+        rank). On MPI, an exception on any rank aborts the whole job.
+
+        SIGINT and SIGTERM (Ctrl-C, a batch scheduler's notice) stop every rank at the
+        next window boundary: the output is closed, marked incomplete, and keeps its
+        partial name; ``interrupted`` says which signal. A second signal, or one during
+        set-up, stops at once."""
         from multiscale.recording import Recorder, SpikeStore
 
         t0 = self._t0 = time.perf_counter()
         ok = False
         failure = None
+        handlers = self._catch_signals()
         try:
             if self.is_engine:
                 self._build_engine()
-                self.recorder = Recorder(self)
+                self.recorder = Recorder(self, self._provenance())
                 self.recorder.store.file.attrs["placement"] = self.placement.describe()
             self.schedule = PerturbationSchedule(self)
             if self.local_circuits:
                 self._build_circuits()
                 self.spike_store = SpikeStore.for_rank(self)
+            for store in self._stores():
+                store.start_streaming()
             self._bar = _progress(self.progress, self.total_steps * self.dt)
+            self._looping = True
             if self.local_circuits:
                 self._run_with_brian()
             else:
                 for k in range(self.n_windows + 1):
-                    self._boundary(k)
-            ok = True
+                    if not self._boundary(k):
+                        break
+            self._looping = False
+            ok = self.interrupted is None
         except RemoteRankError as err:
             failure = err
         except BaseException as err:
             failure = err
             if self.transport.size > 1:
                 print(
-                    f"\nmultiscale: rank {self.rank} failed; stopping all ranks.\n"
-                    f"{traceback.format_exc()}",
+                    f"\nmultiscale: rank {self.rank} failed; stopping all ranks.\n{_describe(err)}",
                     file=sys.stderr,
                     flush=True,
                 )
                 self.transport.notify_failure()
         finally:
+            self._restore_signals(handlers)
             if getattr(self, "_bar", None) is not None:
                 self._bar.close()
             self.timing.total = time.perf_counter() - t0
             if self.spike_store is not None:
                 self.spike_store.close(complete=ok)
-            if not ok and self.recorder is not None:
-                self.recorder.close(complete=False)
+            if failure is not None and self.recorder is not None:
+                self.recorder.close(complete=False, attrs=self._end_attrs(failure))
         if failure is not None:
             if self.transport.size > 1:
                 # the failing rank gives the others a moment to close their files, then
@@ -260,8 +287,77 @@ class Simulation:
             raise failure
         all_ok = self.transport.finish(ok)
         if self.recorder is not None:
-            self.recorder.close(complete=all_ok)
+            self.recorder.close(complete=all_ok, attrs=self._end_attrs(None))
+            if all_ok:
+                finalize(self.files)
         return all_ok
+
+    def _stores(self) -> list:
+        stores = [self.recorder.store] if self.recorder is not None else []
+        own = getattr(self.spike_store, "own", False)
+        return stores + ([self.spike_store.store] if own else [])
+
+    def _provenance(self) -> dict:
+        """Root attributes that say exactly what ran, where and how."""
+        exp = self.exp
+        return {
+            "config": exp.resolved_text or exp.text,
+            "config_as_written": exp.text,
+            "overrides": json.dumps(exp.overrides),
+            "command_line": " ".join(shlex.quote(a) for a in sys.argv),
+            "host": socket.gethostname(),
+            "n_ranks": self.transport.size,
+            "started_at": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        }
+
+    def _end_attrs(self, failure: BaseException | None) -> dict:
+        """How the run ended: simulated time held, and why it stopped early if it did."""
+        held = self.stopped_at_ms if self.stopped_at_ms is not None else self.total_steps * self.dt
+        attrs = {"simulated_ms": held}
+        if self.interrupted is not None:
+            attrs["ended"] = f"stopped by {signal.Signals(self.interrupted).name}"
+        elif failure is not None:
+            attrs["ended"] = f"failed: {_describe(failure).strip().splitlines()[-1]}"
+            attrs["simulated_ms"] = self._recorded_ms()
+        else:
+            attrs["ended"] = "complete"
+        return attrs
+
+    def _recorded_ms(self) -> float:
+        rec = self.recorder
+        if rec is None:
+            return 0.0
+        return rec.store.rows(rec.regions) * 1000.0 / self.exp.record.sampling_rate_hz
+
+    # --- signals -----------------------------------------------------------------------
+    def _catch_signals(self) -> dict:
+        """Turn SIGINT and SIGTERM into a request to stop at the next window boundary (only
+        possible in the main thread; elsewhere the defaults stay)."""
+        handlers = {}
+        try:
+            for sig in _STOP_SIGNALS:
+                handlers[sig] = signal.signal(sig, self._on_signal)
+        except ValueError:  # not the main thread
+            pass
+        return handlers
+
+    @staticmethod
+    def _restore_signals(handlers: dict) -> None:
+        for sig, old in handlers.items():
+            signal.signal(sig, old)
+
+    def _on_signal(self, signum, frame) -> None:
+        if not self._looping or self._signal is not None:
+            # during set-up there is nothing to save; a second signal means now
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+        self._signal = signum
+        if self.is_engine and self.progress:
+            print(
+                f"\nmultiscale: {signal.Signals(signum).name}: stopping at the next window "
+                f"boundary (again to stop at once)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def _run_with_brian(self) -> None:
         import brian2 as b2
@@ -271,23 +367,30 @@ class Simulation:
 
         @b2.network_operation(dt=self.window_steps * self.dt * b2.ms, when="start")
         def exchange():
-            self._boundary(state["k"])
+            if not self._boundary(state["k"]):
+                net.stop()  # the rest of this step is integrated, never recorded
             state["k"] += 1
 
         net = b2.Network(*objects, exchange)
         net.run(self.total_steps * self.dt * b2.ms)
-        self._boundary(self.n_windows)
+        if self.interrupted is None:
+            self._boundary(self.n_windows)
 
     def _window(self, k: int) -> tuple[int, int]:
         """First step and number of steps of window k."""
         first = k * self.window_steps
         return first, min(self.window_steps, self.total_steps - first)
 
-    def _boundary(self, k: int) -> None:
+    def _boundary(self, k: int) -> bool:
+        """The work at the start of window k (see the module docstring). False if the run
+        stops here, at t_k: everything up to t_k is recorded, nothing after."""
         t_start = time.perf_counter()
         if k == 0:
             self.timing.setup = t_start - self._t0
         tr = self.transport
+        if self._signal is not None:
+            tr.request_stop(self._signal)
+        stop = False
         if k > 0 and self.circuits:  # 1. circuits hand over window k - 1
             first, n = self._window(k - 1)
             packed = {}
@@ -307,9 +410,12 @@ class Simulation:
                 self._ingest(k - 1, outputs)
             if k < self.n_windows:
                 first, n = self._window(k)
-                tr.send_inputs(k, self._afferent(n))
+                stop = tr.stop_requested()
+                tr.send_inputs(k, self._afferent(n) if not stop else self._no_input(n), stop)
+            if k < self.n_windows and not stop:
                 tr.post_outputs(n // self.res_steps)
                 self.schedule.apply(first * self.dt, "regions")
+                self._log_stimuli(first, n)
                 t_engine = time.perf_counter()
                 stim = region_stimulus(self.region_stimuli, first, n, self.dt, self.engine.X.shape)
                 states = None
@@ -326,14 +432,45 @@ class Simulation:
         if self.circuits and k < self.n_windows:  # 3. circuits receive window k
             first, n = self._window(k)
             t_wait = time.perf_counter()
-            inputs = tr.recv_inputs(k, n // self.res_steps)
+            inputs, stop = tr.recv_inputs(k, n // self.res_steps)
             self.timing.waiting += time.perf_counter() - t_wait
-            self.schedule.apply(first * self.dt, "circuits")
-            for name, rates in inputs.items():
-                self.circuits[name].set_input_window(rates, first * self.dt)
-        elif self.is_engine and k < self.n_windows:  # track and log the other ranks' knobs
+            if not stop:
+                self.schedule.apply(first * self.dt, "circuits")
+                for name, rates in inputs.items():
+                    self.circuits[name].set_input_window(rates, first * self.dt)
+        elif self.is_engine and k < self.n_windows and not stop:  # track the other ranks' knobs
             self.schedule.apply(self._window(k)[0] * self.dt, "circuits")
+        if stop:
+            self.interrupted = stop  # the signal, caught here or on another rank
+            self.stopped_at_ms = self._window(k)[0] * self.dt
+        self._flush_if_due(self._window(min(k, self.n_windows - 1))[0] * self.dt, force=stop)
         self.timing.boundaries += time.perf_counter() - t_start
+        return not stop
+
+    def _no_input(self, n_steps: int) -> dict[str, np.ndarray]:
+        return {name: np.zeros(n_steps // self.res_steps) for name in self.proxy_of}
+
+    def _flush_if_due(self, t_ms: float, force: bool = False) -> None:
+        """Flush this rank's files every _FLUSH_EVERY_MS of simulated time: a crash loses
+        at most that much."""
+        if force or t_ms - self._last_flush_ms >= _FLUSH_EVERY_MS:
+            for store in self._stores():
+                store.flush()
+            self._last_flush_ms = t_ms
+
+    def _log_stimuli(self, first: int, n: int) -> None:
+        """Log each stimulus when it starts and when it ends (exact times, in ms)."""
+        t0, t1 = first * self.dt, (first + n) * self.dt
+        for st in self.exp.stimuli:
+            target = (
+                f"{st.circuit}.{st.population}"
+                if st.circuit is not None
+                else ",".join(map(str, st.regions)) + f" {st.variable}"
+            )
+            if t0 <= st.at_ms < t1:
+                self.recorder.store.log(st.at_ms, st.name, f"stimulus on: {target}: {_wave(st)}")
+            if t0 <= st.until_ms < t1 and st.until_ms < self.exp.duration_ms:
+                self.recorder.store.log(st.until_ms, st.name, f"stimulus off: {target}")
 
     def _check_finite(self, step: int) -> None:
         """Stop at the first window whose end state is not finite (a region model pushed out
@@ -381,6 +518,28 @@ class Simulation:
             obs[:, node] = spec.field_gain * np.repeat(field, self.res_steps)
         obs[:, self.schedule.silenced] = 0.0  # a lesioned region has no EEG source
         self.recorder.record_window(obs, outputs, self._pending_states)
+
+
+def _wave(st) -> str:
+    unit = "nA" if st.circuit is not None else "(variable unit)/ms"
+    if st.kind == "pulse_train":
+        kind = "biphasic pulses" if st.biphasic else "pulses"
+        shape = f"{kind} of {st.width_ms:g} ms at {st.frequency_hz:g} Hz"
+    elif st.kind == "sinusoid":
+        shape = f"sinusoid at {st.frequency_hz:g} Hz, phase {st.phase_rad:g} rad"
+    else:
+        shape = "step"
+    return f"{shape}, amplitude {st.amplitude:g} {unit}, until {st.until_ms / 1000:g} s"
+
+
+def _describe(err: BaseException) -> str:
+    """A traceback for our bugs; one line for what the user or the machine caused."""
+    from multiscale.config import ConfigError
+    from multiscale.storage import WriteError
+
+    if isinstance(err, ConfigError | WriteError | FloatingPointError | KeyboardInterrupt):
+        return f"{type(err).__name__}: {err}"
+    return "".join(traceback.format_exception(err))
 
 
 def _progress(enabled: bool, total_ms: float):

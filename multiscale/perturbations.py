@@ -150,6 +150,6 @@ class PerturbationSchedule:
 
     def _log(self, t_ms: float, p: PerturbationSpec, what: str) -> None:
         if self.sim.is_engine:
-            self.sim.recorder.store.log_perturbation(t_ms, p.name, what)
+            self.sim.recorder.store.log(t_ms, p.name, what)
             if self.sim.progress:
                 print(f"\n[t = {t_ms / 1000:.3f} s] {p.name}: {what}", file=sys.stderr)

@@ -4,7 +4,6 @@ proxies and spikes, all streamed into the run's Store."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import h5py
@@ -18,17 +17,16 @@ from multiscale.storage import Store
 if TYPE_CHECKING:
     from multiscale.cosim import Simulation
 
-_FLUSH_EVERY_MS = 1000.0
-
 
 class Recorder:
-    def __init__(self, sim: Simulation) -> None:
+    def __init__(self, sim: Simulation, provenance: dict) -> None:
         exp = sim.exp
         self.sim = sim
         rate = exp.record.sampling_rate_hz
         self.store = Store(
-            exp.output.path,
-            {
+            sim.files.partial,
+            provenance
+            | {
                 "config": exp.text,
                 "config_path": str(exp.path),
                 "name": exp.name,
@@ -40,6 +38,7 @@ class Recorder:
                 "region_model": exp.regions.model,
                 "coupling": exp.regions.coupling,
             },
+            log=True,
         )
         f = self.store.file
         conn = sim.conn
@@ -147,11 +146,10 @@ class Recorder:
             if exp.record.spikes and rank != sim.rank:
                 # written by the circuit's own rank; the link makes this file read as one
                 g["spikes"] = h5py.ExternalLink(
-                    SpikeStore.rank_path(exp.output.path, rank).name,
+                    sim.files.rank_file(rank, partial=True).name,
                     f"/circuits/{spec.name}/spikes",
                 )
             self.circuit_series[spec.name] = series
-        self._since_flush = 0.0
 
     def record_window(
         self, obs: np.ndarray, outputs: dict, states: np.ndarray | None = None
@@ -172,22 +170,18 @@ class Recorder:
             series = self.circuit_series[name]
             self.store.append(series["rate"], rate)
             self.store.append(series["field"], field)
-        self._since_flush += len(obs) * self.sim.dt
-        if self._since_flush >= _FLUSH_EVERY_MS:
-            self.store.flush()
-            self._since_flush = 0.0
 
-    def close(self, complete: bool) -> None:
-        if not self.store.file:  # already closed (after a failure)
-            return
+    def close(self, complete: bool, attrs: dict | None = None) -> None:
         t = self.sim.timing
-        self.store.file.attrs["wall_time_s"] = t.total
-        self.store.file.attrs["setup_time_s"] = t.setup
-        self.store.file.attrs["boundary_time_s"] = t.boundaries
-        self.store.file.attrs["engine_time_s"] = t.engine
-        self.store.file.attrs["engine_compile_s"] = t.compile
-        self.store.file.attrs["waiting_s"] = t.waiting
-        self.store.close(complete)
+        timing = {
+            "wall_time_s": t.total,
+            "setup_time_s": t.setup,
+            "boundary_time_s": t.boundaries,
+            "engine_time_s": t.engine,
+            "engine_compile_s": t.compile,
+            "waiting_s": t.waiting,
+        }
+        self.store.close(complete, timing | (attrs or {}))
 
 
 class SpikeStore:
@@ -208,18 +202,14 @@ class SpikeStore:
                 )
                 store.file[base].attrs["n_cells"] = len(circuit.populations[pop])
 
-    @staticmethod
-    def rank_path(output: Path, rank: int) -> Path:
-        return output.with_name(f"{output.stem}.rank{rank}.h5")
-
     @classmethod
     def for_rank(cls, sim: Simulation) -> SpikeStore | None:
         if not sim.exp.record.spikes:
             return _NoSpikes()
         if sim.is_engine:
             return cls(sim.recorder.store, own=False, circuits=sim.circuits)
-        path = cls.rank_path(sim.exp.output.path, sim.rank)
-        store = Store(path, {"rank": sim.rank, "main_file": sim.exp.output.path.name})
+        path = sim.files.rank_file(sim.rank, partial=True)
+        store = Store(path, {"rank": sim.rank, "main_file": sim.files.final.name})
         return cls(store, own=True, circuits=sim.circuits)
 
     def write(self, name: str, spikes: dict) -> None:
@@ -234,6 +224,8 @@ class SpikeStore:
 
 
 class _NoSpikes:
+    store = None
+
     def write(self, name: str, spikes: dict) -> None:
         pass
 

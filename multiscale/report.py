@@ -16,6 +16,7 @@ from multiscale.analysis import (
     relative_band_powers,
     spectrogram,
 )
+from multiscale.outputs import OutputFiles, open_output, remove_figures
 
 _SKIP_MS = 500.0  # initial transient left out of every statistic (at most a fifth of a run)
 
@@ -28,12 +29,8 @@ def summarize(path: str | Path) -> str:
     """Text summary of a run: EEG peak and band powers, circuit rates, and for every
     perturbation of a circuit the EEG change near its region against far from it."""
     lines = []
-    with h5py.File(path, "r") as f:
-        lines.append(
-            f"{f.attrs['name']}: {f.attrs['duration_ms'] / 1000:g} s simulated in "
-            f"{f.attrs.get('wall_time_s', float('nan')):.1f} s wall "
-            f"({'complete' if f.attrs['complete'] else 'INCOMPLETE'}) -> {path}"
-        )
+    with open_output(path) as f:
+        lines.append(_status(f, path))
         if "eeg" in f:
             eeg = f["eeg/data"][:]
             fs = f["eeg/data"].attrs["sampling_rate"]
@@ -73,6 +70,25 @@ def summarize(path: str | Path) -> str:
             for t, pname, what in f["perturbations"][:]:
                 lines.append(f"applied at {t / 1000:g} s: {_s(pname)}: {_s(what)}")
     return "\n".join(lines)
+
+
+def _status(f: h5py.File, path) -> str:
+    """The first line of a summary: what the file holds, and whether the run finished."""
+    name, duration = _s(f.attrs["name"]), float(f.attrs["duration_ms"]) / 1000
+    if f.attrs["complete"]:
+        wall = f.attrs.get("wall_time_s", float("nan"))
+        return f"{name}: {duration:g} s simulated in {wall:.1f} s wall (complete) -> {path}"
+    held = held_ms(f) / 1000
+    why = _s(f.attrs.get("ended", "the run did not finish (crashed or killed)"))
+    return f"{name}: INCOMPLETE ({why}): holds {held:g} s of the {duration:g} s asked for -> {path}"
+
+
+def held_ms(f: h5py.File) -> float:
+    """Simulated time an output holds (ms): the recorded region samples."""
+    if "simulated_ms" in f.attrs:
+        return float(f.attrs["simulated_ms"])
+    ds = f["regions/data"]
+    return ds.shape[0] * 1000.0 / float(ds.attrs["sampling_rate"])
 
 
 def _s(x) -> str:
@@ -121,9 +137,10 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
 
     path = Path(path)
     out_dir = Path(out_dir) if out_dir else path.with_suffix("")
+    remove_figures(OutputFiles(path))  # none left from an earlier output of that name
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    with h5py.File(path, "r") as f:
+    with open_output(path) as f:
         events = (
             [(float(t), _s(n)) for t, n, _ in f["perturbations"][:]] if "perturbations" in f else []
         )
@@ -246,7 +263,7 @@ def write_html(path: str | Path, summary: str, figures: list[Path]) -> Path:
     import html
 
     path = Path(path)
-    with h5py.File(path, "r") as f:
+    with open_output(path) as f:
         name, config = _s(f.attrs["name"]), _s(f.attrs.get("config", ""))
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",

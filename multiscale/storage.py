@@ -20,14 +20,29 @@ from __future__ import annotations
 
 import json
 import platform
+from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from multiscale.outputs import FORMAT
+
 _CHUNK_ROWS = 4096
 _BUFFER_ROWS = 16384  # rows a series holds in memory before it writes them
+
+
+_LOG_DTYPE = np.dtype(
+    [("time", "f8"), ("name", h5py.string_dtype()), ("what", h5py.string_dtype())]
+)
+
+
+def _reason(err: OSError) -> str:
+    text = str(err)
+    if "No space left" in text or getattr(err, "errno", None) == 28:
+        return "the disk is full"
+    return text
 
 
 def versions() -> dict[str, str]:
@@ -41,19 +56,51 @@ def versions() -> dict[str, str]:
     return out
 
 
-class Store:
-    """An HDF5 file being written by one process."""
+class WriteError(RuntimeError):
+    """An output could not be written (a full disk, a vanished folder): names the file."""
 
-    def __init__(self, path: str | Path, attrs: dict) -> None:
+
+class Store:
+    """An HDF5 file being written by one process.
+
+    Every dataset is created first; :meth:`start_streaming` then switches the file to
+    HDF5's single-writer/multiple-reader mode, in which the file on disk stays readable
+    whatever happens to the process (kill -9 included) and holds everything up to the last
+    :meth:`flush`. Nothing can be created after that, only appended.
+    """
+
+    def __init__(self, path: str | Path, attrs: dict, *, log: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = h5py.File(self.path, "w")
+        with self._guard("create"):
+            self.file = h5py.File(self.path, "w", libver="latest")
+        self.file.attrs["format"] = FORMAT
         self.file.attrs["complete"] = False
         self.file.attrs["versions"] = json.dumps(versions())
         for key, value in attrs.items():
             self.file.attrs[key] = value
-        self._log = []
         self._pending: dict[str, list] = {}  # name -> [dataset, row blocks, row count]
+        self._log = None
+        if log:
+            self._log = self.create_series(
+                "perturbations", None, "time: ms", dtype=_LOG_DTYPE, chunk_rows=256
+            )
+            self._log.attrs["what"] = "every perturbation and stimulus, when it took effect"
+
+    def start_streaming(self) -> None:
+        """From now on the file on disk stays readable (SWMR); no new datasets."""
+        with self._guard("switch to streaming mode"):
+            self.file.swmr_mode = True
+
+    @contextmanager
+    def _guard(self, doing: str):
+        try:
+            yield
+        except OSError as err:
+            raise WriteError(
+                f"{self.path}: cannot {doing} ({_reason(err)}); the file holds what was "
+                f"written up to its last flush"
+            ) from err
 
     def create_series(
         self,
@@ -61,12 +108,13 @@ class Store:
         width: int | None,
         unit: str,
         attrs: dict | None = None,
-        dtype: str = "f8",
+        dtype: str | np.dtype = "f8",
+        chunk_rows: int = _CHUNK_ROWS,
     ) -> h5py.Dataset:
         """An appendable dataset of rows (samples, width) or (samples,) if width is None."""
         shape = (0,) if width is None else (0, width)
         maxshape = (None,) if width is None else (None, width)
-        chunks = (_CHUNK_ROWS,) if width is None else (max(1, _CHUNK_ROWS // max(width, 1)), width)
+        chunks = (chunk_rows,) if width is None else (max(1, chunk_rows // max(width, 1)), width)
         ds = self.file.create_dataset(
             name, shape=shape, maxshape=maxshape, chunks=chunks, dtype=dtype
         )
@@ -98,11 +146,18 @@ class Store:
         ds, parts, _ = self._pending.pop(name)
         rows = np.concatenate(parts)
         n = ds.shape[0]
-        ds.resize(n + len(rows), axis=0)
-        ds[n:] = rows
+        with self._guard(f"write {name}"):
+            ds.resize(n + len(rows), axis=0)
+            ds[n:] = rows
 
-    def log_perturbation(self, time_ms: float, name: str, what: str) -> None:
-        self._log.append((time_ms, name, what))
+    def rows(self, ds: h5py.Dataset) -> int:
+        """Rows appended to a series so far, written or still buffered."""
+        pending = self._pending.get(ds.name)
+        return ds.shape[0] + (pending[2] if pending else 0)
+
+    def log(self, time_ms: float, name: str, what: str) -> None:
+        """One row of the log of perturbations and stimuli (time in ms)."""
+        self.append(self._log, np.array([(time_ms, name, what)], dtype=_LOG_DTYPE))
 
     def _write_pending(self) -> None:
         for name in list(self._pending):
@@ -110,17 +165,20 @@ class Store:
 
     def flush(self) -> None:
         self._write_pending()
-        self.file.flush()
+        with self._guard("flush"):
+            self.file.flush()
 
-    def close(self, complete: bool) -> None:
+    def close(self, complete: bool, attrs: dict | None = None) -> None:
+        """Write what is pending, mark the file complete or not, close it. After a write
+        error, closing still releases the file (what was flushed stays readable)."""
         if not self.file:
             return
-        self._write_pending()
-        if self._log:
-            dt = np.dtype(
-                [("time", "f8"), ("name", h5py.string_dtype()), ("what", h5py.string_dtype())]
-            )
-            ds = self.file.create_dataset("perturbations", data=np.array(self._log, dtype=dt))
-            ds.attrs["unit"] = "time: ms"
-        self.file.attrs["complete"] = bool(complete)
-        self.file.close()
+        try:
+            self._write_pending()
+            for key, value in (attrs or {}).items():
+                self.file.attrs[key] = value
+            self.file.attrs["complete"] = bool(complete)
+        finally:
+            # the disk may refuse even the close; the SWMR file stays readable
+            with suppress(OSError, RuntimeError):
+                self.file.close()

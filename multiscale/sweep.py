@@ -28,6 +28,7 @@ import yaml
 
 from multiscale.analysis import BANDS_HZ, band_power, near_far_channels, power_spectrum
 from multiscale.config import ConfigError, load_experiment
+from multiscale.outputs import check_outputs
 
 
 def parse_sets(pairs: list[str]) -> dict[str, list]:
@@ -97,8 +98,11 @@ def run_sweep(
     out_dir: str | Path | None = None,
     jobs: int = 1,
     comm=None,
+    *,
+    overwrite: bool = False,
 ) -> Path:
-    """Validate and run every variant; return the summary CSV's path (on rank 0)."""
+    """Validate and run every variant; return the summary CSV's path (on rank 0). An
+    existing variant output is an error unless ``overwrite``."""
     path = Path(path)
     todo = variants(path, sets)
     name = load_experiment(path).name
@@ -108,6 +112,8 @@ def run_sweep(
         overrides = {**overrides, "output.path": str(out_dir / f"{label}.h5")}
         load_experiment(path, overrides)
         jobs_list.append((str(path), label, overrides))
+    outputs = [out_dir / f"{label}.h5" for _, label, _ in jobs_list]
+    check_outputs(outputs, overwrite=overwrite, protect=(path,), comm=comm)
     out_dir.mkdir(parents=True, exist_ok=True)
     if comm is not None and comm.Get_size() > 1:
         rank, size = comm.Get_rank(), comm.Get_size()

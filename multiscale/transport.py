@@ -1,8 +1,11 @@
 """Moving window data between the engine and the circuits: in memory on one process, or
 with mpi4py buffer calls (numpy arrays, no pickling) between ranks.
 
-Per window k the engine sends each circuit its input (one float64 per exchange bin) and
-each circuit sends back its output (rate and field proxy per bin, packed in one array).
+Per window k the engine sends each circuit its input (one float64 per exchange bin, after
+a leading control value: 0 to go on, or the number of the signal that stops the run at
+this boundary) and each circuit sends back its output (rate and field proxy per bin,
+packed in one array). A circuit rank that receives SIGINT or SIGTERM tells the engine
+(STOP_TAG); the engine decides, so every rank stops at the same boundary.
 Receives are posted as early as possible: the engine posts the receives of window k's
 outputs as soon as it has sent window k's inputs; a circuit rank posts the receive of its
 next input as soon as it has sent its output.
@@ -16,6 +19,8 @@ import numpy as np
 
 #: tag of the message a failing rank sends every other rank
 ERROR_TAG = 32000
+#: tag of a circuit rank's request to stop at the next boundary (it caught a signal)
+STOP_TAG = 32001
 
 
 class RemoteRankError(RuntimeError):
@@ -31,6 +36,7 @@ class LocalTransport:
     def __init__(self) -> None:
         self._outputs: dict[str, np.ndarray] = {}
         self._inputs: dict[str, np.ndarray] = {}
+        self._stop = 0
 
     def send_outputs(self, k: int, outputs: dict[str, np.ndarray]) -> None:
         self._outputs.update(outputs)
@@ -39,12 +45,19 @@ class LocalTransport:
         out, self._outputs = self._outputs, {}
         return out
 
-    def send_inputs(self, k: int, inputs: dict[str, np.ndarray]) -> None:
+    def send_inputs(self, k: int, inputs: dict[str, np.ndarray], stop: int = 0) -> None:
         self._inputs.update(inputs)
+        self._stop = stop
 
-    def recv_inputs(self, k: int, n_bins: int) -> dict[str, np.ndarray]:
+    def recv_inputs(self, k: int, n_bins: int) -> tuple[dict[str, np.ndarray], int]:
         out, self._inputs = self._inputs, {}
-        return out
+        return out, self._stop
+
+    def request_stop(self, signum: int) -> None:
+        self._stop = self._stop or signum
+
+    def stop_requested(self) -> int:
+        return self._stop
 
     def post_next_inputs(self, n_bins: int) -> None:
         pass
@@ -82,6 +95,9 @@ class MPITransport:
         self._send_reqs: list = []
         self._recv_out: dict[str, tuple] = {}  # engine: name -> (request, buffer)
         self._recv_in: dict[str, tuple] = {}  # circuit rank: name -> (request, buffer)
+        self._mail_stop = 0  # control value for circuits on the engine's rank
+        self._stop = 0  # this rank's own signal, if any
+        self._stop_sent = False
 
     # circuit side
     def send_outputs(self, k: int, outputs: dict[str, np.ndarray]) -> None:
@@ -95,8 +111,9 @@ class MPITransport:
                     (self.comm.Isend(buf, dest=self.engine_rank, tag=self.tags[name]), buf)
                 )
 
-    def recv_inputs(self, k: int, n_bins: int) -> dict[str, np.ndarray]:
+    def recv_inputs(self, k: int, n_bins: int) -> tuple[dict[str, np.ndarray], int]:
         out = {}
+        stop = self._mail_stop if self.is_engine else 0
         for name in self.local:
             if self.is_engine:
                 out[name] = self._mail_in.pop(name)
@@ -105,8 +122,25 @@ class MPITransport:
                 self._post_input(name, n_bins)
             req, buf = self._recv_in.pop(name)
             self._wait(req)
-            out[name] = buf[:n_bins].copy()
-        return out
+            stop = int(buf[0])
+            out[name] = buf[1 : n_bins + 1].copy()
+        return out, stop
+
+    def request_stop(self, signum: int) -> None:
+        """This rank caught a stop signal: remember it, and tell the engine (once)."""
+        self._stop = self._stop or signum
+        if not self.is_engine and not self._stop_sent:
+            note = np.array([signum], dtype=np.int64)
+            self._stop_note = (self.comm.Isend(note, dest=self.engine_rank, tag=STOP_TAG), note)
+            self._stop_sent = True
+
+    def stop_requested(self) -> int:
+        """Engine: the signal to stop at this boundary (own or a circuit rank's), or 0."""
+        while self.comm.Iprobe(source=self.MPI.ANY_SOURCE, tag=STOP_TAG):
+            note = np.empty(1, dtype=np.int64)
+            self.comm.Recv(note, source=self.MPI.ANY_SOURCE, tag=STOP_TAG)
+            self._stop = self._stop or int(note[0])
+        return self._stop
 
     def post_next_inputs(self, n_bins: int) -> None:
         """Circuit rank: post the receives of the next window's inputs now."""
@@ -115,18 +149,19 @@ class MPITransport:
                 self._post_input(name, n_bins)
 
     def _post_input(self, name: str, n_bins: int) -> None:
-        buf = np.empty(n_bins, dtype=np.float64)
+        buf = np.empty(n_bins + 1, dtype=np.float64)
         req = self.comm.Irecv(buf, source=self.engine_rank, tag=self.tags[name])
         self._recv_in[name] = (req, buf)
 
     # engine side
-    def send_inputs(self, k: int, inputs: dict[str, np.ndarray]) -> None:
+    def send_inputs(self, k: int, inputs: dict[str, np.ndarray], stop: int = 0) -> None:
         self._wait_sends()
+        self._mail_stop = stop
         for name, buf in inputs.items():
             if self.placement[name] == self.rank:
                 self._mail_in[name] = buf
             else:
-                buf = np.ascontiguousarray(buf, dtype=np.float64)
+                buf = np.concatenate([[float(stop)], buf])
                 req = self.comm.Isend(buf, dest=self.placement[name], tag=self.tags[name])
                 self._send_reqs.append((req, buf))
 
@@ -181,4 +216,8 @@ class MPITransport:
         """True on the engine rank only if every rank finished."""
         self._wait_sends()
         flags = self.comm.gather(bool(ok), root=self.engine_rank)
+        if self.is_engine:
+            self.stop_requested()  # drain stop notes that came after the decision
+        elif self._stop_sent:
+            self._stop_note[0].Wait()  # 8 bytes: sent eagerly, complete by now
         return all(flags) if self.is_engine else ok

@@ -141,6 +141,8 @@ def test_a_diverging_region_stops_the_run_with_its_name_and_time(tmp_path):
     )
     with pytest.raises(FloatingPointError, match=r"state of R2 diverged .* by t = 3\d\d ms"):
         run(tmp_path, "blowup", "  - {regions: [R3], parameter: A, scale: 1, at: 0 ms}\n" + stim)
-    with h5py.File(tmp_path / "blowup.h5") as f:
+    assert not (tmp_path / "blowup.h5").exists()  # a failed run keeps its partial name
+    with h5py.File(tmp_path / "blowup.partial.h5") as f:
         assert not f.attrs["complete"]
+        assert f.attrs["ended"].startswith("failed: FloatingPointError")
         assert np.isfinite(f["regions/data"][:]).all()  # nothing non-finite was written

@@ -70,7 +70,6 @@ def cmd_run(args) -> int:
     from multiscale.config import load_experiment
     from multiscale.cosim import Simulation
     from multiscale.outputs import check_outputs
-    from multiscale.report import publish
 
     comm = _world()
     rank = 0 if comm is None else comm.Get_rank()
@@ -101,8 +100,7 @@ def cmd_run(args) -> int:
         return 128 + sim.interrupted
     if rank != 0:
         return 0 if ok else 1
-    print("\n".join(publish(exp.output.path, exp.output.figures and not args.no_figures)))
-    return 0 if ok else 1
+    return _publish(exp.output.path, exp.output.figures and not args.no_figures) or (0 if ok else 1)
 
 
 def cmd_info(args) -> int:
@@ -154,10 +152,20 @@ def cmd_sweep(args) -> int:
 
 def cmd_report(args) -> int:
     from multiscale.outputs import open_output
-    from multiscale.report import publish
 
     open_output(args.file).close()  # a clear error for a missing or foreign file
-    print("\n".join(publish(args.file)))
+    return _publish(args.file, True)
+
+
+def _publish(path, figures: bool) -> int:
+    """Print the summary and write the figures; 1 if they could not be written."""
+    from multiscale.report import publish
+
+    try:
+        print("\n".join(publish(path, figures)))
+    except OSError as err:
+        print(f"error: cannot write the figures of {path}: {err}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -219,12 +227,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.command not in ("run", "sweep") or _rank() == 0:  # one report, not one per rank
             print(f"error: {err}", file=sys.stderr)
         return 2
-    except WriteError as err:
+    except FloatingPointError as err:  # a run that diverged: the message says where
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("multiscale: interrupted", file=sys.stderr)
-        return 130
+    except WriteError as err:
+        print(f"error: {err}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        # HDF5 objects of a file whose writes failed can crash the interpreter as they
+        # are freed at exit; what was flushed is safe on disk, so leave at once
+        os._exit(1)
+    except KeyboardInterrupt as err:
+        print(f"multiscale: interrupted ({err or 'SIGINT'})", file=sys.stderr)
+        return 128 + getattr(err, "signum", signal.SIGINT)
 
 
 def _rank() -> int:

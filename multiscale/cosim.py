@@ -70,6 +70,15 @@ def stream_seed(seed: int, name: str) -> int:
     return int(ss.generate_state(1)[0])
 
 
+class Stopped(KeyboardInterrupt):
+    """A stop signal that could not wait for a window boundary (during set-up, or the
+    second one): the run ends at once, its files marked incomplete."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 @dataclass
 class Timing:
     """Where wall-clock time went on this rank (s)."""
@@ -349,7 +358,7 @@ class Simulation:
     def _on_signal(self, signum, frame) -> None:
         if not self._looping or self._signal is not None:
             # during set-up there is nothing to save; a second signal means now
-            raise KeyboardInterrupt(signal.Signals(signum).name)
+            raise Stopped(signum)
         self._signal = signum
         if self.is_engine and self.progress:
             print(

@@ -27,7 +27,6 @@ class Recorder:
             sim.files.partial,
             provenance
             | {
-                "config": exp.text,
                 "config_path": str(exp.path),
                 "name": exp.name,
                 "seed": exp.seed,

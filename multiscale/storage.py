@@ -72,6 +72,7 @@ class Store:
     def __init__(self, path: str | Path, attrs: dict, *, log: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.failed = False
         with self._guard("create"):
             self.file = h5py.File(self.path, "w", libver="latest")
         self.file.attrs["format"] = FORMAT
@@ -80,6 +81,7 @@ class Store:
         for key, value in attrs.items():
             self.file.attrs[key] = value
         self._pending: dict[str, list] = {}  # name -> [dataset, row blocks, row count]
+        self.failed = False  # a write failed: the file is closed without further writes
         self._log = None
         if log:
             self._log = self.create_series(
@@ -97,6 +99,7 @@ class Store:
         try:
             yield
         except OSError as err:
+            self.failed = True
             raise WriteError(
                 f"{self.path}: cannot {doing} ({_reason(err)}); the file holds what was "
                 f"written up to its last flush"
@@ -174,6 +177,8 @@ class Store:
         if not self.file:
             return
         try:
+            if self.failed:
+                return
             self._write_pending()
             for key, value in (attrs or {}).items():
                 self.file.attrs[key] = value

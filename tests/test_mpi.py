@@ -142,7 +142,8 @@ def test_failure_on_one_rank_stops_every_rank(workdir):
     assert proc.returncode != 0
     assert proc.stderr.count("circuit a diverged (injected)") >= 1
     assert proc.stderr.count("rank 1 failed; stopping all ranks") == 1
-    with h5py.File(workdir / "fail.h5") as f:
+    assert not (workdir / "fail.h5").exists()
+    with h5py.File(workdir / "fail.partial.h5") as f:
         assert not f.attrs["complete"]
 
 

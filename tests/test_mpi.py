@@ -3,6 +3,7 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ import h5py
 import numpy as np
 import pytest
 
+from multiscale.outputs import open_output
 from multiscale.placement import place
 
 pytestmark = pytest.mark.mpi
@@ -152,3 +154,92 @@ def test_balanced_placement_by_size():
     assert p.circuits == {"big": 1, "mid": 2, "s1": 0, "s2": 0}
     p1 = place({"x": 10, "y": 10}, 1, engine_cost=6)
     assert set(p1.circuits.values()) == {0}
+
+
+def start_long(workdir: Path, out: str, n: int = 3) -> subprocess.Popen:
+    """A 3-rank run of 20 s simulated in the background, returned once its main file holds
+    a flushed second."""
+    (workdir / "long.yaml").write_text(
+        EXPERIMENT.format(model_a="ei_network").replace("300 ms", "20 s")
+    )
+    proc = subprocess.Popen(
+        [MPIEXEC, "-n", str(n), MULTISCALE, "run", "long.yaml", "-q", "--no-figures", "-o", out],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    partial = workdir / out.replace(".h5", ".partial.h5")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        try:
+            with open_output(partial) as f:
+                if f["regions/data"].shape[0] >= 1000:
+                    return proc
+        except (OSError, KeyError, ValueError):  # not there yet, or not yet flushed
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("the MPI run did not start writing within 300 s")
+
+
+def rank_pids(proc: subprocess.Popen) -> dict[int, int]:
+    """MPI rank -> process id of the job started by ``proc`` (from PMI_RANK)."""
+    out, todo = {}, [proc.pid]
+    while todo:  # mpiexec -> its proxy -> the ranks
+        pid = todo.pop()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        todo += [int(c) for c in children]
+        env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        ranks = [e.split(b"=", 1)[1] for e in env if e.startswith(b"PMI_RANK=")]
+        if ranks:
+            out[int(ranks[0])] = pid
+    return out
+
+
+def all_files(workdir: Path, stem: str) -> list[Path]:
+    return [workdir / f"{stem}.partial.h5", *sorted(workdir.glob(f"{stem}.partial.rank*.h5"))]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_to_mpiexec_stops_every_rank_at_one_boundary(workdir, runs, sig):
+    stem = f"stop{sig.value}"
+    proc = start_long(workdir, f"{stem}.h5")
+    t0 = time.monotonic()
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert time.monotonic() - t0 < 10.0
+    assert proc.returncode != 0
+    assert f"stopped by {sig.name}" in err and "Traceback" not in err
+    files = all_files(workdir, stem)
+    assert len(files) == 3  # the main file and two rank files
+    with h5py.File(files[0]) as f:  # closed properly: plain h5py opens them all
+        assert not f.attrs["complete"] and f.attrs["ended"] == f"stopped by {sig.name}"
+        held = f.attrs["simulated_ms"]
+        assert f["regions/data"].shape[0] == held
+        assert f["circuits/a/rate"].shape[0] == held  # 1 ms bins, every boundary recorded
+        spikes = f["circuits/a/spikes/E/times"][:]  # through the link to rank 1's file
+        assert 0 < spikes.max() < held
+    for path in files[1:]:
+        with h5py.File(path) as f:
+            assert not f.attrs["complete"]
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_kill_9_of_one_rank_leaves_every_file_readable(workdir, runs, rank):
+    stem = f"kill{rank}"
+    proc = start_long(workdir, f"{stem}.h5")
+    os.kill(rank_pids(proc)[rank], signal.SIGKILL)
+    t0 = time.monotonic()
+    proc.communicate(timeout=120)
+    assert time.monotonic() - t0 < 10.0 and proc.returncode != 0
+    files = all_files(workdir, stem)
+    assert len(files) == 3
+    for path in files:
+        with open_output(path) if path == files[0] else h5py.File(path, "r", swmr=True) as f:
+            assert not f.attrs["complete"]
+            if path == files[0]:
+                assert f["regions/data"].shape[0] >= 1000
+            else:
+                assert sum(len(f[f"circuits/{c}/spikes/E/times"]) for c in f["circuits"]) > 0

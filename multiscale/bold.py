@@ -81,6 +81,20 @@ class BalloonWindkessel:
                 self._count = 0
         return np.array(out).reshape(len(out), len(self.s))
 
+    def get_state(self) -> dict[str, np.ndarray | int]:
+        """The haemodynamic state, the running mean and the TR being accumulated."""
+        state = {k: np.array(getattr(self, k)) for k in ("s", "f", "v", "q", "_acc")}
+        state["_count"] = int(self._count)
+        if self.x_ref is not None:
+            state["x_ref"] = self.x_ref.copy()
+        return state
+
+    def set_state(self, state: dict) -> None:
+        for k in ("s", "f", "v", "q", "_acc"):
+            setattr(self, k, np.array(state[k], dtype=float))
+        self._count = int(state["_count"])
+        self.x_ref = np.array(state["x_ref"], dtype=float) if "x_ref" in state else None
+
     def _step(self, z: np.ndarray) -> None:
         s, f, v, q = self.s, self.f, self.v, self.q
         v_alpha = v ** (1.0 / ALPHA)

@@ -141,6 +141,16 @@ class OutputSpec:
 
 
 @dataclass
+class CheckpointSpec:
+    """``checkpoint: {every: 10 s, keep: [5 s]}``: a checkpoint at the first window boundary
+    at or after every multiple of ``every`` (only the newest is kept), and those at the
+    ``keep`` times (for branching); a stop signal always writes one."""
+
+    every_ms: float | None = None
+    keep_ms: list[float] = field(default_factory=list)
+
+
+@dataclass
 class Experiment:
     path: Path
     text: str
@@ -158,6 +168,7 @@ class Experiment:
     output: OutputSpec
     brian_target: str
     brian_dt_ms: float
+    checkpoint: CheckpointSpec = field(default_factory=CheckpointSpec)
     #: filled by validation: the loaded connectome and derived quantities
     derived: dict[str, Any] = field(default_factory=dict)
     #: the file's fields after ``overrides`` (YAML), and the overrides: what actually ran
@@ -512,6 +523,19 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
                 "a mapping of condition names to mappings of field paths to values",
             )
 
+    ck = top.section("checkpoint", {})
+    checkpoint = CheckpointSpec(
+        every_ms=ck.quantity("every", "ms", None, positive=True),
+        keep_ms=[],
+    )
+    for k, value in ck.items("keep"):
+        kept = _Section({"at": value}, f"checkpoint.keep[{k}]", errors).quantity(
+            "at", "ms", positive=True
+        )
+        if kept is not None:
+            checkpoint.keep_ms.append(kept)
+    ck.finish()
+
     br = top.section("brian", {})
     brian_target = br.string("target", "auto", ["auto", "cython", "numpy"])
     brian_dt = br.quantity("dt", "ms", 0.1, positive=True)
@@ -535,6 +559,7 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         output=output,
         brian_target=brian_target,
         brian_dt_ms=brian_dt,
+        checkpoint=checkpoint,
     )
 
 

@@ -45,9 +45,12 @@ import time
 import traceback
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from multiscale import checkpoint
+from multiscale.checkpoint import Checkpoint, folder_of
 from multiscale.config import Experiment
 from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
@@ -88,6 +91,7 @@ class Timing:
     engine: float = 0.0  # integrating the neural masses
     boundaries: float = 0.0  # all window-boundary work, engine included
     waiting: float = 0.0  # blocked on receives
+    checkpoints: float = 0.0  # writing checkpoints
     total: float = 0.0  # the whole run; minus boundaries: Brian2 integrating circuits
 
 
@@ -107,8 +111,20 @@ def make_placement(exp: Experiment, n_ranks: int) -> Placement:
 class Simulation:
     """This rank's share of one run. ``comm`` is an mpi4py communicator or None."""
 
-    def __init__(self, exp: Experiment, *, comm=None, progress: bool = True) -> None:
+    def __init__(
+        self,
+        exp: Experiment,
+        *,
+        comm=None,
+        progress: bool = True,
+        start: Checkpoint | None = None,
+        sources: dict[str, Path] | None = None,
+    ) -> None:
+        """start: a checkpoint to continue from (resume, or branch), its recorded rows read
+        from ``sources`` (see ``multiscale.checkpoint.sources_of``)."""
         self.exp = exp
+        self.start = start
+        self.sources = sources or {}
         n_ranks = 1 if comm is None else comm.Get_size()
         self.placement = make_placement(exp, n_ranks)
         if comm is None or n_ranks == 1:
@@ -148,6 +164,11 @@ class Simulation:
         self._signal: int | None = None
         self._looping = False
         self._last_flush_ms = 0.0
+        self._stop_at: int | None = None  # the boundary where a stop signal ends the run
+        self.checkpoints = folder_of(exp.output.path)
+        ck = exp.checkpoint
+        self._every_steps = None if ck.every_ms is None else round(ck.every_ms / self.dt)
+        self._keep_steps = [round(t / self.dt) for t in ck.keep_ms]
 
     # --- construction ------------------------------------------------------------------
     def _build_engine(self) -> None:
@@ -252,14 +273,15 @@ class Simulation:
             if self.local_circuits:
                 self._build_circuits()
                 self.spike_store = SpikeStore.for_rank(self)
+            k0 = self._restore() if self.start is not None else 0
             for store in self._stores():
                 store.start_streaming()
-            self._bar = _progress(self.progress, self.total_steps * self.dt)
+            self._bar = _progress(self.progress, self.total_steps * self.dt, k0 * self._t_window)
             self._looping = True
             if self.local_circuits:
-                self._run_with_brian()
+                self._run_with_brian(k0)
             else:
-                for k in range(self.n_windows + 1):
+                for k in range(k0, self.n_windows + 1):
                     if not self._boundary(k):
                         break
             self._looping = False
@@ -368,11 +390,13 @@ class Simulation:
                 flush=True,
             )
 
-    def _run_with_brian(self) -> None:
+    def _run_with_brian(self, k0: int) -> None:
         import brian2 as b2
 
+        from multiscale.brian_state import set_network_time
+
         objects = [obj for c in self.circuits.values() for obj in c.network_objects()]
-        state = {"k": 0}
+        state = {"k": k0}
 
         @b2.network_operation(dt=self.window_steps * self.dt * b2.ms, when="start")
         def exchange():
@@ -381,7 +405,10 @@ class Simulation:
             state["k"] += 1
 
         net = b2.Network(*objects, exchange)
-        net.run(self.total_steps * self.dt * b2.ms)
+        t0 = self._window(k0)[0] * self.dt
+        if k0:
+            set_network_time(net, t0 / 1000.0)
+        net.run((self.total_steps * self.dt - t0) * b2.ms)
         if self.interrupted is None:
             self._boundary(self.n_windows)
 
@@ -399,7 +426,11 @@ class Simulation:
         tr = self.transport
         if self._signal is not None:
             tr.request_stop(self._signal)
-        stop = False
+        if self._checkpoint_due(k):
+            self._write_checkpoint(k)
+        # the last boundary, or the one a stop signal chose: hand over and record the
+        # window before, start no other
+        last = k == self.n_windows or k == self._stop_at
         if k > 0 and self.circuits:  # 1. circuits hand over window k - 1
             first, n = self._window(k - 1)
             packed = {}
@@ -408,7 +439,7 @@ class Simulation:
                 self.spike_store.write(name, out.spikes)
                 packed[name] = np.concatenate([out.rate, out.field])
             tr.send_outputs(k - 1, packed)
-            if k < self.n_windows:
+            if not last:
                 tr.post_next_inputs(self._window(k)[1] // self.res_steps)
         if self.is_engine:  # 2. the engine
             if k > 0:
@@ -417,11 +448,14 @@ class Simulation:
                 outputs = tr.recv_outputs(k - 1, n // self.res_steps)
                 self.timing.waiting += time.perf_counter() - t_wait
                 self._ingest(k - 1, outputs)
-            if k < self.n_windows:
+            if not last:
                 first, n = self._window(k)
-                stop = tr.stop_requested()
-                tr.send_inputs(k, self._afferent(n) if not stop else self._no_input(n), stop)
-            if k < self.n_windows and not stop:
+                # a stop is decided here, for the next boundary: every rank then writes a
+                # checkpoint before that boundary's work, and ends after handing over
+                stop = tr.stop_requested() if k + 1 < self.n_windows else 0
+                tr.send_inputs(k, self._afferent(n), stop)
+                if stop and self._stop_at is None:
+                    self._stop_at, self.interrupted = k + 1, stop
                 tr.post_outputs(n // self.res_steps)
                 self.schedule.apply(first * self.dt, "regions")
                 self._log_stimuli(first, n)
@@ -438,26 +472,108 @@ class Simulation:
                 # from the step count, so float sums never pass the total (tqdm warns then)
                 done = min(sum(self._window(k - 1)) * self.dt / 1000.0, self._bar.total)
                 self._bar.update(done - self._bar.n)
-        if self.circuits and k < self.n_windows:  # 3. circuits receive window k
+        if self.circuits and not last:  # 3. circuits receive window k
             first, n = self._window(k)
             t_wait = time.perf_counter()
             inputs, stop = tr.recv_inputs(k, n // self.res_steps)
             self.timing.waiting += time.perf_counter() - t_wait
-            if not stop:
-                self.schedule.apply(first * self.dt, "circuits")
-                for name, rates in inputs.items():
-                    self.circuits[name].set_input_window(rates, first * self.dt)
-        elif self.is_engine and k < self.n_windows and not stop:  # track the other ranks' knobs
+            if stop and self._stop_at is None:
+                self._stop_at, self.interrupted = k + 1, stop
+            self.schedule.apply(first * self.dt, "circuits")
+            for name, rates in inputs.items():
+                self.circuits[name].set_input_window(rates, first * self.dt)
+        elif self.is_engine and not last:  # track the other ranks' knobs
             self.schedule.apply(self._window(k)[0] * self.dt, "circuits")
-        if stop:
-            self.interrupted = stop  # the signal, caught here or on another rank
+        stopping = k == self._stop_at
+        if stopping:
             self.stopped_at_ms = self._window(k)[0] * self.dt
-        self._flush_if_due(self._window(min(k, self.n_windows - 1))[0] * self.dt, force=stop)
+        self._flush_if_due(self._window(min(k, self.n_windows - 1))[0] * self.dt, stopping)
         self.timing.boundaries += time.perf_counter() - t_start
-        return not stop
+        return not stopping
 
-    def _no_input(self, n_steps: int) -> dict[str, np.ndarray]:
-        return {name: np.zeros(n_steps // self.res_steps) for name in self.proxy_of}
+    # --- checkpoints -------------------------------------------------------------------
+    @property
+    def _t_window(self) -> float:
+        return self.window_steps * self.dt
+
+    def _checkpoint_due(self, k: int) -> bool:
+        """At boundary k: the one a stop signal chose, the first at or after each multiple
+        of checkpoint.every, and the first at or after each checkpoint.keep time."""
+        if not 0 < k < self.n_windows or (self.start is not None and k == self.start.k):
+            return False  # nothing to save at the ends, nor again where this run began
+        if k == self._stop_at:
+            return True
+        step, prev = k * self.window_steps, (k - 1) * self.window_steps
+        if self._every_steps and step // self._every_steps > prev // self._every_steps:
+            return True
+        return any(prev < keep <= step for keep in self._keep_steps)
+
+    def _write_checkpoint(self, k: int) -> None:
+        """Every rank writes its part of the checkpoint at boundary k (the state before
+        this boundary's work); the engine's rank declares it done once all have."""
+        t0 = time.perf_counter()
+        t_ms = self._window(k)[0] * self.dt
+        for store in self._stores():
+            store.flush()  # the rows the checkpoint counts are on disk
+        rows = {}
+        for store in self._stores():
+            rows |= store.positions()
+        for name in self.local_circuits:
+            mine = {r: n for r, n in rows.items() if r.startswith(f"rows/circuits/{name}/spikes/")}
+            state = {f"circuit/{key}": v for key, v in self.circuits[name].get_state().items()}
+            checkpoint.write_part(self.checkpoints, t_ms, f"circuit_{name}", state | mine)
+        self.transport.checkpoint_part_written(k)
+        if self.is_engine:
+            engine = {f"engine/{key}": v for key, v in self.engine.get_state().items()}
+            engine["pending/observable"] = self._pending
+            if self._pending_states is not None:
+                engine["pending/states"] = self._pending_states
+            engine |= {f"recorder/{key}": v for key, v in self.recorder.get_state().items()}
+            engine |= {f"schedule/{key}": v for key, v in self.schedule.get_state().items()}
+            engine |= {r: n for r, n in rows.items() if "/spikes/" not in r}
+            checkpoint.write_part(self.checkpoints, t_ms, "engine", engine)
+            self.transport.wait_checkpoint_parts(k)
+            info = {
+                "boundary": k,
+                "window_ms": self._t_window,
+                "duration_ms": self.exp.duration_ms,
+                "experiment": self.exp.name,
+                "circuits": sorted(self.specs),
+                "fingerprint": checkpoint.fingerprint(self),
+            }
+            keep = tuple(
+                self._window(int(-(-s // self.window_steps)))[0] * self.dt for s in self._keep_steps
+            )
+            checkpoint.mark_done(self.checkpoints, t_ms, info, keep)
+            self.recorder.store.log(t_ms, "checkpoint", str(self.checkpoints))
+        self.timing.checkpoints += time.perf_counter() - t0
+
+    def _restore(self) -> int:
+        """Put every local object into the state of ``self.start`` and copy the rows the
+        earlier run had recorded; returns the boundary to continue from."""
+        start = self.start
+        engine = start.part("engine")
+        schedule = {
+            k[len("schedule/") :]: v for k, v in engine.items() if k.startswith("schedule/")
+        }
+        self.schedule.set_state(schedule)
+        if self.is_engine:
+            self.engine.set_state(_strip(engine, "engine/"))
+            self._pending = np.array(engine["pending/observable"])
+            self._pending_states = (
+                np.array(engine["pending/states"]) if "pending/states" in engine else None
+            )
+            self.recorder.set_state(_strip(engine, "recorder/"))
+            rows = {k: v for k, v in engine.items() if k.startswith("rows/")}
+            checkpoint.copy_rows(self.sources, self.recorder.store, rows)
+            self.recorder.store.log(start.t_ms, "resumed", f"from the checkpoint {start.folder}")
+        for name in self.local_circuits:
+            part = start.part(f"circuit_{name}")
+            self.circuits[name].set_state(_strip(part, "circuit/"))
+            rows = {k: v for k, v in part.items() if k.startswith("rows/")}
+            checkpoint.copy_rows(self.sources, self.spike_store.store, rows)
+        self._last_flush_ms = start.t_ms
+        return start.k
 
     def _flush_if_due(self, t_ms: float, force: bool = False) -> None:
         """Flush this rank's files every _FLUSH_EVERY_MS of simulated time: a crash loses
@@ -529,6 +645,10 @@ class Simulation:
         self.recorder.record_window(obs, outputs, self._pending_states)
 
 
+def _strip(state: dict, prefix: str) -> dict:
+    return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+
+
 def _wave(st) -> str:
     unit = "nA" if st.circuit is not None else "(variable unit)/ms"
     if st.kind == "pulse_train":
@@ -551,13 +671,14 @@ def _describe(err: BaseException) -> str:
     return "".join(traceback.format_exception(err))
 
 
-def _progress(enabled: bool, total_ms: float):
+def _progress(enabled: bool, total_ms: float, done_ms: float = 0.0):
     if not enabled:
         return None
     from tqdm import tqdm
 
     return tqdm(
         total=total_ms / 1000.0,
+        initial=done_ms / 1000.0,
         unit="s sim",
         mininterval=0.5,
         bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} s simulated [{elapsed}<{remaining}]",

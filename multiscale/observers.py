@@ -22,3 +22,10 @@ class TemporalAverage:
         self._carry = rows[n:].copy()
         blocks = rows[:n].reshape(n // self.period, self.period, *rows.shape[1:])
         return blocks.mean(axis=1)
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """The partial block carried to the next window (empty when windows align)."""
+        return {} if self._carry is None else {"carry": self._carry.copy()}
+
+    def set_state(self, state: dict) -> None:
+        self._carry = np.array(state["carry"]) if "carry" in state else None

@@ -16,6 +16,7 @@ logs each change (start, end of ramp, removal) with its time.
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,32 @@ class PerturbationSchedule:
             c.name: {k: c.parameters.get(k, d.default) for k, d in classes[c.name].KNOBS.items()}
             for c in sim.exp.circuits
         }
+
+    def get_state(self) -> dict[str, np.ndarray | str]:
+        """Which perturbations are pending and active (by their index in the experiment),
+        how far each ramp has got, the targets' original values, knobs and lesions."""
+        index = {id(p): k for k, p in enumerate(self.sim.exp.perturbations)}
+        return {
+            "pending": np.array([index[id(p)] for p in self.pending], dtype=np.int64),
+            "active": np.array([index[id(p)] for p in self.active], dtype=np.int64),
+            "fraction": json.dumps(self.fraction),
+            "original_keys": json.dumps([list(k) for k in self.original]),
+            **{f"original/{i}": v.copy() for i, v in enumerate(self.original.values())},
+            "knobs": json.dumps(self.knobs),
+            "silenced": self.silenced.copy(),
+        }
+
+    def set_state(self, state: dict) -> None:
+        """Restore :meth:`get_state`; the targets themselves (engine arrays, circuit knobs)
+        come back with the engine's and the circuits' own states."""
+        specs = self.sim.exp.perturbations
+        self.pending = [specs[k] for k in np.asarray(state["pending"], dtype=int)]
+        self.active = [specs[k] for k in np.asarray(state["active"], dtype=int)]
+        self.fraction = json.loads(state["fraction"])
+        keys = [tuple(k) for k in json.loads(state["original_keys"])]
+        self.original = {k: np.array(state[f"original/{i}"]) for i, k in enumerate(keys)}
+        self.knobs = json.loads(state["knobs"])
+        self.silenced[:] = np.asarray(state["silenced"], dtype=bool)
 
     @staticmethod
     def side(p: PerturbationSpec) -> str:

@@ -170,6 +170,19 @@ class Recorder:
             self.store.append(series["rate"], rate)
             self.store.append(series["field"], field)
 
+    def get_state(self) -> dict:
+        """What the next window's record depends on: the averaging block in progress, the
+        BOLD model's state, and how many rows each series holds."""
+        state = {f"decimate/{k}": v for k, v in self.decimate.get_state().items()}
+        if self.bold is not None:
+            state |= {f"bold/{k}": v for k, v in self.bold.get_state().items()}
+        return state | self.store.positions()
+
+    def set_state(self, state: dict) -> None:
+        self.decimate.set_state(_sub(state, "decimate/"))
+        if self.bold is not None:
+            self.bold.set_state(_sub(state, "bold/"))
+
     def close(self, complete: bool, attrs: dict | None = None) -> None:
         t = self.sim.timing
         timing = {
@@ -181,6 +194,10 @@ class Recorder:
             "waiting_s": t.waiting,
         }
         self.store.close(complete, timing | (attrs or {}))
+
+
+def _sub(state: dict, prefix: str) -> dict:
+    return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
 
 
 class SpikeStore:

@@ -158,6 +158,22 @@ class Store:
         pending = self._pending.get(ds.name)
         return ds.shape[0] + (pending[2] if pending else 0)
 
+    def write_rows(self, name: str, rows: np.ndarray) -> None:
+        """Append rows to the series at path ``name`` (seeding a resumed run)."""
+        self.append(self.file[name], rows)
+
+    def positions(self) -> dict[str, int]:
+        """Rows of every appendable series (``rows/<dataset path>``): where a resumed run
+        takes over."""
+        out = {}
+
+        def visit(name: str, obj) -> None:
+            if isinstance(obj, h5py.Dataset) and obj.maxshape[0] is None:
+                out[f"rows/{name}"] = self.rows(obj)
+
+        self.file.visititems(visit)
+        return out
+
     def log(self, time_ms: float, name: str, what: str) -> None:
         """One row of the log of perturbations and stimuli (time in ms)."""
         self.append(self._log, np.array([(time_ms, name, what)], dtype=_LOG_DTYPE))

@@ -21,6 +21,8 @@ import numpy as np
 ERROR_TAG = 32000
 #: tag of a circuit rank's request to stop at the next boundary (it caught a signal)
 STOP_TAG = 32001
+#: tag of a circuit rank's note that it has written its part of a checkpoint
+CHECKPOINT_TAG = 32002
 
 
 class RemoteRankError(RuntimeError):
@@ -58,6 +60,12 @@ class LocalTransport:
 
     def stop_requested(self) -> int:
         return self._stop
+
+    def checkpoint_part_written(self, k: int) -> None:
+        pass
+
+    def wait_checkpoint_parts(self, k: int) -> None:
+        pass
 
     def post_next_inputs(self, n_bins: int) -> None:
         pass
@@ -147,6 +155,22 @@ class MPITransport:
         if not self.is_engine:
             for name in self.local:
                 self._post_input(name, n_bins)
+
+    def checkpoint_part_written(self, k: int) -> None:
+        """Circuit rank: tell the engine that this rank's part of checkpoint k is on disk."""
+        if not self.is_engine:
+            note = np.array([k], dtype=np.int64)
+            self._send_reqs.append(
+                (self.comm.Isend(note, dest=self.engine_rank, tag=CHECKPOINT_TAG), note)
+            )
+
+    def wait_checkpoint_parts(self, k: int) -> None:
+        """Engine: wait until every circuit rank has written its part of checkpoint k."""
+        for r in sorted({self.placement[n] for n in self.remote}):
+            note = np.empty(1, dtype=np.int64)
+            self._wait(self.comm.Irecv(note, source=r, tag=CHECKPOINT_TAG))
+            if int(note[0]) != k:
+                raise RuntimeError(f"rank {r} wrote checkpoint {int(note[0])}, expected {k}")
 
     def _post_input(self, name: str, n_bins: int) -> None:
         buf = np.empty(n_bins + 1, dtype=np.float64)

@@ -274,7 +274,9 @@ class Circuit:
             "meta/circuit": self.NAME,
             "meta/name": self.name,
             "meta/structure": self._structure(),
-            "t": float(self.populations[self.OUTPUT_POPULATION].clock.t_),
+            "t": float(
+                self.populations[self.OUTPUT_POPULATION].clock.variables["t"].get_value().item()
+            ),
             "python/rng": json.dumps(self.rng.bit_generator.state),
             "python/knobs": json.dumps(self.knobs),
         }

@@ -372,6 +372,10 @@ class PotjansDiesmann(Circuit):
             np.maximum(np.asarray(rates_hz, dtype=float), 0.0), self.knobs["bg_rate"]
         )
 
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        """The drive tables and the external DC table, rewritten in place every window."""
+        return super()._state_arrays() | {"dc_ext": self._dcx_table}
+
     def apply_knob(self, name: str, value: float) -> None:
         if name == "bg_rate":
             if value < 0:

@@ -44,12 +44,14 @@ y1 - y2 (mean excitatory minus inhibitory PSP of the pyramidal population).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import brian2 as b2
 import numpy as np
 
+from multiscale import brian_state
 from multiscale.parameter import Parameter
 
 __all__ = ["Circuit", "Parameter", "WindowOutput"]
@@ -255,6 +257,87 @@ class Circuit:
             *self._field_objects,
         ]
 
+    # --- checkpoints ------------------------------------------------------------------
+    def get_state(self) -> dict[str, np.ndarray | str | float | int]:
+        """Everything that determines this circuit's future, as a flat dict of copies
+        (``multiscale.checkpoint_state`` writes it to HDF5): the run-time state of every
+        Brian2 object and the spikes in flight (``multiscale.brian_state``), Brian2's
+        random state, the tables the cells read their drive from, the drive's random
+        stream, the knobs and the field proxy's delay line.
+
+        Take it at a window boundary before that boundary's work: after a
+        ``Network.run`` that stopped at the boundary time (its monitors then still hold
+        the last window, which ``collect_window`` hands over as usual after a restore).
+        """
+        objects = self.network_objects()
+        state: dict[str, np.ndarray | str | float | int] = {
+            "meta/circuit": self.NAME,
+            "meta/name": self.name,
+            "meta/structure": self._structure(),
+            "t": float(
+                self.populations[self.OUTPUT_POPULATION].clock.variables["t"].get_value().item()
+            ),
+            "python/rng": json.dumps(self.rng.bit_generator.state),
+            "python/knobs": json.dumps(self.knobs),
+        }
+        state |= brian_state.capture_objects(objects)
+        state |= brian_state.capture_random()
+        for name, array in self._state_arrays().items():
+            state[f"arrays/{name}"] = array.copy()
+        if self._ampa_tail is not None:
+            state["python/ampa_tail"] = self._ampa_tail.copy()
+        return state
+
+    def set_state(self, state: dict, network: b2.Network | None = None) -> None:
+        """Restore ``get_state`` into this circuit, built the same way (class, name,
+        parameters, resolution, window, pulse trains) but not run, or run: every value is
+        overwritten. With ``network`` (the new Network holding this circuit), set its time
+        to the snapshot's, so that its next ``run`` continues from there; without it, the
+        caller must (``brian_state.set_network_time``)."""
+        for key, mine in (("meta/circuit", self.NAME), ("meta/name", self.name)):
+            if _text(state[key]) != mine:
+                raise ValueError(f"snapshot of {key} {_text(state[key])!r}, not {mine!r}")
+        if _text(state["meta/structure"]) != self._structure():
+            raise ValueError(
+                f"{self.name}: snapshot of a circuit built differently:\n"
+                f"{_text(state['meta/structure'])}\nnot\n{self._structure()}"
+            )
+        brian_state.restore_objects(self.network_objects(), state)
+        brian_state.restore_random(state)
+        for name, array in self._state_arrays().items():
+            stored = np.asarray(state[f"arrays/{name}"])
+            if stored.shape != array.shape:
+                raise ValueError(f"{name}: snapshot shape {stored.shape}, not {array.shape}")
+            array[...] = stored  # in place: generated code reads this very array
+        self.rng.bit_generator.state = json.loads(_text(state["python/rng"]))
+        self.knobs = json.loads(_text(state["python/knobs"]))
+        tail = state.get("python/ampa_tail")
+        self._ampa_tail = None if tail is None else np.array(tail, dtype=float)
+        if network is not None:
+            brian_state.set_network_time(network, float(state["t"]))
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        """Arrays outside Brian2's variables that generated code reads during a run and the
+        circuit rewrites in place (the drive tables); a circuit with more adds them."""
+        return {f"drive/{pop}": table for pop, table in self._drive_tables.items()}
+
+    def _structure(self) -> str:
+        """What must be equal between the circuit saved and the one restored into."""
+        trains = {
+            pop: [[term, {k: float(np.asarray(v)) for k, v in ns.items()}] for term, ns in tr]
+            for pop, tr in self._pulse_trains.items()
+        }
+        return json.dumps(
+            {
+                "params": self.params,
+                "resolution_ms": self.resolution_ms,
+                "window_ms": self.window_ms,
+                "dt_s": self._dt_s,
+                "pulse_trains": trains,
+            },
+            sort_keys=True,
+        )
+
     # --- internals --------------------------------------------------------------------
     def _build_drive(self) -> None:
         """One table (steps of a window x cells) of external spike counts per driven
@@ -344,6 +427,10 @@ class Circuit:
         delayed = np.concatenate([self._ampa_tail, ampa])
         self._ampa_tail = delayed[len(delayed) - self._ampa_lag :]
         return delayed[:n_bins] - MAZZONI_GABA_WEIGHT * gaba
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _fit(x: np.ndarray, n: int) -> np.ndarray:

@@ -54,6 +54,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
+import json
 import os
 import re
 import sys
@@ -1030,3 +1031,53 @@ class Engine:
 
     def set_parameter(self, name: str, regions: np.ndarray, value: np.ndarray | float) -> None:
         self.P[regions, self.model.parameter_names().index(name)] = value
+
+    # --- checkpoints ------------------------------------------------------------------
+    def get_state(self) -> dict[str, np.ndarray | int | float | str]:
+        """Everything that determines the future of this engine, as copies: state, both
+        history rings, step, the noise stream, and what perturbations change (P, w, q) or
+        what decides which regions are integrated. With ``set_state`` on an engine built
+        with the same model, coupling, connectome and delays, the continuation is the same
+        to the bit (tests/test_state_snapshot.py)."""
+        state: dict[str, np.ndarray | int | float | str] = {
+            "X": self.X.copy(),
+            "H": self.H.copy(),
+            "Hp": self.Hp.copy(),
+            "step": int(self.step),
+            "P": self.P.copy(),
+            "q": self.q.copy(),
+            "w": self.w.copy(),
+            "integrate": self.integrate.copy(),
+            "proxies": self.proxies.copy(),
+            "horizon": int(self.horizon),
+            "stochastic": int(self.stochastic),
+        }
+        if self.stochastic:
+            state["noise_scale"] = self.noise_scale.copy()
+            state["rng"] = json.dumps(self.rng.bit_generator.state)
+        return state
+
+    def set_state(self, state: dict) -> None:
+        """Restore a ``get_state`` snapshot. Arrays are written in place: the compiled loop
+        reads H and Hp through flat views taken at construction."""
+        if int(state["horizon"]) != self.horizon:
+            raise ValueError(
+                f"snapshot history horizon {int(state['horizon'])} != this engine's "
+                f"{self.horizon}: built with other delays or window"
+            )
+        for name in ("X", "H", "Hp", "P", "q", "w", "integrate"):
+            mine, theirs = getattr(self, name), np.asarray(state[name])
+            if mine.shape != theirs.shape:
+                raise ValueError(f"snapshot {name} has shape {theirs.shape}, not {mine.shape}")
+            np.copyto(mine, theirs, casting="same_kind")
+        self.proxies = np.asarray(state["proxies"], dtype=np.int64).copy()
+        self._nodes = np.flatnonzero(self.integrate).astype(np.int64)
+        self.step = int(state["step"])
+        if bool(int(state["stochastic"])) != bool(self.stochastic):
+            raise ValueError("snapshot and engine disagree on whether there is noise")
+        if self.stochastic:
+            self.noise_scale = np.array(state["noise_scale"], dtype=float)
+            rng_state = state["rng"]
+            if isinstance(rng_state, bytes):
+                rng_state = rng_state.decode()
+            self.rng.bit_generator.state = json.loads(rng_state)

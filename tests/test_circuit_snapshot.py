@@ -1,0 +1,247 @@
+"""Every circuit's snapshot (Circuit.get_state / set_state, through HDF5) continues a
+windowed run to the bit, and a run split in two ``Network.run`` calls equals one run.
+
+The co-simulation runs Brian2 as one ``Network.run(total)`` with an exchange operation at
+every window start (``when="start"``). A checkpoint at window boundary k is taken after a
+``Network.run(t_k)``: the exchange of boundary k has not happened yet (it is the first
+thing the next run does), the monitors still hold window k - 1. The continuation is a new
+``Network.run(total - t_k)``, of the same network (split run) or of a freshly built circuit
+into which the snapshot was restored, whose exchange starts with boundary k.
+
+Each run here has a knob change before and after the snapshot, a pulse train across it and
+an afferent input that changes every bin; the snapshot must carry spikes in flight.
+Brian2's default target (cython when a compiler is there, as in the co-simulation); one
+test does the restore in another process, one with the numpy target.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import brian2 as b2
+import h5py
+import numpy as np
+import pytest
+from circuit_harness import RES_MS, WINDOW_MS
+from circuit_harness import build as harness_build
+from test_every_circuit_replaces_a_region import SMALL
+
+from circuits import CIRCUITS
+from multiscale.checkpoint_state import load_state, save_state
+
+K = 5  # windows before the snapshot
+M = 5  # windows after it
+BINS = int(WINDOW_MS / RES_MS)
+NAME = "c"
+
+#: per circuit: a knob change at window 2 (before the snapshot) and at window K + 2 (after)
+KNOBS = {
+    "ei_network": [("g_GABA", 0.9), ("nu_bg", 3.0)],
+    "hh_ei_network": [("g_GABA", 0.9), ("nu_bg", 6.0)],
+    "brunel2000": [("g", 4.5), ("eta", 2.2)],
+    "potjans_diesmann": [("g_E", 1.05), ("bg_rate", 9.0)],
+    "qif_population": [("eta_bar", -4.5), ("nu_bg", 2.0)],
+    "basal_ganglia": [("parkinsonian", 1.0), ("nu_bg", 6.0)],
+}
+#: circuits whose synapses all deliver in the step they are sent have no spikes in flight
+NO_DELAYS = {"qif_population"}
+
+
+def test_every_circuit_is_covered():
+    assert set(KNOBS) == set(CIRCUITS) == set(SMALL)
+
+
+def input_hz(k: int) -> np.ndarray:
+    """The afferent input of window k, one value per bin (Hz per fibre)."""
+    return 4.0 + 3.0 * np.sin(0.7 * k + np.arange(BINS) / 3.0)
+
+
+def make(model: str, *, drive_seed: int = 1):
+    """The circuit as the harness builds it (Brian2 seeded with 1), with a pulse train
+    across the snapshot and its own drive stream."""
+    circuit = harness_build(CIRCUITS[model], NAME, SMALL[model], seed=1)
+    circuit.rng = np.random.default_rng(drive_seed)
+    circuit.add_pulse_train(
+        circuit.OUTPUT_POPULATION,
+        frequency_hz=130.0,
+        amplitude_na=0.05,
+        width_ms=0.5,
+        start_ms=15.0,
+        stop_ms=(K + M) * WINDOW_MS,
+    )
+    return circuit
+
+
+class Runner:
+    """The harness's windowed run, split into several ``Network.run`` calls: the exchange
+    at window k collects window k - 1, applies the knob due and draws window k's input."""
+
+    def __init__(self, circuit, model: str, first_window: int = 0) -> None:
+        self.circuit = circuit
+        self.k = first_window
+        self.knobs = dict(zip((2, K + 2), KNOBS[model], strict=True))
+        self.outputs: dict[int, dict] = {}
+        self.exchange_times: list[float] = []
+
+        @b2.network_operation(dt=WINDOW_MS * b2.ms, when="start")
+        def exchange(t):
+            self.exchange_times.append(float(t / b2.ms))
+            if self.k:
+                self._collect(self.k - 1)
+            if self.k in self.knobs:
+                circuit.set_knob(*self.knobs[self.k])
+            circuit.set_input_window(input_hz(self.k), self.k * WINDOW_MS)
+            self.k += 1
+
+        self.net = b2.Network(*circuit.network_objects(), exchange)
+
+    def _collect(self, k: int) -> None:
+        w = self.circuit.collect_window(k * WINDOW_MS, BINS)
+        self.outputs[k] = {"rate": w.rate, "field": w.field, "spikes": w.spikes}
+
+    def run(self, windows: int) -> None:
+        self.net.run(windows * WINDOW_MS * b2.ms)
+
+    def finish(self) -> dict[int, dict]:
+        self._collect(self.k - 1)
+        return self.outputs
+
+
+def assert_same(a: dict[int, dict], b: dict[int, dict], windows) -> None:
+    for k in windows:
+        for key in ("rate", "field"):
+            assert np.array_equal(a[k][key], b[k][key]), f"window {k}: {key} differs"
+        assert set(a[k]["spikes"]) == set(b[k]["spikes"])
+        for pop, (t, i) in a[k]["spikes"].items():
+            t2, i2 = b[k]["spikes"][pop]
+            assert np.array_equal(t, t2) and np.array_equal(i, i2), f"window {k}: {pop} spikes"
+
+
+def spike_count(out: dict[int, dict]) -> int:
+    return sum(len(t) for w in out.values() for t, _ in w["spikes"].values())
+
+
+@pytest.mark.parametrize("model", sorted(CIRCUITS))
+def test_split_run_equals_one_run(model):
+    """run(t_k) + run(rest) of one network = run(total): the exchange at t_k runs once,
+    the drive tables' phase and every clock continue."""
+    whole = Runner(make(model), model)
+    whole.run(K + M)
+    one = whole.finish()
+    split = Runner(make(model), model)
+    split.run(K)
+    split.run(M)
+    two = split.finish()
+    assert whole.exchange_times == split.exchange_times
+    assert whole.exchange_times == pytest.approx(WINDOW_MS * np.arange(K + M), abs=1e-9)
+    assert_same(one, two, range(K + M))
+    assert spike_count(one) > 0
+
+
+@pytest.mark.parametrize("model", sorted(CIRCUITS))
+def test_restored_circuit_continues_to_the_bit(tmp_path, model):
+    a = Runner(make(model), model)
+    a.run(K)
+    state = a.circuit.get_state()
+    assert state["t"] == pytest.approx(K * WINDOW_MS * 1e-3, abs=1e-12)
+    in_flight = sum(len(v) for key, v in state.items() if key.endswith("/synapse"))
+    if model not in NO_DELAYS:
+        assert in_flight > 0, "no spike in flight at the snapshot: the test would miss queues"
+    with h5py.File(tmp_path / "snapshot.h5", "w") as f:
+        save_state(f.create_group("c"), state)
+    a.run(M)
+    expected = a.finish()
+    del a
+
+    # a fresh build whose drive stream and numpy's global stream are not the snapshot's
+    b_circuit = make(model, drive_seed=12345)
+    np.random.seed(777)
+    b = Runner(b_circuit, model, first_window=K)
+    with h5py.File(tmp_path / "snapshot.h5", "r") as f:
+        b_circuit.set_state(load_state(f["c"]), network=b.net)
+    b.run(M)
+    got = b.finish()
+    assert sorted(got) == list(range(K - 1, K + M))
+    assert b.exchange_times == pytest.approx(WINDOW_MS * np.arange(K, K + M), abs=1e-9)
+    assert_same(expected, got, range(K - 1, K + M))
+    assert spike_count(got) > 0
+
+
+def _outputs_to_npz(out: dict[int, dict], path: Path) -> None:
+    arrays = {}
+    for k, w in out.items():
+        arrays[f"{k}/rate"], arrays[f"{k}/field"] = w["rate"], w["field"]
+        for pop, (t, i) in w["spikes"].items():
+            arrays[f"{k}/{pop}/t"], arrays[f"{k}/{pop}/i"] = t, i
+    np.savez(path, **arrays)
+
+
+def _npz_to_outputs(path: Path) -> dict[int, dict]:
+    out: dict[int, dict] = {}
+    with np.load(path) as z:
+        for key in z.files:
+            parts = key.split("/")
+            w = out.setdefault(int(parts[0]), {"spikes": {}})
+            if len(parts) == 2:
+                w[parts[1]] = z[key]
+            else:
+                t, i = w["spikes"].get(parts[1], (None, None))
+                w["spikes"][parts[1]] = (z[key], i) if parts[2] == "t" else (t, z[key])
+    return out
+
+
+def resume_in_this_process(model: str, snapshot: Path, out: Path) -> None:
+    """Process B of the subprocess test: build, restore, run M windows, save outputs."""
+    circuit = make(model, drive_seed=4242)
+    b = Runner(circuit, model, first_window=K)
+    with h5py.File(snapshot, "r") as f:
+        circuit.set_state(load_state(f["c"]), network=b.net)
+    b.run(M)
+    _outputs_to_npz(b.finish(), out)
+
+
+def test_restore_in_another_process(tmp_path):
+    model = "ei_network"
+    a = Runner(make(model), model)
+    a.run(K)
+    with h5py.File(tmp_path / "snapshot.h5", "w") as f:
+        save_state(f.create_group("c"), a.circuit.get_state())
+    a.run(M)
+    expected = a.finish()
+    here = Path(__file__).parent
+    subprocess.run(
+        [sys.executable, __file__, model, str(tmp_path / "snapshot.h5"), str(tmp_path / "b.npz")],
+        check=True,
+        cwd=here,
+        env={**__import__("os").environ, "PYTHONPATH": f"{here}:{here.parent}"},
+        timeout=600,
+    )
+    assert_same(expected, _npz_to_outputs(tmp_path / "b.npz"), range(K - 1, K + M))
+
+
+def test_restore_with_the_numpy_target(tmp_path):
+    """The numpy target's spike queue has another state format than cython's."""
+    old = b2.prefs.codegen.target
+    b2.prefs.codegen.target = "numpy"
+    try:
+        model = "brunel2000"
+        a = Runner(make(model), model)
+        a.run(K)
+        state = a.circuit.get_state()
+        assert sum(len(v) for key, v in state.items() if key.endswith("/synapse")) > 0
+        a.run(M)
+        expected = a.finish()
+        del a
+        b_circuit = make(model, drive_seed=5)
+        b = Runner(b_circuit, model, first_window=K)
+        b_circuit.set_state(state, network=b.net)
+        b.run(M)
+        assert_same(expected, b.finish(), range(K - 1, K + M))
+    finally:
+        b2.prefs.codegen.target = old
+
+
+if __name__ == "__main__":
+    resume_in_this_process(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]))

@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import h5py
@@ -170,6 +170,22 @@ def fingerprint(sim) -> dict:
             ]
         ),
     }
+
+
+def events_before(exp, t_ms: float) -> list[dict]:
+    """Perturbations and stimuli that start before t_ms, as plain comparable records."""
+
+    def plain(spec) -> dict:
+        return json.loads(json.dumps(asdict(spec), default=_jsonable, sort_keys=True))
+
+    out = []
+    for kind, specs in (("perturbation", exp.perturbations), ("stimulus", exp.stimuli)):
+        out += [{"kind": kind, **plain(s)} for s in specs if s.at_ms < t_ms]
+    return out
+
+
+def _jsonable(value):
+    return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
 def differences(saved: dict, now: dict) -> list[str]:

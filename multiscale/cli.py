@@ -68,33 +68,106 @@ def _world():
 
 def cmd_run(args) -> int:
     from multiscale.config import load_experiment
-    from multiscale.cosim import Simulation
     from multiscale.outputs import check_outputs
 
     comm = _world()
-    rank = 0 if comm is None else comm.Get_rank()
     overrides = _overrides(args.set)
     if args.output:
         overrides["output.path"] = args.output
+    if args.checkpoint_every:
+        overrides["checkpoint.every"] = args.checkpoint_every
     # every rank validates (it is cheap and deterministic); only rank 0 speaks
     exp = load_experiment(args.file, overrides)
     if not exp.output.path.is_absolute():
         exp.output.path = Path.cwd() / exp.output.path
     check_outputs([exp.output.path], overwrite=args.overwrite, protect=(exp.path,), comm=comm)
-    sim = Simulation(exp, comm=comm, progress=not args.quiet)
+    start, sources = None, None
+    if args.from_output or args.at:
+        start, sources = _branch_point(exp, args)
+    return _execute(exp, comm, args, start, sources)
+
+
+def _branch_point(exp, args):
+    """The checkpoint of another run that ``--from A.h5 --at T`` starts this one from."""
+    from multiscale.checkpoint import at, folder_of, sources_of
+    from multiscale.config import ConfigError
+    from multiscale.outputs import open_output
+    from multiscale.quantities import QuantityError, to_float
+
+    if not (args.from_output and args.at):
+        raise ConfigError("--from and --at go together: --from A.h5 --at '5 s'")
+    try:
+        t_ms = to_float(args.at, "ms")
+    except QuantityError as err:
+        raise ConfigError(f"--at: got {args.at!r}; expected a time such as '5 s' ({err})") from err
+    source = Path(args.from_output)
+    open_output(source).close()
+    return at(folder_of(source), t_ms), sources_of(source)
+
+
+def cmd_resume(args) -> int:
+    from multiscale.checkpoint import folder_of, latest, sources_of
+    from multiscale.config import ConfigError, load_experiment
+    from multiscale.outputs import OutputFiles, open_output
+
+    comm = _world()
+    given = Path(args.file).absolute()
+    final = (
+        given.with_name(given.name.replace(".partial.", "."))
+        if ".partial." in given.name
+        else given
+    )
+    files = OutputFiles(final)
+    if not files.partial.exists():
+        done = final.exists() and _complete(final)
+        raise ConfigError(
+            f"{given}: {'the run is complete: nothing to resume' if done else 'no such output'}"
+            f" (an unfinished run leaves {files.partial.name})"
+        )
+    with open_output(files.partial) as f:
+        text, config_path = str(f.attrs["config"]), str(f.attrs["config_path"])
+    exp = load_experiment(config_path, text=text)
+    exp.output.path = final
+    return _execute(exp, comm, args, latest(folder_of(final)), sources_of(files.partial))
+
+
+def _complete(path: Path) -> bool:
+    from multiscale.outputs import open_output
+
+    with open_output(path) as f:
+        return bool(f.attrs["complete"])
+
+
+def _execute(exp, comm, args, start=None, sources=None) -> int:
+    """Run ``exp`` on this rank (from a checkpoint if ``start``), print what a user needs,
+    write the figures; the exit code."""
+    from multiscale.checkpoint import CheckpointError
+    from multiscale.cosim import Simulation
+
+    rank = 0 if comm is None else comm.Get_rank()
+    sim = Simulation(exp, comm=comm, progress=not args.quiet, start=start, sources=sources)
+    if start is not None:
+        problems = sim.differences_from(start)
+        if problems:
+            raise CheckpointError(
+                f"{start.folder}: the checkpoint does not fit {exp.path}:\n" + "\n".join(problems)
+            )
     if rank == 0:
         print(sim.placement.describe())
         for c in exp.circuits:
             print(f"circuit {c.name}: {c.model} replaces region {c.region}")
         if "window_steps" in exp.derived:
             print(f"exchange window: {exp.derived['window_steps'] * exp.regions.dt_ms:g} ms")
+        if start is not None:
+            print(f"starting from the checkpoint at {start.t_ms / 1000:g} s: {start.folder}")
     ok = sim.run()
     if sim.interrupted is not None:
         if rank == 0:
             print(
                 f"multiscale: stopped by {signal.Signals(sim.interrupted).name} at "
                 f"{sim.stopped_at_ms / 1000:g} s simulated of {exp.duration_ms / 1000:g} s; "
-                f"{sim.files.partial} holds that much and is marked incomplete",
+                f"{sim.files.partial} holds that much and is marked incomplete; a checkpoint "
+                f"is in {sim.checkpoints}.\nContinue with: multiscale resume {sim.files.partial}",
                 file=sys.stderr,
             )
         return 128 + sim.interrupted
@@ -191,7 +264,24 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="replace an existing output (kept intact until the new run has completed)",
     )
+    p.add_argument(
+        "--checkpoint-every",
+        metavar="TIME",
+        help="write a checkpoint every TIME of simulated time, e.g. '10 s'",
+    )
+    p.add_argument(
+        "--from",
+        dest="from_output",
+        metavar="A.h5",
+        help="start from a checkpoint of the run that wrote A.h5 (with --at)",
+    )
+    p.add_argument("--at", metavar="TIME", help="the checkpoint's time, e.g. '5 s'")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("resume", help="continue an unfinished run from its last checkpoint")
+    p.add_argument("file", help="the unfinished output (X.partial.h5, or X.h5)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--no-figures", action="store_true")
+    p.set_defaults(func=cmd_resume)
     p = sub.add_parser("validate", help="check an experiment file without running it")
     p.add_argument("file")
     p.add_argument("--set", action="append", metavar="PATH=VALUE")

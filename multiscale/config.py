@@ -292,12 +292,16 @@ def _suggest(word: str, options: list[str]) -> str:
 
 
 # --- the schema --------------------------------------------------------------------------
-def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -> Experiment:
+def load_experiment(
+    path: str | Path, overrides: dict[str, Any] | None = None, *, text: str | None = None
+) -> Experiment:
     """Read, validate and return the experiment at ``path``; raise ConfigError listing every
-    problem. ``overrides`` maps dotted field paths to values (used by sweeps and tests)."""
+    problem. ``overrides`` maps dotted field paths to values (used by sweeps and tests).
+    ``text``: the file's contents as they were (an output's record of what ran), read as
+    if they were at ``path`` (relative paths in it are relative to path's folder)."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text() if text is None else text
     except OSError as err:
         raise ConfigError(f"{path}: cannot read the experiment file ({err.strerror})") from err
     try:

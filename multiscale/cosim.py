@@ -529,7 +529,6 @@ class Simulation:
             if self._pending_states is not None:
                 engine["pending/states"] = self._pending_states
             engine |= {f"recorder/{key}": v for key, v in self.recorder.get_state().items()}
-            engine |= {f"schedule/{key}": v for key, v in self.schedule.get_state().items()}
             engine |= {r: n for r, n in rows.items() if "/spikes/" not in r}
             checkpoint.write_part(self.checkpoints, t_ms, "engine", engine)
             self.transport.wait_checkpoint_parts(k)
@@ -540,6 +539,7 @@ class Simulation:
                 "experiment": self.exp.name,
                 "circuits": sorted(self.specs),
                 "fingerprint": checkpoint.fingerprint(self),
+                "events": checkpoint.events_before(self.exp, float("inf")),
             }
             keep = tuple(
                 self._window(int(-(-s // self.window_steps)))[0] * self.dt for s in self._keep_steps
@@ -548,16 +548,43 @@ class Simulation:
             self.recorder.store.log(t_ms, "checkpoint", str(self.checkpoints))
         self.timing.checkpoints += time.perf_counter() - t0
 
+    def writing(self, path: Path) -> Path:
+        """Where a file of this run is written first: a run from a checkpoint fills new
+        files beside the old ones and puts them in place only once every rank has copied
+        what it needs from the old (which may have the same names)."""
+        return path.with_name(path.name + ".new") if self.start is not None else path
+
+    def differences_from(self, start: Checkpoint) -> list[str]:
+        """Why this run cannot continue ``start`` (empty if it can): anything the state
+        depends on, and every perturbation or stimulus before the checkpoint must be
+        the same."""
+        problems = checkpoint.differences(start.info["fingerprint"], checkpoint.fingerprint(self))
+        before = checkpoint.events_before(self.exp, start.t_ms)
+        saved = start.info.get("events", [])
+        saved_before = [e for e in saved if e["at_ms"] < start.t_ms]
+        for e in before:
+            if e not in saved_before:
+                problems.append(f"  {e['kind']} {e['name']!r} acts before the checkpoint here only")
+        for e in saved_before:
+            if e not in before:
+                problems.append(
+                    f"  {e['kind']} {e['name']!r} acted before the checkpoint there only"
+                )
+        if start.t_ms >= self.exp.duration_ms:
+            problems.append(
+                f"  the checkpoint at {start.t_ms / 1000:g} s is not before the end "
+                f"({self.exp.duration_ms / 1000:g} s)"
+            )
+        return problems
+
     def _restore(self) -> int:
         """Put every local object into the state of ``self.start`` and copy the rows the
         earlier run had recorded; returns the boundary to continue from."""
         start = self.start
-        engine = start.part("engine")
-        schedule = {
-            k[len("schedule/") :]: v for k, v in engine.items() if k.startswith("schedule/")
-        }
-        self.schedule.set_state(schedule)
+        sides = ("regions", "circuits") if self.is_engine else ("circuits",)
+        self.schedule.replay([self._window(j)[0] * self.dt for j in range(start.k)], sides)
         if self.is_engine:
+            engine = start.part("engine")
             self.engine.set_state(_strip(engine, "engine/"))
             self._pending = np.array(engine["pending/observable"])
             self._pending_states = (
@@ -572,6 +599,11 @@ class Simulation:
             self.circuits[name].set_state(_strip(part, "circuit/"))
             rows = {k: v for k, v in part.items() if k.startswith("rows/")}
             checkpoint.copy_rows(self.sources, self.spike_store.store, rows)
+        for store in self._stores():
+            store.flush()
+        self.transport.barrier()  # every rank has read the old files: replace them
+        for store in self._stores():
+            store.rename(store.path.with_name(store.path.name.removesuffix(".new")))
         self._last_flush_ms = start.t_ms
         return start.k
 

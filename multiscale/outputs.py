@@ -157,6 +157,8 @@ def finalize(files: OutputFiles) -> None:
     for stale in files.final_rank_files():
         if stale not in kept:
             stale.unlink()
+    for leftover in files.partial.parent.glob(f"{files.partial.stem}.rank*{files.partial.suffix}"):
+        leftover.unlink()  # rank files of an interrupted run that a resumed run replaced
     os.replace(files.partial, files.final)
     remove_figures(files)
 

@@ -16,7 +16,6 @@ logs each change (start, end of ramp, removal) with its time.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING
 
@@ -35,6 +34,7 @@ class PerturbationSchedule:
         self.fraction: dict[str, float] = {}  # how much of each active change applies
         self.original: dict[tuple, np.ndarray] = {}  # target -> value before any change
         self.silenced = np.zeros(sim.conn.n_regions, dtype=bool)  # lesioned regions
+        self._quiet = False  # replaying: change the targets, log nothing
         # every rank tracks every circuit's knobs, so all log the same values
         classes = sim.exp.derived.get("circuit_classes", {})
         self.knobs = {
@@ -42,31 +42,17 @@ class PerturbationSchedule:
             for c in sim.exp.circuits
         }
 
-    def get_state(self) -> dict[str, np.ndarray | str]:
-        """Which perturbations are pending and active (by their index in the experiment),
-        how far each ramp has got, the targets' original values, knobs and lesions."""
-        index = {id(p): k for k, p in enumerate(self.sim.exp.perturbations)}
-        return {
-            "pending": np.array([index[id(p)] for p in self.pending], dtype=np.int64),
-            "active": np.array([index[id(p)] for p in self.active], dtype=np.int64),
-            "fraction": json.dumps(self.fraction),
-            "original_keys": json.dumps([list(k) for k in self.original]),
-            **{f"original/{i}": v.copy() for i, v in enumerate(self.original.values())},
-            "knobs": json.dumps(self.knobs),
-            "silenced": self.silenced.copy(),
-        }
-
-    def set_state(self, state: dict) -> None:
-        """Restore :meth:`get_state`; the targets themselves (engine arrays, circuit knobs)
-        come back with the engine's and the circuits' own states."""
-        specs = self.sim.exp.perturbations
-        self.pending = [specs[k] for k in np.asarray(state["pending"], dtype=int)]
-        self.active = [specs[k] for k in np.asarray(state["active"], dtype=int)]
-        self.fraction = json.loads(state["fraction"])
-        keys = [tuple(k) for k in json.loads(state["original_keys"])]
-        self.original = {k: np.array(state[f"original/{i}"]) for i, k in enumerate(keys)}
-        self.knobs = json.loads(state["knobs"])
-        self.silenced[:] = np.asarray(state["silenced"], dtype=bool)
+    def replay(self, times_ms: list[float], sides: tuple[str, ...]) -> None:
+        """Apply, without logging, what was due at each of these earlier boundaries, so a
+        resumed or branched run has the schedule (and the targets' original values) of the
+        run it continues; the targets themselves are then overwritten by the checkpoint."""
+        self._quiet = True
+        try:
+            for t in times_ms:
+                for side in sides:
+                    self.apply(t, side)
+        finally:
+            self._quiet = False
 
     @staticmethod
     def side(p: PerturbationSpec) -> str:
@@ -176,7 +162,7 @@ class PerturbationSchedule:
         return f"{len(idx)} edge weights x {factor:g}"
 
     def _log(self, t_ms: float, p: PerturbationSpec, what: str) -> None:
-        if self.sim.is_engine:
+        if self.sim.is_engine and not self._quiet:
             self.sim.recorder.store.log(t_ms, p.name, what)
             if self.sim.progress:
                 print(f"\n[t = {t_ms / 1000:.3f} s] {p.name}: {what}", file=sys.stderr)

@@ -24,7 +24,7 @@ class Recorder:
         self.sim = sim
         rate = exp.record.sampling_rate_hz
         self.store = Store(
-            sim.files.partial,
+            sim.writing(sim.files.partial),
             provenance
             | {
                 "config_path": str(exp.path),
@@ -224,7 +224,7 @@ class SpikeStore:
             return _NoSpikes()
         if sim.is_engine:
             return cls(sim.recorder.store, own=False, circuits=sim.circuits)
-        path = sim.files.rank_file(sim.rank, partial=True)
+        path = sim.writing(sim.files.rank_file(sim.rank, partial=True))
         store = Store(path, {"rank": sim.rank, "main_file": sim.files.final.name})
         return cls(store, own=True, circuits=sim.circuits)
 

@@ -19,6 +19,7 @@ left by a crashed or interrupted run never looks complete.
 from __future__ import annotations
 
 import json
+import os
 import platform
 from contextlib import contextmanager, suppress
 from importlib import metadata
@@ -88,6 +89,11 @@ class Store:
                 "perturbations", None, "time: ms", dtype=_LOG_DTYPE, chunk_rows=256
             )
             self._log.attrs["what"] = "every perturbation and stimulus, when it took effect"
+
+    def rename(self, path: Path) -> None:
+        """Give the open file its final name (POSIX: the open file follows)."""
+        os.replace(self.path, path)
+        self.path = path
 
     def start_streaming(self) -> None:
         """From now on the file on disk stays readable (SWMR); no new datasets."""

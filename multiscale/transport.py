@@ -64,6 +64,9 @@ class LocalTransport:
     def checkpoint_part_written(self, k: int) -> None:
         pass
 
+    def barrier(self) -> None:
+        pass
+
     def wait_checkpoint_parts(self, k: int) -> None:
         pass
 
@@ -163,6 +166,10 @@ class MPITransport:
             self._send_reqs.append(
                 (self.comm.Isend(note, dest=self.engine_rank, tag=CHECKPOINT_TAG), note)
             )
+
+    def barrier(self) -> None:
+        """Every rank waits for all (watching for another rank's failure meanwhile)."""
+        self._wait(self.comm.Ibarrier())
 
     def wait_checkpoint_parts(self, k: int) -> None:
         """Engine: wait until every circuit rank has written its part of checkpoint k."""

@@ -389,6 +389,7 @@ class BasalGanglia(Circuit):
     }
     POPULATIONS = ORDER
     SIZE_PARAMETERS = ("n",)  # times 8 populations, see n_neurons
+    BYTES_PER_SYNAPSE = 128  # ten constant weights and a delay each
     OUTPUT_POPULATION = "TC"
     FIELD = {}
     INPUT_DESCRIPTION = (

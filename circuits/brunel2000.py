@@ -112,6 +112,7 @@ class Brunel2000(Circuit):
     }
     POPULATIONS = ("E", "I")
     SIZE_PARAMETERS = ("n_E", "n_I")
+    BYTES_PER_SYNAPSE = 28  # measured 27 at the peak of the build
     OUTPUT_POPULATION = "E"
     FIELD = {"group": "E", "ampa": "I_exc", "gaba": "I_inh", "g_leak_nS": 12.5}
     INPUT_DESCRIPTION = (

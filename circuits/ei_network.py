@@ -176,6 +176,7 @@ class EINetwork(Circuit):
     }
     POPULATIONS = ("E", "I")
     SIZE_PARAMETERS = ("n_E", "n_I")
+    BYTES_PER_SYNAPSE = 16  # measured 12.5
     OUTPUT_POPULATION = "E"
     FIELD = {"group": "E", "ampa": "I_AMPA", "gaba": "I_GABA", "g_leak_nS": 25.0}
     INPUT_DESCRIPTION = (

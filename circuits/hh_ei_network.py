@@ -328,6 +328,7 @@ class HHEINetwork(Circuit):
     }
     POPULATIONS = ("E", "I")
     SIZE_PARAMETERS = ("n_E", "n_I")
+    BYTES_PER_SYNAPSE = 24  # like ei_network, with its own clock; not measured
     OUTPUT_POPULATION = "E"
     FIELD = {
         "group": "E",

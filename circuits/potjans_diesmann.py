@@ -247,6 +247,7 @@ class PotjansDiesmann(Circuit):
     }
     POPULATIONS = POPULATIONS
     SIZE_PARAMETERS = ()  # the size follows scale_N: see n_neurons
+    BYTES_PER_SYNAPSE = 56  # measured 53: own weight and delay
     OUTPUT_POPULATION = "L5e"
     FIELD = {"group": "L5e", "ampa": "I_E", "gaba": "I_I", "g_leak_nS": G_LEAK_NS}
     INPUT_DESCRIPTION = (

@@ -155,6 +155,7 @@ class QIFPopulation(Circuit):
     }
     POPULATIONS = ("QIF",)
     SIZE_PARAMETERS = ("n",)
+    BYTES_PER_SYNAPSE = 16  # one counter synapse per cell
     OUTPUT_POPULATION = "QIF"
     FIELD: dict = {}
     INPUT_DESCRIPTION = (

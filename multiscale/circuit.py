@@ -89,6 +89,8 @@ class Circuit:
     #: population -> statement delivering ``n_events`` external spikes in one step
     DRIVE: ClassVar[dict[str, str]] = {}
     SIZE_PARAMETERS: ClassVar[tuple[str, ...]] = ()
+    #: memory of one synapse, built and running (measured: multiscale/resources.py)
+    BYTES_PER_SYNAPSE: ClassVar[int] = 64
 
     @classmethod
     def n_neurons(cls, parameters: dict[str, float] | None = None) -> int:

@@ -96,9 +96,7 @@ def parse_quantity(
         raise QuantityError(f"expected a quantity in {unit}, got a boolean")
     if isinstance(value, int | float):
         if not bare and not dimensionless:
-            raise QuantityError(
-                f"a number without a unit; write the unit, e.g. '{value} {unit}'"
-            )
+            raise QuantityError(f"a number without a unit; write the unit, e.g. '{value} {unit}'")
         q = float(value) * expected
     elif not isinstance(value, str):
         raise QuantityError(f"expected {_example(str(unit))}")
@@ -109,9 +107,7 @@ def parse_quantity(
         number, unit_text = match.groups()
         unit_text = (unit_text or "").strip().lstrip("*").strip()
         if not unit_text and not bare and not dimensionless:
-            raise QuantityError(
-                f"a number without a unit; write the unit, e.g. '{number} {unit}'"
-            )
+            raise QuantityError(f"a number without a unit; write the unit, e.g. '{number} {unit}'")
         q = float(number) * (_unit(unit_text) if unit_text else Quantity(1.0))
         if get_dimensions(q) != get_dimensions(expected):
             want = "dimensionless" if dimensionless else f"a {unit} value"

@@ -74,8 +74,7 @@ def load_file(path: Path) -> tuple[Any, str]:
         raw = f.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
         raise YamlError(
-            f"the file is larger than the limit of {MAX_BYTES} bytes (1 MiB) for "
-            f"experiment files"
+            f"the file is larger than the limit of {MAX_BYTES} bytes (1 MiB) for experiment files"
         )
     try:
         text = raw.decode("utf-8")

@@ -177,20 +177,22 @@ def check_memory(exp, errors: list[str]) -> None:
         return
     mpi = launched_processes() > 1
     need = est.largest_process_bytes if mpi else est.memory_bytes
-    if need > avail:
-        where = "circuits" if est.circuits else "regions"
-        if est.circuits:
-            big = max(est.circuits, key=lambda c: c.bytes)
-            where = f"circuits[{[str(c.name) for c in exp.circuits].index(big.name)}]"
-            what = (
-                f"{big.name}: {big.neurons:,} neurons and {big.synapses:,} synapses, "
-                f"{_size(big.bytes)}; "
-            )
-        else:
-            what = ""
+    if need <= avail:
+        return
+    share = "its largest MPI process" if mpi else "one process"
+    budget = f"expected at most the {_size(avail)} of memory available on this machine"
+    if not est.circuits:
         errors.append(
-            f"{where}: got an experiment that needs about {_size(need)} of memory "
-            f"{'in its largest MPI process ' if mpi else ''}({what}mass engine "
-            f"{_size(est.engine_bytes)}); expected at most the {_size(avail)} available on "
-            f"this machine"
+            f"regions: got {getattr(exp.derived.get('connectome'), 'n_regions', 0)} regions "
+            f"and a delay history "
+            f"needing about {_size(est.engine_bytes)}; {budget}"
         )
+        return
+    big = max(est.circuits, key=lambda c: c.bytes)
+    k = [str(c.name) for c in exp.circuits].index(big.name)
+    given = {key: float(v) for key, v in exp.circuits[k].parameters.items()}
+    errors.append(
+        f"circuits[{k}].parameters: got {given} for {exp.circuits[k].model}: "
+        f"{big.neurons:,} neurons and {big.synapses:,} synapses, about {_size(big.bytes)}; "
+        f"with the mass engine and the rest, {share} needs {_size(need)}; {budget}"
+    )

@@ -78,9 +78,40 @@ def _example(unit: str) -> str:
     return "0.5" if is_dimensionless(unit) else f"'10 {unit}'"
 
 
-def parse_quantity(
-    value: str | float | int, unit: str | Quantity, *, bare: bool = True
-) -> Quantity:
+def _read(value: str | float | int, unit: str, bare: bool) -> float:
+    """``value`` in ``unit``, as number x (its unit / ``unit``): the ratio is taken first,
+    so that a value in a model's unit never overflows on its way through SI."""
+    expected = _unit(unit) if unit != "1" else Quantity(1.0)
+    dimensionless = get_dimensions(expected) is DIMENSIONLESS
+    if isinstance(value, bool):
+        raise QuantityError(f"expected a quantity in {unit}, got a boolean")
+    if isinstance(value, int | float):
+        if not bare and not dimensionless:
+            raise QuantityError(f"a number without a unit; write the unit, e.g. '{value} {unit}'")
+        number, factor = float(value), 1.0
+    elif not isinstance(value, str):
+        raise QuantityError(f"expected {_example(unit)}")
+    else:
+        match = _QUANTITY.match(value)
+        if not match:
+            raise QuantityError(f"expected a number and a unit, e.g. {_example(unit)}")
+        text, unit_text = match.groups()
+        unit_text = (unit_text or "").strip().lstrip("*").strip()
+        if not unit_text and not bare and not dimensionless:
+            raise QuantityError(f"a number without a unit; write the unit, e.g. '{text} {unit}'")
+        given = _unit(unit_text) if unit_text else Quantity(1.0)
+        if get_dimensions(given) != get_dimensions(expected):
+            want = "dimensionless" if dimensionless else f"a {unit} value"
+            raise QuantityError(f"has the wrong dimensions: expected {want}")
+        number, factor = float(text), float(given / expected)
+    with np.errstate(over="ignore"):
+        result = number * factor
+    if not np.isfinite(result):
+        raise QuantityError("not a finite number")
+    return result
+
+
+def parse_quantity(value: str | float | int, unit: str, *, bare: bool = True) -> Quantity:
     """Read ``value`` ("10 s", "0.5*ms", "220 /s") as a finite Quantity.
 
     ``unit`` is the expected unit ("ms", "Hz", "1" for dimensionless); a value in any unit
@@ -88,39 +119,10 @@ def parse_quantity(
     ``bare``; otherwise it is refused unless ``unit`` is dimensionless, so that
     ``duration: 10`` is never read as 10 ms.
     """
-    expected = _unit(unit) if isinstance(unit, str) and unit != "1" else Quantity(1.0)
-    if isinstance(unit, Quantity):
-        expected = unit
-    dimensionless = get_dimensions(expected) is DIMENSIONLESS
-    if isinstance(value, bool):
-        raise QuantityError(f"expected a quantity in {unit}, got a boolean")
-    if isinstance(value, int | float):
-        if not bare and not dimensionless:
-            raise QuantityError(f"a number without a unit; write the unit, e.g. '{value} {unit}'")
-        q = float(value) * expected
-    elif not isinstance(value, str):
-        raise QuantityError(f"expected {_example(str(unit))}")
-    else:
-        match = _QUANTITY.match(value)
-        if not match:
-            raise QuantityError(f"expected a number and a unit, e.g. {_example(str(unit))}")
-        number, unit_text = match.groups()
-        unit_text = (unit_text or "").strip().lstrip("*").strip()
-        if not unit_text and not bare and not dimensionless:
-            raise QuantityError(f"a number without a unit; write the unit, e.g. '{number} {unit}'")
-        q = float(number) * (_unit(unit_text) if unit_text else Quantity(1.0))
-        if get_dimensions(q) != get_dimensions(expected):
-            want = "dimensionless" if dimensionless else f"a {unit} value"
-            raise QuantityError(f"has the wrong dimensions: expected {want}")
-    if not np.isfinite(float(q / expected)):
-        raise QuantityError("not a finite number")
-    return q
+    return _read(value, unit, bare) * (_unit(unit) if unit != "1" else Quantity(1.0))
 
 
 def to_float(value: str | float | int, unit: str, *, bare: bool = True) -> float:
     """``value`` converted to a plain float in ``unit`` (e.g. ``to_float("1 s", "ms") == 1000``);
     see :func:`parse_quantity` for ``bare``."""
-    q = parse_quantity(value, unit, bare=bare)
-    if unit == "1":
-        return float(q)
-    return float(q / _unit(unit))
+    return _read(value, unit, bare)

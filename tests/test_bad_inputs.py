@@ -309,3 +309,23 @@ def test_bad_input_in_a_process(tmp_path, content, extra, expected):
     assert elapsed < 30
     rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     assert rss_kb < 1.5 * 2**20, f"a child used {rss_kb / 1024:.0f} MB"
+
+
+def test_a_billion_neurons_is_refused_fast_and_small(tmp_path):
+    """The refusal computes sizes from parameters: no allocation grows with n_E."""
+    import tracemalloc
+
+    from multiscale.config import ConfigError, load_experiment
+
+    ok, bad = tmp_path / "ok.yaml", tmp_path / "bad.yaml"
+    ok.write_text(CIRCUIT)
+    bad.write_text(variant(CIRCUIT, "n_E: 80", "n_E: 1e9"))
+    load_experiment(ok)  # imports and the connectome's cache, as in any process
+    tracemalloc.start()
+    start = time.perf_counter()
+    with pytest.raises(ConfigError, match="1,000,000,020 neurons"):
+        load_experiment(bad)
+    elapsed = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 1.0 and peak < 100 * 2**20, (elapsed, peak)

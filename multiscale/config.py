@@ -15,6 +15,7 @@ unit the model declares (``multiscale info``). docs/experiment-files.md states e
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,8 +206,17 @@ class _Section:
             return None
         return default if value is _MISSING else value
 
-    def string(self, key: str, default: Any = _MISSING, choices: list[str] | None = None) -> Any:
+    def _typed(self, key: str, default: Any) -> Any:
+        """raw(), except that an explicit null is an error where null means nothing (the
+        field is required, or its default is a value): it must not pass as "unset"."""
         value = self.raw(key, default)
+        if key in self.data and self.data[key] is None and default is not None:
+            self.error(self._at(key), None, "a value (null is not allowed here)")
+            return None
+        return value
+
+    def string(self, key: str, default: Any = _MISSING, choices: list[str] | None = None) -> Any:
+        value = self._typed(key, default)
         if value is None or value is default and default is not _MISSING:
             return value
         if not isinstance(value, str):
@@ -229,7 +239,7 @@ class _Section:
     ) -> Any:
         """A quantity converted to ``unit``; a bare number is refused unless ``unit`` is
         dimensionless (experiment fields always say their unit)."""
-        value = self.raw(key, default)
+        value = self._typed(key, default)
         if value is None or value is default and default is not _MISSING:
             return value
         try:
@@ -255,7 +265,7 @@ class _Section:
         minimum: int | None = None,
         maximum: int | None = None,
     ) -> Any:
-        value = self.raw(key, default)
+        value = self._typed(key, default)
         if value is None or value is default and default is not _MISSING:
             return value
         if isinstance(value, bool) or not isinstance(value, int):
@@ -270,7 +280,7 @@ class _Section:
         return value
 
     def boolean(self, key: str, default: Any = _MISSING) -> Any:
-        value = self.raw(key, default)
+        value = self._typed(key, default)
         if value is not None and not isinstance(value, bool):
             self.error(self._at(key), value, "true or false")
             return None
@@ -499,6 +509,9 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         kind = s.string("kind", "pulse_train", kinds)
         periodic = kind in ("pulse_train", "sinusoid")
         regions_t = None if on_circuit else s.raw("regions")
+        if not on_circuit and regions_t is None:
+            s.error(f"stimuli[{k}].regions", None, "a region label or index, or a list of them")
+            regions_t = []
         if regions_t is not None and not isinstance(regions_t, list):
             regions_t = [regions_t]
         stimuli.append(
@@ -515,7 +528,7 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
                 amplitude=(
                     s.quantity("amplitude", "nA", maximum=MAX_ELECTRODE_NA)
                     if on_circuit
-                    else s.raw("amplitude")
+                    else s._typed("amplitude", _MISSING)
                 ),
                 width_ms=s.quantity("width", "ms", positive=True) if kind == "pulse_train" else 0.0,
                 phase_rad=s.quantity("phase", "1", 0.0) if kind == "sinusoid" else 0.0,
@@ -670,7 +683,7 @@ def _check_regions(exp: Experiment, conn, errors: list[str]) -> tuple[Any, Any]:
                 )
             elif isinstance(value, bool) or not isinstance(value, int | float):
                 errors.append(f"{where}.{sv}: got {value!r}; expected a number")
-            elif not np.isfinite(value):
+            elif not _finite(value):
                 errors.append(f"{where}.{sv}: got {value!r}; expected a finite number")
             elif where.endswith("noise") and value < 0:
                 errors.append(f"{where}.{sv}: got {value!r}; expected a number >= 0")
@@ -1095,6 +1108,13 @@ def _check_times(where, at, until, duration, errors) -> None:
         )
     if until is not None and at is not None and until <= at:
         errors.append(f"{where}.until: got {until:g} ms; expected a time after 'at' ({at:g} ms)")
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond the float range
+        return False
 
 
 def _multiple(a: float, b: float) -> bool:

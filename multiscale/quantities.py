@@ -88,7 +88,10 @@ def _read(value: str | float | int, unit: str, bare: bool) -> float:
     if isinstance(value, int | float):
         if not bare and not dimensionless:
             raise QuantityError(f"a number without a unit; write the unit, e.g. '{value} {unit}'")
-        number, factor = float(value), 1.0
+        try:
+            number, factor = float(value), 1.0
+        except OverflowError as err:  # an integer beyond the float range
+            raise QuantityError("not a finite number") from err
     elif not isinstance(value, str):
         raise QuantityError(f"expected {_example(unit)}")
     else:

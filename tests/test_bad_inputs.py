@@ -154,6 +154,15 @@ BAD_FILES = [
     ("top_level_list", "- 1\n- 2\n", ["(top level): got [1, 2]; expected a mapping"]),
     ("top_level_scalar", "just words\n", ["(top level): got 'just words'; expected a mapping"]),
     ("empty_file", "", ["duration: got (missing); expected this field (it is required)"]),
+    ("duration_null", variant(BASE, "duration: 2 s", "duration: null"),
+     ["duration: got None; expected a value (null is not allowed here)"]),
+    ("region_stimulus_regions_null", BASE + "stimuli:\n  - {regions: null, variable: y4, "
+     "kind: step, amplitude: 0.05, at: 1 s}\n", ["stimuli[0].regions: got None"]),
+    ("region_parameter_list_with_nan",
+     variant(BASE, "mu: 0.22", "mu: [" + "0.22, " * 75 + ".nan]"),
+     ["regions.parameters.mu: got", "not a finite number"]),
+    ("noise_beyond_float_range", variant(BASE, "y4: 1.0e-3", "y4: " + "9" * 400),
+     ["regions.integrator.noise.y4: got", "expected a finite number"]),
 ]  # fmt: skip
 
 
@@ -329,3 +338,44 @@ def test_a_billion_neurons_is_refused_fast_and_small(tmp_path):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert elapsed < 1.0 and peak < 100 * 2**20, (elapsed, peak)
+
+
+def test_mutated_files_give_config_errors_only(tmp_path):
+    """Every field of a valid file replaced by values of the wrong kind, one to three at a
+    time: validation reports them (ConfigError), it never crashes."""
+    import contextlib
+    import copy
+    import random
+
+    import yaml
+
+    from multiscale.config import ConfigError, load_experiment
+
+    junk = [None, True, -1, 1.5, float("nan"), float("inf"), "x", [], {}, [None], {"a": 1},
+            "10 Hz", "5 ms", "all", {"hubs": "x"}, 10**30, "1e400"]  # fmt: skip
+    base = yaml.safe_load(CIRCUIT)
+    paths = []
+
+    def walk(node, path):
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for k, v in items:
+            paths.append([*path, k])
+            if isinstance(v, dict | list):
+                walk(v, [*path, k])
+
+    walk(base, [])
+    rng = random.Random(0)
+    path = tmp_path / "m.yaml"
+    for _ in range(300):
+        data = copy.deepcopy(base)
+        for _ in range(rng.choice([1, 2, 3])):
+            node, keys = data, rng.choice(paths)
+            try:
+                for k in keys[:-1]:
+                    node = node[k]
+                node[keys[-1]] = rng.choice(junk)
+            except (KeyError, IndexError, TypeError):
+                pass  # an earlier mutation replaced a parent
+        path.write_text(yaml.safe_dump(data))
+        with contextlib.suppress(ConfigError):
+            load_experiment(path)

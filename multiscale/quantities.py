@@ -15,7 +15,7 @@ from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, get_dimension
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 # the unit may start with "/" or "1/" ("220 /s", "220 1/s") and use ^ or ** with small
 # integer exponents ("220 s^-1")
-_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-z_/1][A-Za-z0-9_/*^ .()+-]*)?\s*$")
+_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-z_/1*][A-Za-z0-9_/*^ .()+-]*)?\s*$")
 # an exponent must follow a unit name (or a closing parenthesis) and be a small integer, so
 # that eval never computes a huge power
 _POWER = re.compile(r"\*\*\s*(\(\s*[-+]?\d{1,2}\s*\)|[-+]?\d{1,2}(?![\d.]))")
@@ -58,6 +58,10 @@ def _unit(text: str) -> Quantity:
         raise QuantityError(f"unit {text!r} is longer than {_MAX_UNIT_LENGTH} characters")
     if expr.count("**") != len(_POWER.findall(expr)) or re.search(r"\d\s*\*\*", expr):
         raise QuantityError(f"cannot read unit {text!r}: powers must be small integers of a unit")
+    # no numbers but powers and a leading "1/": "10 12" must not read as 120
+    rest = re.sub(r"[A-Za-z_][A-Za-z0-9_]*", "", _POWER.sub("", expr))
+    if re.search(r"\d", re.sub(r"^\s*1\s*/", "", rest)):
+        raise QuantityError(f"cannot read unit {text!r}: it may hold no numbers but powers")
     names = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr)
     unknown = [n for n in names if n not in _UNIT_NAMES]
     if unknown:

@@ -9,7 +9,8 @@ Calibration (2026-12, this machine, Brian2 numpy target, growth of the RSS of
   run, +211 MB at the peak of the build: 27 bytes per synapse at the peak;
 - potjans_diesmann defaults (7717 cells, 2.99 M synapses, each with its own weight and
   delay): +148 MB after the run, +160 MB at the peak: 53 bytes per synapse;
-- ei_network 4000 cells, p 0.2 (3.20 M synapses, Bernoulli): +40 MB, 12.5 bytes each;
+- ei_network 4000 cells, p 0.2 (3.20 M synapses, Bernoulli): +40 MB after the build
+  (not run), 12.5 bytes each;
 - ei_network 500 cells (49.9 k synapses): +4 MB, so a cell costs at most a few kB.
 
 Each circuit class states its cost per synapse (``Circuit.BYTES_PER_SYNAPSE``, rounded

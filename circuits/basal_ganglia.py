@@ -363,20 +363,33 @@ class BasalGanglia(Circuit):
         "gives DBS."
     )
     PARAMETERS = {
-        "n": Parameter(10, "1", "cells per population (KBG: 10)"),
-        "n_ext": Parameter(100, "1", "external (cortical afferent) AMPA fibres per CTX cell"),
-        "w_ext": Parameter(0.01, "mS/cm2", "peak conductance of one external AMPA event"),
-        "area_um2": Parameter(1000.0, "um2", "membrane area turning I_stim into a current density"),
+        "n": Parameter(10, "1", "cells per population (KBG: 10)", integer=True, minimum=3),
+        "n_ext": Parameter(
+            100,
+            "1",
+            "external (cortical afferent) AMPA fibres per CTX cell",
+            integer=True,
+            minimum=0,
+        ),
+        "w_ext": Parameter(
+            0.01, "mS/cm2", "peak conductance of one external AMPA event", minimum=0
+        ),
+        "area_um2": Parameter(
+            1000.0, "um2", "membrane area turning I_stim into a current density", positive=True
+        ),
         "cell_dt": Parameter(
-            0.025, "ms", "integration step of the cells (brian.dt if that is finer)"
+            0.025, "ms", "integration step of the cells (brian.dt if that is finer)", positive=True
         ),
     }
     KNOBS = {
-        "parkinsonian": Parameter(0.0, "1", "dopamine loss: 0 healthy, 1 parkinsonian (KBG)"),
-        "nu_bg": Parameter(5.0, "Hz", "background rate of each external fibre onto CTX"),
+        "parkinsonian": Parameter(
+            0.0, "1", "dopamine loss: 0 healthy, 1 parkinsonian (KBG)", minimum=0, maximum=1
+        ),
+        "nu_bg": Parameter(5.0, "Hz", "background rate of each external fibre onto CTX", minimum=0),
     }
     POPULATIONS = ORDER
     SIZE_PARAMETERS = ("n",)  # times 8 populations, see n_neurons
+    BYTES_PER_SYNAPSE = 128  # ten constant weights and a delay each
     OUTPUT_POPULATION = "TC"
     FIELD = {}
     INPUT_DESCRIPTION = (
@@ -384,6 +397,11 @@ class BasalGanglia(Circuit):
         "nu_bg on their n_ext AMPA fibres; reaches STN (hyperdirect) and striatum through them"
     )
     DRIVE = {"CTX": EXTERNAL_DRIVE}
+
+    @classmethod
+    def estimate(cls, params: dict[str, float]) -> tuple[int, int]:
+        n = int(params["n"])
+        return cls.n_neurons(params), 2 * n * n + 31 * n  # counted from _connections
 
     @classmethod
     def n_neurons(cls, parameters: dict[str, float] | None = None) -> int:

@@ -89,23 +89,30 @@ class Brunel2000(Circuit):
         "SR, SI fast, AI and SI slow."
     )
     PARAMETERS = {
-        "n_E": Parameter(5000, "1", "excitatory cells (paper 10000)"),
-        "n_I": Parameter(1250, "1", "inhibitory cells (paper 2500)"),
-        "C_E": Parameter(1000, "1", "excitatory inputs and external fibres per cell"),
+        "n_E": Parameter(5000, "1", "excitatory cells (paper 10000)", integer=True, minimum=2),
+        "n_I": Parameter(1250, "1", "inhibitory cells (paper 2500)", integer=True, minimum=2),
+        "C_E": Parameter(
+            1000, "1", "excitatory inputs and external fibres per cell", integer=True, minimum=1
+        ),
         "J": Parameter(0.1, "mV", "jump of V per excitatory spike"),
-        "D": Parameter(1.5, "ms", "synaptic delay"),
-        "tau": Parameter(20.0, "ms", "membrane time constant"),
+        "D": Parameter(1.5, "ms", "synaptic delay", minimum=0),
+        "tau": Parameter(20.0, "ms", "membrane time constant", positive=True),
         "theta": Parameter(20.0, "mV", "spike threshold"),
         "V_r": Parameter(10.0, "mV", "reset potential"),
-        "t_ref": Parameter(2.0, "ms", "absolute refractory period"),
-        "C_m": Parameter(250.0, "pF", "capacitance converting currents (electrodes, field)"),
+        "t_ref": Parameter(2.0, "ms", "absolute refractory period", minimum=0),
+        "C_m": Parameter(
+            250.0, "pF", "capacitance converting currents (electrodes, field)", positive=True
+        ),
     }
     KNOBS = {
-        "g": Parameter(5.0, "1", "relative strength of inhibition (jump -g J)"),
-        "eta": Parameter(2.0, "1", "background rate of the external fibres, nu_ext / nu_thr"),
+        "g": Parameter(5.0, "1", "relative strength of inhibition (jump -g J)", minimum=0),
+        "eta": Parameter(
+            2.0, "1", "background rate of the external fibres, nu_ext / nu_thr", minimum=0
+        ),
     }
     POPULATIONS = ("E", "I")
     SIZE_PARAMETERS = ("n_E", "n_I")
+    BYTES_PER_SYNAPSE = 28  # measured 27 at the peak of the build
     OUTPUT_POPULATION = "E"
     FIELD = {"group": "E", "ampa": "I_exc", "gaba": "I_inh", "g_leak_nS": 12.5}
     INPUT_DESCRIPTION = (
@@ -116,6 +123,34 @@ class Brunel2000(Circuit):
         "E": f"v += J * n_events * {GATE}\nI_exc += q_exc * n_events",
         "I": f"v += J * n_events * {GATE}",
     }
+
+    @classmethod
+    def check_parameters(cls, params: dict[str, float]) -> list[str]:
+        """Fixed in-degree draws C distinct sources per cell, autapses excluded: C_E < n_E
+        and round(C_E / 4) < n_I; the threshold must lie above the reset; J > 0 keeps the
+        balance meaningful (nu_thr divides by it)."""
+        out = super().check_parameters(params)
+        c_i = int(round(GAMMA * params["C_E"]))
+        if params["C_E"] > params["n_E"] - 1:
+            out.append(
+                f"C_E: got {params['C_E']:g}; expected fewer than n_E ({params['n_E']:g}): "
+                f"each cell draws C_E distinct excitatory sources"
+            )
+        if c_i > params["n_I"] - 1:
+            out.append(
+                f"n_I: got {params['n_I']:g}; expected more than C_I = C_E / 4 ({c_i}): "
+                f"each cell draws C_I distinct inhibitory sources"
+            )
+        if not params["theta"] > params["V_r"]:
+            out.append(f"theta: got {params['theta']:g}; expected above V_r ({params['V_r']:g})")
+        if not params["J"] > 0:
+            out.append(f"J: got {params['J']:g}; expected a value > 0")
+        return out
+
+    @classmethod
+    def estimate(cls, params: dict[str, float]) -> tuple[int, int]:
+        n = int(params["n_E"]) + int(params["n_I"])
+        return n, n * (int(params["C_E"]) + int(round(GAMMA * params["C_E"])))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

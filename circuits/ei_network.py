@@ -151,23 +151,32 @@ class EINetwork(Circuit):
         "irregular firing with gamma (30-80 Hz) oscillations in its LFP proxy."
     )
     PARAMETERS = {
-        "n_E": Parameter(800, "1", "excitatory cells (reference 4000)"),
-        "n_I": Parameter(200, "1", "inhibitory cells (reference 1000)"),
-        "p_conn": Parameter(0.2, "1", "connection probability between any two cells"),
-        "n_ext": Parameter(800, "1", "external (thalamic) AMPA fibres per cell"),
-        "b_K": Parameter(3.0, "nS", "adaptation conductance added by each E spike (0: off)"),
-        "tau_K": Parameter(144.0, "ms", "decay time of the adaptation conductance"),
+        "n_E": Parameter(800, "1", "excitatory cells (reference 4000)", integer=True, minimum=1),
+        "n_I": Parameter(200, "1", "inhibitory cells (reference 1000)", integer=True, minimum=1),
+        "p_conn": Parameter(
+            0.2, "1", "connection probability between any two cells", positive=True, maximum=1
+        ),
+        "n_ext": Parameter(
+            800, "1", "external (thalamic) AMPA fibres per cell", integer=True, minimum=0
+        ),
+        "b_K": Parameter(
+            3.0, "nS", "adaptation conductance added by each E spike (0: off)", minimum=0
+        ),
+        "tau_K": Parameter(144.0, "ms", "decay time of the adaptation conductance", positive=True),
     }
     KNOBS = {
-        "g_AMPA": Parameter(1.0, "1", "scale of all AMPA conductances, recurrent and external"),
-        "g_GABA": Parameter(1.0, "1", "scale of all GABA_A conductances"),
-        "g_AMPA_E_to_I": Parameter(
-            1.0, "1", "extra scale of the recurrent E->I AMPA conductance (times g_AMPA)"
+        "g_AMPA": Parameter(
+            1.0, "1", "scale of all AMPA conductances, recurrent and external", minimum=0
         ),
-        "nu_bg": Parameter(2.5, "Hz", "background rate of each external fibre"),
+        "g_GABA": Parameter(1.0, "1", "scale of all GABA_A conductances", minimum=0),
+        "g_AMPA_E_to_I": Parameter(
+            1.0, "1", "extra scale of the recurrent E->I AMPA conductance (times g_AMPA)", minimum=0
+        ),
+        "nu_bg": Parameter(2.5, "Hz", "background rate of each external fibre", minimum=0),
     }
     POPULATIONS = ("E", "I")
     SIZE_PARAMETERS = ("n_E", "n_I")
+    BYTES_PER_SYNAPSE = 16  # measured 12.5
     OUTPUT_POPULATION = "E"
     FIELD = {"group": "E", "ampa": "I_AMPA", "gaba": "I_GABA", "g_leak_nS": 25.0}
     INPUT_DESCRIPTION = (
@@ -175,6 +184,11 @@ class EINetwork(Circuit):
         "cell, E and I"
     )
     DRIVE = {"E": EXTERNAL_DRIVE, "I": EXTERNAL_DRIVE}
+
+    @classmethod
+    def estimate(cls, params: dict[str, float]) -> tuple[int, int]:
+        n = int(params["n_E"]) + int(params["n_I"])
+        return n, int(params["p_conn"] * n * (n - 1))  # Bernoulli p per pair, no autapses
 
     def build(self) -> None:
         n = {"E": int(self.params["n_E"]), "I": int(self.params["n_I"])}

@@ -299,26 +299,36 @@ class HHEINetwork(Circuit):
         "receptor."
     )
     PARAMETERS = {
-        "n_E": Parameter(400, "1", "pyramidal (RS) cells"),
-        "n_I": Parameter(100, "1", "fast-spiking (PV) interneurons"),
-        "p_conn": Parameter(0.2, "1", "connection probability between any two cells"),
-        "n_ext": Parameter(100, "1", "external AMPA fibres per cell"),
+        "n_E": Parameter(400, "1", "pyramidal (RS) cells", integer=True, minimum=1),
+        "n_I": Parameter(100, "1", "fast-spiking (PV) interneurons", integer=True, minimum=1),
+        "p_conn": Parameter(
+            0.2, "1", "connection probability between any two cells", positive=True, maximum=1
+        ),
+        "n_ext": Parameter(100, "1", "external AMPA fibres per cell", integer=True, minimum=0),
         "dt_cell": Parameter(
-            0.025, "ms", "largest time step of the cells (rounded down to divide brian.dt)"
+            0.025,
+            "ms",
+            "largest time step of the cells (rounded down to divide brian.dt)",
+            positive=True,
         ),
     }
     KNOBS = {
-        "gNa_E": Parameter(1.0, "1", "scale of the Na+ conductance of pyramidal cells"),
-        "gNa_I": Parameter(1.0, "1", "scale of the Na+ conductance of PV interneurons"),
-        "gK_E": Parameter(1.0, "1", "scale of the delayed-rectifier K+ conductance, pyramidal"),
-        "gK_I": Parameter(1.0, "1", "scale of the delayed-rectifier K+ conductance, PV"),
-        "g_AMPA": Parameter(1.0, "1", "scale of all AMPA conductances, recurrent and external"),
-        "g_NMDA": Parameter(1.0, "1", "scale of all NMDA conductances"),
-        "g_GABA": Parameter(1.0, "1", "scale of all GABA_A conductances"),
-        "nu_bg": Parameter(5.0, "Hz", "background rate of each external fibre"),
+        "gNa_E": Parameter(1.0, "1", "scale of the Na+ conductance of pyramidal cells", minimum=0),
+        "gNa_I": Parameter(1.0, "1", "scale of the Na+ conductance of PV interneurons", minimum=0),
+        "gK_E": Parameter(
+            1.0, "1", "scale of the delayed-rectifier K+ conductance, pyramidal", minimum=0
+        ),
+        "gK_I": Parameter(1.0, "1", "scale of the delayed-rectifier K+ conductance, PV", minimum=0),
+        "g_AMPA": Parameter(
+            1.0, "1", "scale of all AMPA conductances, recurrent and external", minimum=0
+        ),
+        "g_NMDA": Parameter(1.0, "1", "scale of all NMDA conductances", minimum=0),
+        "g_GABA": Parameter(1.0, "1", "scale of all GABA_A conductances", minimum=0),
+        "nu_bg": Parameter(5.0, "Hz", "background rate of each external fibre", minimum=0),
     }
     POPULATIONS = ("E", "I")
     SIZE_PARAMETERS = ("n_E", "n_I")
+    BYTES_PER_SYNAPSE = 24  # like ei_network, with its own clock; not measured
     OUTPUT_POPULATION = "E"
     FIELD = {
         "group": "E",
@@ -331,6 +341,11 @@ class HHEINetwork(Circuit):
         "cell, E and I"
     )
     DRIVE = {"E": EXTERNAL_DRIVE, "I": EXTERNAL_DRIVE}
+
+    @classmethod
+    def estimate(cls, params: dict[str, float]) -> tuple[int, int]:
+        n = int(params["n_E"]) + int(params["n_I"])
+        return n, int(params["p_conn"] * n * (n - 1))  # Bernoulli p per pair, no autapses
 
     def build(self) -> None:
         n = {"E": int(self.params["n_E"]), "I": int(self.params["n_I"])}

@@ -218,21 +218,36 @@ class PotjansDiesmann(Circuit):
         "low rates in L2/3e and L6e, highest in L5; scaled by scale_N and scale_K."
     )
     PARAMETERS = {
-        "scale_N": Parameter(0.1, "1", "fraction of the 77169 cells of the full model"),
-        "scale_K": Parameter(0.1, "1", "fraction of the full in-degrees (weights / sqrt)"),
+        "scale_N": Parameter(
+            0.1, "1", "fraction of the 77169 cells of the full model", positive=True, maximum=1
+        ),
+        "scale_K": Parameter(
+            0.1, "1", "fraction of the full in-degrees (weights / sqrt)", positive=True, maximum=1
+        ),
         "afferent_all": Parameter(
-            1.0, "1", "1: afferent input on the external fibres of all layers; 0: L4 and L6 only"
+            1.0,
+            "1",
+            "1: afferent input on the external fibres of all layers; 0: L4 and L6 only",
+            integer=True,
+            minimum=0,
+            maximum=1,
         ),
     }
     KNOBS = {
         "g_E": Parameter(
-            1.0, "1", "scale of all excitatory weights (recurrent, external, their DC share)"
+            1.0,
+            "1",
+            "scale of all excitatory weights (recurrent, external, their DC share)",
+            minimum=0,
         ),
-        "g_I": Parameter(1.0, "1", "scale of all inhibitory weights (and their DC share)"),
-        "bg_rate": Parameter(BG_RATE, "Hz", "background rate of each external fibre"),
+        "g_I": Parameter(
+            1.0, "1", "scale of all inhibitory weights (and their DC share)", minimum=0
+        ),
+        "bg_rate": Parameter(BG_RATE, "Hz", "background rate of each external fibre", minimum=0),
     }
     POPULATIONS = POPULATIONS
     SIZE_PARAMETERS = ()  # the size follows scale_N: see n_neurons
+    BYTES_PER_SYNAPSE = 56  # measured 53: own weight and delay
     OUTPUT_POPULATION = "L5e"
     FIELD = {"group": "L5e", "ampa": "I_E", "gaba": "I_I", "g_leak_nS": G_LEAK_NS}
     INPUT_DESCRIPTION = (
@@ -240,6 +255,11 @@ class PotjansDiesmann(Circuit):
         "population (afferent_all = 1) or of L4 and L6 only (afferent_all = 0)"
     )
     DRIVE = dict.fromkeys(POPULATIONS, EXTERNAL_DRIVE)
+
+    @classmethod
+    def estimate(cls, params: dict[str, float]) -> tuple[int, int]:
+        counts = synapse_counts(float(params["scale_N"]), float(params["scale_K"]))
+        return cls.n_neurons(params), int(counts.sum())
 
     @classmethod
     def n_neurons(cls, parameters: dict[str, float] | None = None) -> int:

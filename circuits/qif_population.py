@@ -139,20 +139,23 @@ class QIFPopulation(Circuit):
         "Montbrio-Pazo-Roxin mean field."
     )
     PARAMETERS = {
-        "n": Parameter(10000, "1", "number of neurons"),
-        "tau": Parameter(10.0, "ms", "membrane time constant"),
-        "n_ext": Parameter(1000, "1", "afferent fibres per cell (sets the shot noise)"),
+        "n": Parameter(10000, "1", "number of neurons", integer=True, minimum=1),
+        "tau": Parameter(10.0, "ms", "membrane time constant", positive=True),
+        "n_ext": Parameter(
+            1000, "1", "afferent fibres per cell (sets the shot noise)", integer=True, minimum=1
+        ),
         "I_unit": Parameter(0.1, "nA", "electrode current that adds 1 to the input I"),
     }
     KNOBS = {
         "eta_bar": Parameter(-5.0, "1", "centre of the Lorentzian of excitabilities"),
-        "Delta": Parameter(1.0, "1", "half-width of the Lorentzian of excitabilities"),
+        "Delta": Parameter(1.0, "1", "half-width of the Lorentzian of excitabilities", minimum=0),
         "J": Parameter(15.0, "1", "recurrent coupling (J tau r in the input)"),
         "J_ext": Parameter(1.0, "1", "afferent coupling: input current J_ext tau nu"),
-        "nu_bg": Parameter(0.0, "Hz", "background rate of each afferent fibre"),
+        "nu_bg": Parameter(0.0, "Hz", "background rate of each afferent fibre", minimum=0),
     }
     POPULATIONS = ("QIF",)
     SIZE_PARAMETERS = ("n",)
+    BYTES_PER_SYNAPSE = 16  # one counter synapse per cell
     OUTPUT_POPULATION = "QIF"
     FIELD: dict = {}
     INPUT_DESCRIPTION = (
@@ -160,6 +163,11 @@ class QIFPopulation(Circuit):
         "current I = J_ext tau (nu_bg + input), delivered as jumps J_ext / n_ext of V"
     )
     DRIVE = {"QIF": "v += w_ext * n_events"}
+
+    @classmethod
+    def estimate(cls, params: dict[str, float]) -> tuple[int, int]:
+        n = int(params["n"])
+        return n + 1, n  # the cells, the counter, one synapse per cell onto it
 
     def __init__(self, name: str, parameters: dict[str, float] | None = None, **kwargs) -> None:
         # knob values given at construction, for the initial state (set_knob comes later)

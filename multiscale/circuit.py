@@ -91,11 +91,34 @@ class Circuit:
     #: population -> statement delivering ``n_events`` external spikes in one step
     DRIVE: ClassVar[dict[str, str]] = {}
     SIZE_PARAMETERS: ClassVar[tuple[str, ...]] = ()
+    #: memory of one synapse, built and running (measured: multiscale/resources.py)
+    BYTES_PER_SYNAPSE: ClassVar[int] = 64
 
     @classmethod
     def n_neurons(cls, parameters: dict[str, float] | None = None) -> int:
         values = {k: p.default for k, p in cls.PARAMETERS.items()} | dict(parameters or {})
         return int(sum(values[k] for k in cls.SIZE_PARAMETERS))
+
+    @classmethod
+    def check_parameters(cls, params: dict[str, float]) -> list[str]:
+        """Problems that would make build() fail or mean nothing, each
+        ``"<name>: got <value>; expected ..."``; ``params`` holds every PARAMETER and KNOB
+        (defaults filled in). The base class checks each declared range; circuits add
+        constraints between parameters (call super())."""
+        declared = {**cls.PARAMETERS, **cls.KNOBS}
+        out = []
+        for name, value in params.items():
+            spec = declared.get(name)
+            problem = spec.problem(value) if spec is not None else None
+            if problem:
+                out.append(f"{name}: got {value:g}; {problem}")
+        return out
+
+    @classmethod
+    def estimate(cls, params: dict[str, float]) -> tuple[int, int]:
+        """(neurons, synapses) that build() would create with ``params`` (defaults filled
+        in), computed without building, so that a too large circuit is refused first."""
+        return cls.n_neurons(params), 0
 
     def __init__(
         self,

@@ -8,16 +8,24 @@ import signal
 import sys
 from pathlib import Path
 
-import yaml
-
 
 def _overrides(pairs: list[str]) -> dict:
+    """--set PATH=VALUE arguments as {path: value}, the value read as YAML; a malformed
+    argument is a ConfigError (exit 2) naming it."""
+    from multiscale.config import ConfigError
+    from multiscale.yaml_safe import YamlError, loads
+
     out = {}
     for pair in pairs or []:
-        if "=" not in pair:
-            raise SystemExit(f"--set expects path=value, got {pair!r}")
-        key, value = pair.split("=", 1)
-        out[key] = yaml.safe_load(value)
+        key, eq, value = pair.partition("=")
+        if not eq or not key.strip():
+            raise ConfigError(
+                f"--set {pair}: got {pair!r}; expected PATH=VALUE, e.g. --set duration='2 s'"
+            )
+        try:
+            out[key.strip()] = loads(value)
+        except YamlError as err:
+            raise ConfigError(f"--set {pair}: got the value {value!r}; {err}") from err
     return out
 
 
@@ -41,6 +49,8 @@ def cmd_validate(args) -> int:
     print()
     if "clamped_edges" in d:
         print(f"note: zero-delay edges clamped to one step: {d['clamped_edges']}")
+    if "estimate" in d:
+        print(d["estimate"].describe())
     return 0
 
 

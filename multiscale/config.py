@@ -5,13 +5,17 @@ Nothing here simulates. Validation also loads the connectome and checks what can
 checked against it (region labels, delays of edges touching spiking regions), so a bad
 file is reported before any simulation starts or any MPI rank does work.
 
-Quantities are strings with units ("10 s", "130 Hz", "0.5 ms", "3 m/s"); a bare number
-means the unit named in the error messages and in ``multiscale info``.
+Quantities are strings with units ("10 s", "130 Hz", "0.5 ms", "3 m/s"). Fields of the
+experiment itself (times, rates, speeds, electrode currents) must say their unit; a bare
+number there is an error, never a silent default unit. Model parameters (region, coupling
+and circuit parameters and knobs, region-stimulus amplitudes) may be bare numbers in the
+unit the model declares (``multiscale info``). docs/experiment-files.md states every rule.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,13 @@ import numpy as np
 import yaml
 
 from multiscale.quantities import QuantityError, to_float
+from multiscale.yaml_safe import YamlError, load_file, loads
+
+#: largest electrode current per cell (nA): 1 uA already drives a point neuron far beyond
+#: any physiological range (3 nA is KBG's DBS); larger values are typing errors
+MAX_ELECTRODE_NA = 1000.0
+#: seeds go to numpy's legacy seeding (Brian2), which takes 32-bit values
+MAX_SEED = 2**32 - 1
 
 
 class ConfigError(ValueError):
@@ -210,8 +221,17 @@ class _Section:
             return None
         return default if value is _MISSING else value
 
-    def string(self, key: str, default: Any = _MISSING, choices: list[str] | None = None) -> Any:
+    def _typed(self, key: str, default: Any) -> Any:
+        """raw(), except that an explicit null is an error where null means nothing (the
+        field is required, or its default is a value): it must not pass as "unset"."""
         value = self.raw(key, default)
+        if key in self.data and self.data[key] is None and default is not None:
+            self.error(self._at(key), None, "a value (null is not allowed here)")
+            return None
+        return value
+
+    def string(self, key: str, default: Any = _MISSING, choices: list[str] | None = None) -> Any:
+        value = self._typed(key, default)
         if value is None or value is default and default is not _MISSING:
             return value
         if not isinstance(value, str):
@@ -230,12 +250,15 @@ class _Section:
         *,
         positive: bool = False,
         minimum: float | None = None,
+        maximum: float | None = None,
     ) -> Any:
-        value = self.raw(key, default)
+        """A quantity converted to ``unit``; a bare number is refused unless ``unit`` is
+        dimensionless (experiment fields always say their unit)."""
+        value = self._typed(key, default)
         if value is None or value is default and default is not _MISSING:
             return value
         try:
-            number = to_float(value, unit)
+            number = to_float(value, unit, bare=False)
         except QuantityError as err:
             self.error(self._at(key), value, f"a quantity in {unit} ({err})")
             return None
@@ -243,12 +266,21 @@ class _Section:
             self.error(self._at(key), value, f"a {'positive ' if positive else ''}finite value")
             return None
         if minimum is not None and number < minimum:
-            self.error(self._at(key), value, f"a value >= {minimum} {unit}")
+            self.error(self._at(key), value, f"a value >= {minimum:g} {unit}")
+            return None
+        if maximum is not None and abs(number) > maximum:
+            self.error(self._at(key), value, f"a magnitude of at most {maximum:g} {unit}")
             return None
         return number
 
-    def integer(self, key: str, default: Any = _MISSING, minimum: int | None = None) -> Any:
-        value = self.raw(key, default)
+    def integer(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> Any:
+        value = self._typed(key, default)
         if value is None or value is default and default is not _MISSING:
             return value
         if isinstance(value, bool) or not isinstance(value, int):
@@ -257,10 +289,13 @@ class _Section:
         if minimum is not None and value < minimum:
             self.error(self._at(key), value, f"an integer >= {minimum}")
             return None
+        if maximum is not None and value > maximum:
+            self.error(self._at(key), value, f"an integer <= {maximum}")
+            return None
         return value
 
     def boolean(self, key: str, default: Any = _MISSING) -> Any:
-        value = self.raw(key, default)
+        value = self._typed(key, default)
         if value is not None and not isinstance(value, bool):
             self.error(self._at(key), value, "true or false")
             return None
@@ -298,24 +333,33 @@ def load_experiment(
     """Read, validate and return the experiment at ``path``; raise ConfigError listing every
     problem. ``overrides`` maps dotted field paths to values (used by sweeps and tests).
     ``text``: the file's contents as they were (an output's record of what ran), read as
-    if they were at ``path`` (relative paths in it are relative to path's folder)."""
+    if they were at ``path`` (relative paths in it are relative to path's folder).
+
+    Every phase runs (overrides, fields, checks against the connectome and models, the
+    resource estimate), each skipping only what depends on a field already reported, so
+    one message lists every problem. A file whose estimated memory exceeds what the
+    machine has available is refused here, before any rank builds anything."""
     path = Path(path)
     try:
-        text = path.read_text() if text is None else text
+        data, text = load_file(path) if text is None else (loads(text), text)
     except OSError as err:
         raise ConfigError(f"{path}: cannot read the experiment file ({err.strerror})") from err
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from err
-    for dotted, value in (overrides or {}).items():
-        _set_dotted(data, dotted, value)
+    except YamlError as err:
+        raise ConfigError(f"{path}: {err}") from err
     errors: list[str] = []
+    if overrides and data is None:
+        data = {}
+    for dotted, value in (overrides or {}).items():
+        if isinstance(data, dict):
+            _set_dotted(data, str(dotted), value, errors)
     exp = _read(data, path, text, errors)
     exp.overrides = dict(overrides or {})
     exp.resolved_text = _dump(data)
-    if not errors:
+    if isinstance(data, dict):
         _check_semantics(exp, errors)
+        from multiscale.resources import check_memory
+
+        check_memory(exp, errors)
     if errors:
         lines = "\n".join(f"  {path}: {e}" for e in errors)
         raise ConfigError(f"{path}: {len(errors)} problem(s) in the experiment file:\n{lines}")
@@ -329,22 +373,53 @@ def _dump(data: Any) -> str:
         return ""
 
 
-def _set_dotted(data: dict, dotted: str, value: Any) -> None:
-    node = data
+def _set_dotted(data: dict, dotted: str, value: Any, errors: list[str]) -> None:
+    """Set ``a.b.0.c`` in ``data`` (missing mappings are created); a path that cannot be
+    followed is reported as an error naming the override."""
+    where = f"--set {dotted}"
     keys = dotted.split(".")
-    for key in keys[:-1]:
-        node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
-    if isinstance(node, list):
-        node[int(keys[-1])] = value
-    else:
-        node[keys[-1]] = value
+    if not all(keys):
+        errors.append(
+            f"{where}: got {dotted!r}; expected a dotted field path such as "
+            f"circuits.0.parameters.n_E"
+        )
+        return
+    node: Any = data
+    for depth, key in enumerate(keys):
+        last = depth == len(keys) - 1
+        here = ".".join(keys[:depth]) or "the top level"
+        if isinstance(node, list):
+            if not key.isdigit():
+                errors.append(f"{where}: got {key!r}; {here} is a list: expected an index")
+                return
+            if int(key) >= len(node):
+                errors.append(
+                    f"{where}: got index {key}; {here} has {len(node)} item(s): expected "
+                    f"an index below {len(node)}"
+                )
+                return
+            index: Any = int(key)
+        elif isinstance(node, dict):
+            index = key
+            if not last and node.get(key) is None:
+                node[key] = {}
+        else:
+            errors.append(
+                f"{where}: got {'.'.join(keys[depth:])!r} under {here}, which is "
+                f"{node!r}; expected a path through mappings and lists"
+            )
+            return
+        if last:
+            node[index] = value
+        else:
+            node = node[index]
 
 
 def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
     top = _Section(data, "", errors, "a mapping of experiment fields")
     name = top.string("name", path.stem)
     description = top.string("description", "")
-    seed = top.integer("seed", minimum=0)
+    seed = top.integer("seed", minimum=0, maximum=MAX_SEED)
     duration = top.quantity("duration", "ms", positive=True)
 
     c = top.section("connectome", {})
@@ -462,6 +537,9 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         kind = s.string("kind", "pulse_train", kinds)
         periodic = kind in ("pulse_train", "sinusoid")
         regions_t = None if on_circuit else s.raw("regions")
+        if not on_circuit and regions_t is None:
+            s.error(f"stimuli[{k}].regions", None, "a region label or index, or a list of them")
+            regions_t = []
         if regions_t is not None and not isinstance(regions_t, list):
             regions_t = [regions_t]
         stimuli.append(
@@ -473,7 +551,13 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
                 regions=regions_t,
                 variable=None if on_circuit else s.string("variable"),
                 frequency_hz=s.quantity("frequency", "Hz", positive=True) if periodic else 0.0,
-                amplitude=s.quantity("amplitude", "nA" if on_circuit else "1"),
+                # a region stimulus is in its variable's unit per ms: read once the model
+                # is known (_region_stimulus_amplitude)
+                amplitude=(
+                    s.quantity("amplitude", "nA", maximum=MAX_ELECTRODE_NA)
+                    if on_circuit
+                    else s._typed("amplitude", _MISSING)
+                ),
                 width_ms=s.quantity("width", "ms", positive=True) if kind == "pulse_train" else 0.0,
                 phase_rad=s.quantity("phase", "1", 0.0) if kind == "sinusoid" else 0.0,
                 biphasic=s.boolean("biphasic", False) if kind == "pulse_train" else False,
@@ -575,28 +659,40 @@ def _mapping(section: _Section, key: str) -> dict[str, Any]:
 
 # --- checks that need the registries and the connectome ----------------------------------
 def _check_semantics(exp: Experiment, errors: list[str]) -> None:
-    from circuits import resolve_circuit
+    """Checks against the connectome, the region model, the coupling and the circuits'
+    declarations; each part runs unless a field it depends on was already reported."""
     from multiscale.connectome import ConnectomeError, load_connectome
-    from multiscale.coupling import COUPLINGS
-    from regions import REGION_MODELS
 
     base = exp.path.parent
     try:
         conn = load_connectome(exp.connectome.source, base_dir=base)
-    except (ConnectomeError, ValueError, OSError) as err:
+    except (ConnectomeError, ValueError, OSError, TypeError, KeyError) as err:
         errors.append(f"connectome.source: {err}")
         return
     exp.derived["connectome"] = conn
-    n = conn.n_regions
+    model, coupling = _check_regions(exp, conn, errors)
+    _check_record(exp, conn, model, errors)
+    classes = _check_circuits(exp, conn, model, coupling, errors)
+    _check_perturbations(exp, conn, model, classes, errors)
+    _check_stimuli(exp, conn, model, classes, errors)
+    _check_steps(exp, conn, model, errors)
+
+
+def _check_regions(exp: Experiment, conn, errors: list[str]) -> tuple[Any, Any]:
+    """The region model and coupling (None where unknown), their parameters, noise and
+    initial state."""
+    from multiscale.coupling import COUPLINGS
+    from regions import REGION_MODELS
 
     r = exp.regions
-    model = REGION_MODELS.get(r.model)
+    model = REGION_MODELS.get(r.model) if isinstance(r.model, str) else None
     if model is None:
-        errors.append(
-            f"regions.model: got {r.model!r}; expected one of {sorted(REGION_MODELS)}"
-            f"{_suggest(r.model, list(REGION_MODELS))}"
-        )
-        return
+        if r.model is not None:  # a missing model is already reported
+            errors.append(
+                f"regions.model: got {r.model!r}; expected one of {sorted(REGION_MODELS)}"
+                f"{_suggest(str(r.model), list(REGION_MODELS))}"
+            )
+        return None, None
     r.coupling = r.coupling or model.DEFAULT_COUPLING
     coupling = COUPLINGS.get(r.coupling)
     if coupling is None:
@@ -604,10 +700,10 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
             f"regions.coupling.kind: got {r.coupling!r}; expected one of {sorted(COUPLINGS)}"
             f"{_suggest(r.coupling, list(COUPLINGS))}"
         )
-        return
-    r.coupling_parameters = _numbers(
-        "regions.coupling", r.coupling_parameters, coupling.parameters, errors
-    )
+    else:
+        r.coupling_parameters = _numbers(
+            "regions.coupling", r.coupling_parameters, coupling.parameters, errors
+        )
     values = {}
     for pname, value in r.parameters.items():
         where = f"regions.parameters.{pname}"
@@ -618,7 +714,7 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
             )
             continue
         values[pname] = _per_region(where, value, model.PARAMETERS[pname].unit, conn, errors)
-    exp.derived["parameters"] = model.parameter_matrix(n, values)
+    exp.derived["parameters"] = model.parameter_matrix(conn.n_regions, values)
     for group, where in ((r.noise, "regions.integrator.noise"), (r.initial, "regions.initial")):
         for sv, value in list(group.items()):
             if sv not in model.STATE_VARIABLES:
@@ -629,22 +725,28 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
                 )
             elif isinstance(value, bool) or not isinstance(value, int | float):
                 errors.append(f"{where}.{sv}: got {value!r}; expected a number")
+            elif not _finite(value):
+                errors.append(f"{where}.{sv}: got {value!r}; expected a finite number")
             elif where.endswith("noise") and value < 0:
                 errors.append(f"{where}.{sv}: got {value!r}; expected a number >= 0")
             else:
                 group[sv] = float(value)
+    return model, coupling
 
+
+def _check_record(exp: Experiment, conn, model, errors: list[str]) -> None:
     states = exp.record.states
     where = "record.states"
-    if states == "all":
+    if states == "all" and model is not None:
         exp.record.states = list(model.STATE_VARIABLES)
     elif not isinstance(states, list) or not all(isinstance(v, str) for v in states):
-        errors.append(f"{where}: got {states!r}; expected 'all' or a list of state variables")
-    else:
+        if states != "all":
+            errors.append(f"{where}: got {states!r}; expected 'all' or a list of state variables")
+    elif model is not None:
         for sv in states:
             if sv not in model.STATE_VARIABLES:
                 errors.append(
-                    f"{where}: got {sv!r}, not a state variable of {r.model}"
+                    f"{where}: got {sv!r}, not a state variable of {exp.regions.model}"
                     f"{_suggest(sv, list(model.STATE_VARIABLES))}; "
                     f"state variables: {list(model.STATE_VARIABLES)}"
                 )
@@ -658,33 +760,51 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
             if eeg == "tvb65":
                 exp.derived["leadfield"] = tvb_eeg65_leadfield(conn)
             else:
-                exp.derived["leadfield"] = load_leadfield(eeg, conn, base_dir=base)
-        except (ValueError, OSError) as err:
+                exp.derived["leadfield"] = load_leadfield(eeg, conn, base_dir=exp.path.parent)
+        except (ValueError, OSError, TypeError) as err:
             errors.append(f"record.eeg: got {eeg!r}; {err}")
 
-    # circuits
+
+def _check_circuits(exp: Experiment, conn, model, coupling, errors: list[str]) -> dict:
+    """Names, models, regions and parameters of the circuits (each checked against its
+    class's declarations and constraints); the classes by circuit name."""
+    from circuits import resolve_circuit
+
     names: set[str] = set()
     proxies: dict[str, int] = {}
     classes: dict[str, type] = {}
     exp.derived["circuit_classes"] = classes
+    exp.derived["circuit_parameters"] = full = {}
     for k, c in enumerate(exp.circuits):
         where = f"circuits[{k}]"
-        if c.name in names:
-            errors.append(f"{where}.name: got {c.name!r}; expected a name not used before")
-        if not str(c.name).isidentifier():
-            errors.append(
-                f"{where}.name: got {c.name!r}; expected letters, digits and _ "
-                f"(it names Brian2 objects), not starting with a digit"
-            )
-        names.add(c.name)
+        if c.name is not None:
+            if c.name in names:
+                errors.append(f"{where}.name: got {c.name!r}; expected a name not used before")
+            if not str(c.name).isidentifier():
+                errors.append(
+                    f"{where}.name: got {c.name!r}; expected letters, digits and _ "
+                    f"(it names Brian2 objects), not starting with a digit"
+                )
+            names.add(c.name)
+        if c.model is None:
+            continue
         try:
-            cls = resolve_circuit(str(c.model), base)
+            cls = resolve_circuit(str(c.model), exp.path.parent)
         except Exception as err:  # a user's circuit file can fail in any way
             errors.append(
                 f"{where}.model: got {c.model!r}; {err}{_suggest(str(c.model), ['ei_network'])}"
             )
             continue
         classes[c.name] = cls
+        declared = {**cls.PARAMETERS, **cls.KNOBS}
+        n_before = len(errors)
+        c.parameters = _numbers(f"{where}.parameters", c.parameters, declared, errors)
+        if len(errors) == n_before:  # constraints need every value read
+            values = {key: p.default for key, p in declared.items()} | c.parameters
+            problems = cls.check_parameters(values)
+            errors += [f"{where}.parameters.{msg}" for msg in problems]
+            if not problems:
+                full[c.name] = values
         try:
             idx = conn.index(c.region)
         except (ValueError, TypeError) as err:
@@ -693,15 +813,18 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
         if idx in proxies.values():
             errors.append(f"{where}.region: got {c.region!r}; another circuit already replaces it")
         proxies[c.name] = idx
-        declared = {**cls.PARAMETERS, **cls.KNOBS}
-        c.parameters = _numbers(f"{where}.parameters", c.parameters, declared, errors)
-        try:
-            model.proxy_coupling_state(np.array([1.0]), r.coupling, coupling.parameter_vector())
-        except (ValueError, NotImplementedError) as err:
-            errors.append(f"{where}: {err}")
+        if model is not None and coupling is not None:
+            try:
+                model.proxy_coupling_state(
+                    np.array([1.0]), exp.regions.coupling, coupling.parameter_vector()
+                )
+            except (ValueError, NotImplementedError) as err:
+                errors.append(f"{where}: {err}")
     exp.derived["proxies"] = proxies
+    return classes
 
-    # perturbations and stimuli
+
+def _check_perturbations(exp: Experiment, conn, model, classes: dict, errors: list[str]) -> None:
     circuit_by_name = {c.name: c for c in exp.circuits}
     for k, p in enumerate(exp.perturbations):
         where = f"perturbations[{k}]"
@@ -710,101 +833,153 @@ def _check_semantics(exp: Experiment, errors: list[str]) -> None:
             if c is None:
                 errors.append(
                     f"{where}.circuit: got {p.circuit!r}; expected one of "
-                    f"{sorted(circuit_by_name)}{_suggest(p.circuit, list(circuit_by_name))}"
+                    f"{sorted(map(str, circuit_by_name))}"
+                    f"{_suggest(p.circuit, list(map(str, circuit_by_name)))}"
                 )
             elif c.name in classes and p.knob not in classes[c.name].KNOBS:
                 knobs = list(classes[c.name].KNOBS)
                 errors.append(
                     f"{where}.knob: got {p.knob!r}; expected a knob of {c.model}: "
-                    f"{knobs}{_suggest(p.knob, knobs)}"
+                    f"{knobs}{_suggest(str(p.knob), knobs)}"
                 )
+            elif c.name in classes and p.value is not None:
+                spec = classes[c.name].KNOBS[p.knob]
+                current = exp.derived["circuit_parameters"].get(c.name, {}).get(p.knob)
+                base_value = spec.default if current is None else current
+                new = p.value if p.operation == "set" else p.value * base_value
+                problem = spec.problem(new)
+                if problem:
+                    errors.append(
+                        f"{where}.{p.operation}: got {p.value:g}, which makes {p.knob} "
+                        f"{new:g}; {problem} for {p.knob}"
+                    )
         elif p.regions is not None:
             p.regions = region_set(p.regions, conn, f"{where}.regions", errors)
-            if p.parameter not in model.PARAMETERS:
+            if model is not None and p.parameter not in model.PARAMETERS:
                 errors.append(
                     f"{where}.parameter: got {p.parameter!r}; expected a parameter of "
-                    f"{r.model}{_suggest(p.parameter, list(model.PARAMETERS))}"
+                    f"{exp.regions.model}{_suggest(str(p.parameter), list(model.PARAMETERS))}"
                 )
-        elif p.edges is not None:
+        elif isinstance(p.edges, dict):
             p.edges = {
                 end: region_set(p.edges.get(end, "all"), conn, f"{where}.edges.{end}", errors)
                 for end in ("from", "to")
             }
-        else:
+        elif p.edges is not None:
+            errors.append(f"{where}.edges: got {p.edges!r}; expected {{from: ..., to: ...}}")
+        elif p.lesion is not None:
             p.lesion = region_set(p.lesion, conn, f"{where}.lesion", errors)
         _check_times(where, p.at_ms, p.until_ms, exp.duration_ms, errors)
+
+
+def _check_stimuli(exp: Experiment, conn, model, classes: dict, errors: list[str]) -> None:
+    circuit_by_name = {c.name: c for c in exp.circuits}
     for k, s in enumerate(exp.stimuli):
         where = f"stimuli[{k}]"
-        s.until_ms = exp.duration_ms if s.until_ms is None else s.until_ms
+        if s.until_ms is None:
+            s.until_ms = exp.duration_ms
         _check_times(where, s.at_ms, s.until_ms, exp.duration_ms, errors)
+        period = 1000.0 / s.frequency_hz if s.frequency_hz else None
+        pulses = None if s.width_ms is None else s.width_ms * (2 if s.biphasic else 1)
         if s.regions is not None:
             for reg in s.regions:
                 try:
                     conn.index(reg)
                 except (ValueError, TypeError) as err:
                     errors.append(f"{where}.regions: got {reg!r}; {err}")
-            if s.variable not in model.STATE_VARIABLES:
+            if model is not None and s.variable not in model.STATE_VARIABLES:
                 names = list(model.STATE_VARIABLES)
                 errors.append(
                     f"{where}.variable: got {s.variable!r}; expected a state variable of "
-                    f"{r.model}: {names}{_suggest(str(s.variable), names)}"
+                    f"{exp.regions.model}: {names}{_suggest(str(s.variable), names)}"
                 )
-            if s.kind == "pulse_train" and s.width_ms * (2 if s.biphasic else 1) >= (
-                1000.0 / s.frequency_hz
-            ):
+            elif model is not None:
+                s.amplitude = _region_stimulus_amplitude(where, s, model, errors)
+            if s.kind == "pulse_train" and None not in (period, pulses) and pulses >= period:
                 errors.append(
                     f"{where}.width: got {s.width_ms} ms; expected pulses shorter "
-                    f"than the period ({1000.0 / s.frequency_hz:g} ms)"
+                    f"than the period ({period:g} ms)"
                 )
             continue
         c = circuit_by_name.get(s.circuit)
         if c is None:
-            errors.append(
-                f"{where}.circuit: got {s.circuit!r}; expected one of "
-                f"{sorted(circuit_by_name)}{_suggest(s.circuit, list(circuit_by_name))}"
-            )
+            if s.circuit is not None:
+                errors.append(
+                    f"{where}.circuit: got {s.circuit!r}; expected one of "
+                    f"{sorted(map(str, circuit_by_name))}"
+                    f"{_suggest(s.circuit, list(map(str, circuit_by_name)))}"
+                )
         elif c.name in classes and s.population not in classes[c.name].POPULATIONS:
             pops = list(classes[c.name].POPULATIONS)
             errors.append(f"{where}.population: got {s.population!r}; expected one of {pops}")
+        if s.width_ms is None or exp.brian_dt_ms is None:
+            continue
         if s.width_ms < exp.brian_dt_ms:
             errors.append(
                 f"{where}.width: got {s.width_ms} ms; expected at least the circuit "
                 f"time step ({exp.brian_dt_ms} ms)"
             )
-        elif s.width_ms * (2 if s.biphasic else 1) >= 1000.0 / s.frequency_hz:
+        elif period is not None and pulses >= period:
             errors.append(
                 f"{where}.width: got {s.width_ms} ms; expected pulses shorter than "
-                f"the period ({1000.0 / s.frequency_hz:g} ms)"
+                f"the period ({period:g} ms)"
             )
 
-    # time steps and the co-simulation window
-    dt = r.dt_ms
+
+def _region_stimulus_amplitude(where: str, s: StimulusSpec, model, errors: list[str]) -> Any:
+    """A region stimulus adds to d(variable)/dt: its unit is the variable's unit per ms; a
+    bare number means that unit (the model's own, like its parameters)."""
+    if s.amplitude is None:  # missing: already reported
+        return None
+    unit = model.STATE_VARIABLES[s.variable].unit
+    unit = "1/ms" if unit == "1" else f"{unit}/ms"
+    try:
+        return to_float(s.amplitude, unit)
+    except QuantityError as err:
+        errors.append(
+            f"{where}.amplitude: got {s.amplitude!r}; expected a quantity in {unit} ({err})"
+        )
+        return None
+
+
+def _check_steps(exp: Experiment, conn, model, errors: list[str]) -> None:
+    """Time steps, sampling, BOLD TR, delays and the co-simulation window."""
+    dt = exp.regions.dt_ms
     res = exp.cosim.resolution_ms
-    if not _multiple(res, dt):
+    rate = exp.record.sampling_rate_hz
+    if dt is not None and res is not None and not _multiple(res, dt):
         errors.append(
             f"cosim.resolution: got {res} ms; expected a multiple of the region "
             f"time step regions.integrator.dt ({dt} ms)"
         )
-    if not _multiple(res, exp.brian_dt_ms):
+    if res is not None and exp.brian_dt_ms is not None and not _multiple(res, exp.brian_dt_ms):
         errors.append(
             f"cosim.resolution: got {res} ms; expected a multiple of brian.dt "
             f"({exp.brian_dt_ms} ms)"
         )
-    if not _multiple(1000.0 / exp.record.sampling_rate_hz, dt):
+    if rate is not None and dt is not None and not _multiple(1000.0 / rate, dt):
         errors.append(
-            f"record.sampling_rate: got {exp.record.sampling_rate_hz} Hz; expected a "
+            f"record.sampling_rate: got {rate} Hz; expected a "
             f"rate whose period is a multiple of regions.integrator.dt ({dt} ms)"
         )
-    if r.initial_history is not None:
+    speed = exp.connectome.speed_mm_per_ms
+    if exp.regions.initial_history is not None and None not in (model, dt, speed):
         _read_initial_history(exp, model, conn, errors)
     bold = exp.record.bold
-    if bold is not None and not _multiple(bold.tr_ms, 1000.0 / exp.record.sampling_rate_hz):
+    if (
+        bold is not None
+        and None not in (bold.tr_ms, rate)
+        and not _multiple(bold.tr_ms, 1000.0 / rate)
+    ):
         errors.append(
             f"record.bold.tr: got {bold.tr_ms:g} ms; expected a multiple of the sampling "
-            f"period ({1000.0 / exp.record.sampling_rate_hz:g} ms)"
+            f"period ({1000.0 / rate:g} ms)"
         )
-    delays = conn.delay_steps(exp.connectome.speed_mm_per_ms, dt)
+    if None in (dt, speed):
+        return
+    delays = conn.delay_steps(speed, dt)
     exp.derived["delays"] = delays
+    proxies = exp.derived.get("proxies")
     if proxies and not errors:
         _choose_window(exp, conn, delays, proxies, errors)
 
@@ -967,12 +1142,21 @@ def _per_region(where, value, unit, conn, errors) -> Any:
 
 
 def _check_times(where, at, until, duration, errors) -> None:
+    if duration is None:  # missing or invalid: already reported
+        return
     if at is not None and at >= duration:
         errors.append(
             f"{where}.at: got {at:g} ms; expected a time before the end ({duration:g} ms)"
         )
     if until is not None and at is not None and until <= at:
         errors.append(f"{where}.until: got {until:g} ms; expected a time after 'at' ({at:g} ms)")
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond the float range
+        return False
 
 
 def _multiple(a: float, b: float) -> bool:

@@ -24,21 +24,24 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-import yaml
 
 from multiscale.analysis import BANDS_HZ, band_power, near_far_channels, power_spectrum
 from multiscale.config import ConfigError, load_experiment
 from multiscale.outputs import check_outputs
+from multiscale.yaml_safe import YamlError, load_file, loads
 
 
 def parse_sets(pairs: list[str]) -> dict[str, list]:
     """``["a.b=1,2", "c=x"]`` -> {"a.b": [1, 2], "c": ["x"]} (values read as YAML)."""
     out = {}
     for pair in pairs or []:
-        if "=" not in pair:
-            raise ConfigError(f"--set expects path=v1,v2,..., got {pair!r}")
-        key, values = pair.split("=", 1)
-        out[key] = [yaml.safe_load(v) for v in _split(values)]
+        key, eq, values = pair.partition("=")
+        if not eq or not key.strip():
+            raise ConfigError(f"--set {pair}: got {pair!r}; expected PATH=V1,V2,...")
+        try:
+            out[key.strip()] = [loads(v) for v in _split(values)]
+        except YamlError as err:
+            raise ConfigError(f"--set {pair}: got the values {values!r}; {err}") from err
     return out
 
 
@@ -62,7 +65,12 @@ def variants(path: str | Path, sets: dict[str, list]) -> list[tuple[str, dict]]:
     ``sweep.conditions`` (file only) names sets of fields that change together, e.g.
     ``{healthy: {circuits.0.parameters.parkinsonian: 0, stimuli: []}, dbs130: {...}}``:
     one axis whose values are those sets, labelled by their names."""
-    data = yaml.safe_load(Path(path).read_text()) or {}
+    try:
+        data = load_file(Path(path))[0] or {}
+    except (OSError, YamlError) as err:
+        raise ConfigError(f"{path}: {err}") from err
+    if not isinstance(data, dict) or not isinstance(data.get("sweep") or {}, dict):
+        raise ConfigError(f"{path}: sweep: expected a mapping of field paths to lists of values")
     axes = dict(data.get("sweep") or {})
     conditions = axes.pop("conditions", None) or {}
     axes.update(sets)

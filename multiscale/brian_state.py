@@ -46,7 +46,9 @@ def _stateful(objects: list) -> dict[str, object]:
     """Every object (contained ones included) with run-time state, by unique name."""
     found = {}
     for obj in _get_all_objects(objects):
-        if hasattr(obj, "_full_state"):
+        # a Subgroup's values live in its parent group; its own name is numbered per
+        # process, so it would not match between the run saved and the one restored
+        if hasattr(obj, "_full_state") and not isinstance(obj, b2.Subgroup):
             found[obj.name] = obj
     return found
 

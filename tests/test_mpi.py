@@ -156,14 +156,18 @@ def test_balanced_placement_by_size():
     assert set(p1.circuits.values()) == {0}
 
 
-def start_long(workdir: Path, out: str, n: int = 3) -> subprocess.Popen:
-    """A 3-rank run of 20 s simulated in the background, returned once its main file holds
-    a flushed second."""
-    (workdir / "long.yaml").write_text(
-        EXPERIMENT.format(model_a="ei_network").replace("300 ms", "20 s")
+def start_long(
+    workdir: Path, out: str, n: int = 3, duration: str = "20 s", extra: str = ""
+) -> subprocess.Popen:
+    """A run of ``duration`` on n ranks in the background, returned once its main file
+    holds a flushed second."""
+    yaml = f"long_{out}.yaml"
+    (workdir / yaml).write_text(
+        EXPERIMENT.format(model_a="ei_network").replace("300 ms", duration) + extra
     )
+    cmd = [MULTISCALE, "run", yaml, "-q", "--no-figures", "-o", out]
     proc = subprocess.Popen(
-        [MPIEXEC, "-n", str(n), MULTISCALE, "run", "long.yaml", "-q", "--no-figures", "-o", out],
+        [MPIEXEC, "-n", str(n), *cmd] if n > 1 else cmd,
         cwd=workdir,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -243,3 +247,38 @@ def test_kill_9_of_one_rank_leaves_every_file_readable(workdir, runs, rank):
                 assert f["regions/data"].shape[0] >= 1000
             else:
                 assert sum(len(f[f"circuits/{c}/spikes/E/times"]) for c in f["circuits"]) > 0
+
+
+CHECKPOINTED = "checkpoint: {every: 1 s}\n"
+
+
+@pytest.fixture(scope="module")
+def six_seconds(workdir):
+    """The 3-circuit experiment over 6 s, uninterrupted, on one process."""
+    (workdir / "six.yaml").write_text(
+        EXPERIMENT.format(model_a="ei_network").replace("300 ms", "6 s") + CHECKPOINTED
+    )
+    proc, _ = launch(workdir, 1, "six.yaml", "six.h5")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir / "six.h5"
+
+
+@pytest.mark.parametrize("n_cut, n_resume", [(3, 2), (1, 3)])
+def test_a_run_stopped_on_n_ranks_resumes_on_another_count_to_the_bit(
+    workdir, six_seconds, n_cut, n_resume
+):
+    from test_checkpoint import assert_same_output
+
+    stem = f"cut{n_cut}{n_resume}"
+    proc = start_long(workdir, f"{stem}.h5", n=n_cut, duration="6 s", extra=CHECKPOINTED)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and "multiscale resume" in err, err[-2000:]
+    cmd = [MULTISCALE, "resume", f"{stem}.partial.h5", "-q", "--no-figures"]
+    if n_resume > 1:
+        cmd = [MPIEXEC, "-n", str(n_resume), *cmd]
+    done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "starting from the checkpoint at" in done.stdout
+    assert not list(workdir.glob(f"{stem}.partial*"))
+    assert_same_output(six_seconds, workdir / f"{stem}.h5")

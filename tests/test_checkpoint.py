@@ -240,3 +240,40 @@ def test_every_circuit_resumes_to_the_bit(tmp_path, model):
     assert not ok and sim.stopped_at_ms == 21 * window
     resume(path, out)
     assert_same_output(ref, out)
+
+
+def test_resume_and_branch_mistakes_are_messages(masses, tmp_path):
+    """Through the command line: exit code 2, the file and the problem named."""
+    import subprocess
+    import sys
+
+    path, ref = masses
+
+    def cli(*args):
+        proc = subprocess.run(
+            [sys.executable, "-m", "multiscale.cli", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return proc
+
+    cases = [
+        (("resume", str(ref)), "the run is complete: nothing to resume"),
+        (("resume", "nothing.h5"), "no such output"),
+        (("run", str(path), "-o", "b.h5", "--from", str(ref)), "--from and --at go together"),
+        (("run", str(path), "-o", "b.h5", "--from", str(ref), "--at", "soon"), "--at: got 'soon'"),
+        (("run", str(path), "-o", "b.h5", "--from", "nope.h5", "--at", "1 s"), "nope.h5: no such"),
+        (("run", str(path), "-o", "b.h5", "--from", str(ref), "--at", "0.3 s"), "no checkpoint at"),
+        (
+            ("run", str(path), "-o", "b.h5", "--from", str(ref), "--at", "1 s", "--set", "seed=2"),
+            "seed: checkpoint 8, now 2",
+        ),
+    ]
+    for args, expected in cases:
+        proc = cli(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert expected in proc.stderr, (args, proc.stderr)
+    assert not (tmp_path / "b.h5").exists()

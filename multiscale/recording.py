@@ -192,6 +192,7 @@ class Recorder:
             "engine_time_s": t.engine,
             "engine_compile_s": t.compile,
             "waiting_s": t.waiting,
+            "checkpoint_time_s": t.checkpoints,
         }
         self.store.close(complete, timing | (attrs or {}))
 

@@ -230,25 +230,6 @@ def test_a_stop_signal_to_mpiexec_stops_every_rank_at_one_boundary(workdir, runs
             assert not f.attrs["complete"]
 
 
-@pytest.mark.parametrize("rank", [0, 1])
-def test_kill_9_of_one_rank_leaves_every_file_readable(workdir, runs, rank):
-    stem = f"kill{rank}"
-    proc = start_long(workdir, f"{stem}.h5")
-    os.kill(rank_pids(proc)[rank], signal.SIGKILL)
-    t0 = time.monotonic()
-    proc.communicate(timeout=120)
-    assert time.monotonic() - t0 < 10.0 and proc.returncode != 0
-    files = all_files(workdir, stem)
-    assert len(files) == 3
-    for path in files:
-        with open_output(path) if path == files[0] else h5py.File(path, "r", swmr=True) as f:
-            assert not f.attrs["complete"]
-            if path == files[0]:
-                assert f["regions/data"].shape[0] >= 1000
-            else:
-                assert sum(len(f[f"circuits/{c}/spikes/E/times"]) for c in f["circuits"]) > 0
-
-
 CHECKPOINTED = "checkpoint: {every: 1 s}\n"
 
 
@@ -281,4 +262,48 @@ def test_a_run_stopped_on_n_ranks_resumes_on_another_count_to_the_bit(
     assert done.returncode == 0, done.stderr[-3000:]
     assert "starting from the checkpoint at" in done.stdout
     assert not list(workdir.glob(f"{stem}.partial*"))
+    assert_same_output(six_seconds, workdir / f"{stem}.h5")
+
+
+def newest_checkpoint_ms(folder: Path) -> float:
+    from multiscale.checkpoint import available
+
+    try:
+        return max((c.t_ms for c in available(folder)), default=0.0)
+    except (OSError, ValueError):  # a set being replaced as we look
+        return 0.0
+
+
+@pytest.mark.parametrize("rank, checkpoints", [(0, 1), (1, 2)])
+def test_kill_9_of_one_rank_leaves_readable_files_and_resumes(
+    workdir, six_seconds, rank, checkpoints
+):
+    """kill -9 of the engine's rank after the first checkpoint, of a circuit's rank after
+    the second: the job ends, every file opens, and the run resumes (on 2 ranks) to the
+    same output as the uninterrupted one."""
+    from test_checkpoint import assert_same_output
+
+    stem = f"kill{rank}"
+    proc = start_long(workdir, f"{stem}.h5", n=3, duration="6 s", extra=CHECKPOINTED)
+    folder = workdir / f"{stem}.checkpoints"
+    deadline = time.monotonic() + 120
+    while newest_checkpoint_ms(folder) < 1000.0 * checkpoints:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    os.kill(rank_pids(proc)[rank], signal.SIGKILL)
+    t0 = time.monotonic()
+    proc.communicate(timeout=120)
+    assert time.monotonic() - t0 < 10.0 and proc.returncode != 0
+    files = all_files(workdir, stem)
+    assert len(files) == 3
+    for path in files:
+        with open_output(path) if path == files[0] else h5py.File(path, "r", swmr=True) as f:
+            assert not f.attrs["complete"]
+            if path == files[0]:
+                assert f["regions/data"].shape[0] >= 1000
+            else:
+                assert sum(len(f[f"circuits/{c}/spikes/E/times"]) for c in f["circuits"]) > 0
+    cmd = [MPIEXEC, "-n", "2", MULTISCALE, "resume", f"{stem}.partial.h5", "-q", "--no-figures"]
+    done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
     assert_same_output(six_seconds, workdir / f"{stem}.h5")

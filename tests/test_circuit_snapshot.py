@@ -36,14 +36,15 @@ M = 5  # windows after it
 BINS = int(WINDOW_MS / RES_MS)
 NAME = "c"
 
-#: per circuit: a knob change at window 2 (before the snapshot) and at window K + 2 (after)
+#: per circuit: two knobs changed at window 2 (before the snapshot: one a Brian2 variable,
+#: one read from Python when the drive is drawn), the first changed again at window K + 2
 KNOBS = {
-    "ei_network": [("g_GABA", 0.9), ("nu_bg", 3.0)],
-    "hh_ei_network": [("g_GABA", 0.9), ("nu_bg", 6.0)],
-    "brunel2000": [("g", 4.5), ("eta", 2.2)],
-    "potjans_diesmann": [("g_E", 1.05), ("bg_rate", 9.0)],
-    "qif_population": [("eta_bar", -4.5), ("nu_bg", 2.0)],
-    "basal_ganglia": [("parkinsonian", 1.0), ("nu_bg", 6.0)],
+    "ei_network": [("g_GABA", 0.9), ("nu_bg", 3.0), ("g_GABA", 0.95)],
+    "hh_ei_network": [("g_GABA", 0.9), ("nu_bg", 6.0), ("g_GABA", 0.95)],
+    "brunel2000": [("g", 4.5), ("eta", 2.2), ("g", 4.8)],
+    "potjans_diesmann": [("g_E", 1.05), ("bg_rate", 9.0), ("g_E", 1.02)],
+    "qif_population": [("eta_bar", -4.5), ("nu_bg", 2.0), ("eta_bar", -4.8)],
+    "basal_ganglia": [("parkinsonian", 1.0), ("nu_bg", 6.0), ("parkinsonian", 0.5)],
 }
 #: circuits whose synapses all deliver in the step they are sent have no spikes in flight
 NO_DELAYS = {"qif_population"}
@@ -81,17 +82,22 @@ class Runner:
     def __init__(self, circuit, model: str, first_window: int = 0) -> None:
         self.circuit = circuit
         self.k = first_window
-        self.knobs = dict(zip((2, K + 2), KNOBS[model], strict=True))
+        first, second, later = KNOBS[model]
+        self.knobs = {2: [first, second], K + 2: [later]}
         self.outputs: dict[int, dict] = {}
         self.exchange_times: list[float] = []
+        self.snapshots: dict[int, dict] = {}
+        self.snapshot_at: set[int] = set()
 
         @b2.network_operation(dt=WINDOW_MS * b2.ms, when="start")
         def exchange(t):
             self.exchange_times.append(float(t / b2.ms))
+            if self.k in self.snapshot_at:  # before the boundary's work, inside the run
+                self.snapshots[self.k] = circuit.get_state()
             if self.k:
                 self._collect(self.k - 1)
-            if self.k in self.knobs:
-                circuit.set_knob(*self.knobs[self.k])
+            for name, value in self.knobs.get(self.k, []):
+                circuit.set_knob(name, value)
             circuit.set_input_window(input_hz(self.k), self.k * WINDOW_MS)
             self.k += 1
 
@@ -167,6 +173,47 @@ def test_restored_circuit_continues_to_the_bit(tmp_path, model):
     assert b.exchange_times == pytest.approx(WINDOW_MS * np.arange(K, K + M), abs=1e-9)
     assert_same(expected, got, range(K - 1, K + M))
     assert spike_count(got) > 0
+
+
+@pytest.mark.parametrize("model", sorted(CIRCUITS))
+def test_snapshot_inside_one_run_continues_to_the_bit(model):
+    """The co-simulation's case: a snapshot taken by the exchange operation at boundary k,
+    before that boundary's work, during one ``Network.run(total)`` that goes on."""
+    a = Runner(make(model), model)
+    a.snapshot_at = {K}
+    a.run(K + M)
+    expected = a.finish()
+    state = a.snapshots[K]
+    del a
+    b_circuit = make(model, drive_seed=2024)
+    b = Runner(b_circuit, model, first_window=K)
+    b_circuit.set_state(state, network=b.net)
+    b.run(M)
+    assert_same(expected, b.finish(), range(K - 1, K + M))
+
+
+def test_brian_random_state_round_trip():
+    """No circuit draws Brian2 random numbers during a run (DRIVE does it), but if one did
+    (rand(), randn()), the snapshot carries the stream: numpy's global state and, on the
+    cython target, the buffered numbers and the position in them."""
+    from multiscale.brian_state import capture_random, restore_random
+
+    b2.start_scope()
+    b2.seed(3)
+    group = b2.NeuronGroup(50, "x : 1\ny : 1", name="random_probe")
+    group.run_regularly("x = rand()\ny = randn()", name="random_probe_draw")
+    net = b2.Network(group)
+    net.run(0.5 * b2.ms)
+    state = capture_random()
+    draws = []
+    for _ in range(2):
+        net.run(0.3 * b2.ms)
+        draws.append((group.x[:].copy(), group.y[:].copy()))
+        b2.seed(11)  # another stream, and buffers refilled from it
+        np.random.rand(5)
+        restore_random(state)
+    assert np.array_equal(draws[0][0], draws[1][0]) and np.array_equal(draws[0][1], draws[1][1])
+    assert not np.array_equal(draws[0][0][:25], draws[0][0][25:])
 
 
 def _outputs_to_npz(out: dict[int, dict], path: Path) -> None:

@@ -117,6 +117,8 @@ def main() -> None:
     import brian2 as b2
 
     b2.prefs.codegen.target = "cython"
+    # the restored builds are never run: Brian2 would warn about each of their objects
+    b2.BrianLogger.suppress_name("unused_brian_object")
     with tempfile.TemporaryDirectory() as tmp:
         for model, params in CASES:
             measure(model, params, Path(tmp))

@@ -16,12 +16,14 @@ and the cython target. This module captures what ``Network.store`` captures, per
 Clocks are not restored: ``Network.run`` sets every clock from ``Network.t_`` at its start,
 so the caller sets the new network's ``t_`` to the snapshot time (``set_network_time``).
 
-Paths: ``brian/<object>/<variable>``, ``queue/<pathway>/<field>``, ``random/<field>``.
+Paths: ``brian/<object>/<variable>`` (``digest/...`` for constants left out),
+``queue/<pathway>/<field>``, ``random/<field>``.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 
 import brian2 as b2
 import numpy as np
@@ -51,14 +53,22 @@ def _stateful(objects: list) -> dict[str, object]:
     return found
 
 
-def capture_objects(objects: list) -> State:
-    """Copies of the variables and queued spikes of ``objects`` and everything they contain."""
+def capture_objects(objects: list, *, constants: bool = True) -> State:
+    """Copies of the variables and queued spikes of ``objects`` and everything they contain.
+
+    constants: store the variables Brian2 declares constant (connectivity, fixed weights,
+    per-cell constants), most of a large circuit's snapshot. If False, store a digest of
+    each instead: the circuit restored into must be built identically (same seed), and
+    ``restore_objects`` checks that it is."""
     state: State = {}
     for name, obj in sorted(_stateful(objects).items()):
         full = obj._full_state()
         queue = full.pop("_spikequeue", None)
         for var, (values, _size) in full.items():
-            state[f"brian/{name}/{var}"] = np.array(values, copy=True)
+            if not constants and obj.variables[var].constant:
+                state[f"digest/{name}/{var}"] = _digest(values)
+            else:
+                state[f"brian/{name}/{var}"] = np.array(values, copy=True)
         if isinstance(obj, SynapticPathway):
             state.update({f"queue/{name}/{k}": v for k, v in _queue_state(obj, queue).items()})
     return state
@@ -68,7 +78,7 @@ def restore_objects(objects: list, state: State) -> None:
     """Write a ``capture_objects`` snapshot into objects of the same names and structure
     (built the same way); raises if the two sets of objects differ."""
     objs = _stateful(objects)
-    stored = {key.split("/")[1] for key in state if key.startswith(("brian/", "queue/"))}
+    stored = {key.split("/")[1] for key in state if key.startswith(("brian/", "queue/", "digest/"))}
     expected = {name for name, obj in objs.items() if _has_state(obj)}
     if stored != expected:
         raise KeyError(
@@ -90,11 +100,30 @@ def restore_objects(objects: list, state: State) -> None:
                     f"object shape {var.get_value().shape}: built differently"
                 )
             var.set_value(values)
+        prefix = f"digest/{name}/"
+        for key, digest in state.items():
+            if key.startswith(prefix):
+                var = key[len(prefix) :]
+                if _digest(obj.variables[var].get_value()) != _text(digest):
+                    raise ValueError(
+                        f"{name}.{var} differs from the snapshot's (stored as a digest): "
+                        "the circuit was not built as the one saved (seed, parameters)"
+                    )
         if isinstance(obj, SynapticPathway):
             _restore_queue(
                 obj,
                 {k.split("/")[2]: v for k, v in state.items() if k.startswith(f"queue/{name}/")},
             )
+
+
+def _digest(values: np.ndarray) -> str:
+    values = np.ascontiguousarray(values)
+    h = hashlib.blake2b(values.tobytes(), digest_size=16).hexdigest()
+    return f"{values.dtype.str}{list(values.shape)}:{h}"
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _has_state(obj) -> bool:

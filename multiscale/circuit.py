@@ -258,12 +258,16 @@ class Circuit:
         ]
 
     # --- checkpoints ------------------------------------------------------------------
-    def get_state(self) -> dict[str, np.ndarray | str | float | int]:
+    def get_state(self, *, constants: bool = True) -> dict[str, np.ndarray | str | float | int]:
         """Everything that determines this circuit's future, as a flat dict of copies
         (``multiscale.checkpoint_state`` writes it to HDF5): the run-time state of every
         Brian2 object and the spikes in flight (``multiscale.brian_state``), Brian2's
         random state, the tables the cells read their drive from, the drive's random
         stream, the knobs and the field proxy's delay line.
+
+        constants=False leaves out what Brian2 declares constant (connectivity, fixed
+        weights: most of a large circuit's snapshot) and keeps a digest of it, checked on
+        restore: the circuit restored into must then be built with the same seed.
 
         Take it at a window boundary before that boundary's work: after a
         ``Network.run`` that stopped at the boundary time (its monitors then still hold
@@ -280,7 +284,7 @@ class Circuit:
             "python/rng": json.dumps(self.rng.bit_generator.state),
             "python/knobs": json.dumps(self.knobs),
         }
-        state |= brian_state.capture_objects(objects)
+        state |= brian_state.capture_objects(objects, constants=constants)
         state |= brian_state.capture_random()
         for name, array in self._state_arrays().items():
             state[f"arrays/{name}"] = array.copy()

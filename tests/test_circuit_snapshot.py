@@ -59,10 +59,10 @@ def input_hz(k: int) -> np.ndarray:
     return 4.0 + 3.0 * np.sin(0.7 * k + np.arange(BINS) / 3.0)
 
 
-def make(model: str, *, drive_seed: int = 1):
-    """The circuit as the harness builds it (Brian2 seeded with 1), with a pulse train
+def make(model: str, *, drive_seed: int = 1, seed: int = 1):
+    """The circuit as the harness builds it (Brian2 seeded with ``seed``), with a pulse train
     across the snapshot and its own drive stream."""
-    circuit = harness_build(CIRCUITS[model], NAME, SMALL[model], seed=1)
+    circuit = harness_build(CIRCUITS[model], NAME, SMALL[model], seed=seed)
     circuit.rng = np.random.default_rng(drive_seed)
     circuit.add_pulse_train(
         circuit.OUTPUT_POPULATION,
@@ -93,7 +93,7 @@ class Runner:
         def exchange(t):
             self.exchange_times.append(float(t / b2.ms))
             if self.k in self.snapshot_at:  # before the boundary's work, inside the run
-                self.snapshots[self.k] = circuit.get_state()
+                self.snapshots[self.k] = circuit.get_state(constants=False)
             if self.k:
                 self._collect(self.k - 1)
             for name, value in self.knobs.get(self.k, []):
@@ -178,18 +178,30 @@ def test_restored_circuit_continues_to_the_bit(tmp_path, model):
 @pytest.mark.parametrize("model", sorted(CIRCUITS))
 def test_snapshot_inside_one_run_continues_to_the_bit(model):
     """The co-simulation's case: a snapshot taken by the exchange operation at boundary k,
-    before that boundary's work, during one ``Network.run(total)`` that goes on."""
+    before that boundary's work, during one ``Network.run(total)`` that goes on; without
+    the constants (connectivity...), which the identical build supplies."""
     a = Runner(make(model), model)
     a.snapshot_at = {K}
     a.run(K + M)
     expected = a.finish()
     state = a.snapshots[K]
+    assert any(key.startswith("digest/") for key in state)  # constants left out
     del a
     b_circuit = make(model, drive_seed=2024)
     b = Runner(b_circuit, model, first_window=K)
     b_circuit.set_state(state, network=b.net)
     b.run(M)
     assert_same(expected, b.finish(), range(K - 1, K + M))
+
+
+def test_a_snapshot_without_constants_refuses_another_connectivity():
+    a = Runner(make("ei_network"), "ei_network")
+    a.run(1)
+    state = a.circuit.get_state(constants=False)
+    del a
+    other = make("ei_network", seed=2)  # other connections, same everything else
+    with pytest.raises(ValueError, match="not built as the one saved"):
+        other.set_state(state)
 
 
 def test_brian_random_state_round_trip():

@@ -7,9 +7,10 @@ Each circuit is built and run for 100 ms as the co-simulation runs it (one Brian
 drive drawn and the outputs collected every 10 ms window); then, 3 times: the snapshot is
 taken and written to a new HDF5 file (``Circuit.get_state`` + ``save_state``: "save"), and
 read back into a second build of the same circuit (``load_state`` + ``Circuit.set_state``:
-"load"). Prints the file size, the size of the arrays before compression and the largest
-parts, the minimum and median save and load times, and the load average of the machine
-(other work on a shared machine slows everything).
+"load"), with every variable and without Brian2's constants (connectivity, fixed weights:
+a digest of each instead). Prints the file size, the size of the arrays before
+compression and the largest parts, the minimum and median save and load times, and the
+load average of the machine (other work on a shared machine slows everything).
 """
 
 from __future__ import annotations
@@ -78,9 +79,6 @@ def groups(state: dict) -> dict[str, int]:
 
 
 def measure(model: str, params: dict, folder: Path) -> None:
-    import brian2 as b2
-
-    from multiscale.checkpoint_state import load_state, save_state
 
     t0 = time.perf_counter()
     a = build(model, params)
@@ -90,11 +88,21 @@ def measure(model: str, params: dict, folder: Path) -> None:
     print(
         f"{model} {params or '(defaults)'}: {n_cells} cells, built and ran 100 ms in {took:.1f} s"
     )
+    for constants in (True, False):
+        print(f"  constants={constants}" + ("" if constants else " (digests, same-seed rebuild)"))
+        snapshot(a, model, params, folder, constants)
+
+
+def snapshot(a, model: str, params: dict, folder: Path, constants: bool) -> None:
+    import brian2 as b2
+
+    from multiscale.checkpoint_state import load_state, save_state
+
     save_s, load_s, raw, size = [], [], 0, 0
     for r in range(REPEATS):
-        path = folder / f"{model}_{r}.h5"
+        path = folder / f"{model}_{r}_{constants}.h5"
         t = time.perf_counter()
-        state = a.get_state()
+        state = a.get_state(constants=constants)
         with h5py.File(path, "w") as f:
             raw = save_state(f.create_group("circuit"), state)
         save_s.append(time.perf_counter() - t)
@@ -106,11 +114,11 @@ def measure(model: str, params: dict, folder: Path) -> None:
             b.set_state(load_state(f["circuit"]), network=net)
         load_s.append(time.perf_counter() - t)
         del b, net
-    print(f"  file {size / 1e6:.2f} MB (arrays {raw / 1e6:.2f} MB before lzf)")
-    for kind, n in list(groups(state).items())[:5]:
-        print(f"    {kind:40s} {n / 1e6:8.2f} MB")
+    print(f"    file {size / 1e6:.2f} MB (arrays {raw / 1e6:.2f} MB before lzf); largest parts:")
+    for kind, n in list(groups(state).items())[:4]:
+        print(f"      {kind:38s} {n / 1e6:8.2f} MB")
     for what, times in (("save (get_state + HDF5)", save_s), ("load (HDF5 + set_state)", load_s)):
-        print(f"  {what}: min {min(times):.3f} s, median {statistics.median(times):.3f} s")
+        print(f"    {what}: min {min(times):.3f} s, median {statistics.median(times):.3f} s")
 
 
 def main() -> None:

@@ -68,7 +68,7 @@ def capture_objects(objects: list, *, constants: bool = True) -> State:
             if not constants and obj.variables[var].constant:
                 state[f"digest/{name}/{var}"] = _digest(values)
             else:
-                state[f"brian/{name}/{var}"] = np.array(values, copy=True)
+                state[f"brian/{name}/{var}"] = values  # a copy already
         if isinstance(obj, SynapticPathway):
             state.update({f"queue/{name}/{k}": v for k, v in _queue_state(obj, queue).items()})
     return state
@@ -85,35 +85,33 @@ def restore_objects(objects: list, state: State) -> None:
             "snapshot does not match the objects: not in the snapshot "
             f"{sorted(expected - stored)}, not among the objects {sorted(stored - expected)}"
         )
+    by_object: dict[str, dict[str, dict]] = {}
+    for key, value in state.items():
+        kind, _, rest = key.partition("/")
+        if kind in ("brian", "queue", "digest"):
+            name, _, field = rest.partition("/")
+            by_object.setdefault(name, {}).setdefault(kind, {})[field] = value
     for name, obj in objs.items():
-        prefix = f"brian/{name}/"
-        for key, values in state.items():
-            if not key.startswith(prefix):
-                continue
-            var = obj.variables[key[len(prefix) :]]
+        parts = by_object.get(name, {})
+        for var_name, values in parts.get("brian", {}).items():
+            var = obj.variables[var_name]
             values = np.asarray(values)
             if isinstance(var, DynamicArrayVariable):
                 var.resize(values.shape if values.ndim > 1 else len(values))
             elif var.get_value().shape != values.shape:
                 raise ValueError(
-                    f"{name}.{var.name}: snapshot shape {values.shape}, "
+                    f"{name}.{var_name}: snapshot shape {values.shape}, "
                     f"object shape {var.get_value().shape}: built differently"
                 )
             var.set_value(values)
-        prefix = f"digest/{name}/"
-        for key, digest in state.items():
-            if key.startswith(prefix):
-                var = key[len(prefix) :]
-                if _digest(obj.variables[var].get_value()) != _text(digest):
-                    raise ValueError(
-                        f"{name}.{var} differs from the snapshot's (stored as a digest): "
-                        "the circuit was not built as the one saved (seed, parameters)"
-                    )
+        for var_name, digest in parts.get("digest", {}).items():
+            if _digest(obj.variables[var_name].get_value()) != _text(digest):
+                raise ValueError(
+                    f"{name}.{var_name} differs from the snapshot's (stored as a digest): "
+                    "the circuit was not built as the one saved (seed, parameters)"
+                )
         if isinstance(obj, SynapticPathway):
-            _restore_queue(
-                obj,
-                {k.split("/")[2]: v for k, v in state.items() if k.startswith(f"queue/{name}/")},
-            )
+            _restore_queue(obj, parts["queue"])
 
 
 def _digest(values: np.ndarray) -> str:

@@ -282,7 +282,7 @@ class Circuit:
                 self.populations[self.OUTPUT_POPULATION].clock.variables["t"].get_value().item()
             ),
             "python/rng": json.dumps(self.rng.bit_generator.state),
-            "python/knobs": json.dumps(self.knobs),
+            "python/knobs": json.dumps(self.knobs, default=_plain),
         }
         state |= brian_state.capture_objects(objects, constants=constants)
         state |= brian_state.capture_random()
@@ -340,6 +340,7 @@ class Circuit:
                 "pulse_trains": trains,
             },
             sort_keys=True,
+            default=_plain,
         )
 
     # --- internals --------------------------------------------------------------------
@@ -431,6 +432,11 @@ class Circuit:
         delayed = np.concatenate([self._ampa_tail, ampa])
         self._ampa_tail = delayed[len(delayed) - self._ampa_lag :]
         return delayed[:n_bins] - MAZZONI_GABA_WEIGHT * gaba
+
+
+def _plain(value: object) -> object:
+    """numpy scalars as Python numbers, for JSON."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def _text(value: str | bytes) -> str:

@@ -216,6 +216,21 @@ def test_snapshot_inside_one_run_continues_to_the_bit(model):
     assert_same(expected, b.finish(), range(K - 1, K + M))
 
 
+@pytest.mark.parametrize("model", ["ei_network", "potjans_diesmann"])
+def test_rewind_the_same_network(model):
+    """Branching in one process: restore the snapshot into the circuit and network that ran
+    past it (time goes back, monitors and queues are replaced), and run again."""
+    a = Runner(make(model), model)
+    a.run(K)
+    state = a.circuit.get_state()
+    a.run(M)
+    first = a.finish()
+    a.circuit.set_state(state, network=a.net)
+    a.k, a.outputs = K, {}
+    a.run(M)
+    assert_same(first, a.finish(), range(K - 1, K + M))
+
+
 def test_a_snapshot_without_constants_refuses_another_connectivity():
     a = Runner(make("ei_network"), "ei_network")
     a.run(1)

@@ -328,8 +328,12 @@ class PotjansDiesmann(Circuit):
             order=1,
             name=f"{self.name}_dc_ext",
         )
+        # named subgroups: a snapshot is restored by object name (Brian2's automatic names
+        # depend on what was built before in the process)
         for k, pop in enumerate(POPULATIONS):
-            self.populations[pop] = group[starts[k] : starts[k + 1]]
+            self.populations[pop] = b2.Subgroup(
+                group, int(starts[k]), int(starts[k + 1]), name=f"{self.name}_{pop}"
+            )
         self.objects += [group, dcx_op]
 
         # recurrent synapses, fixed total number per pathway

@@ -16,12 +16,14 @@ and the cython target. This module captures what ``Network.store`` captures, per
 Clocks are not restored: ``Network.run`` sets every clock from ``Network.t_`` at its start,
 so the caller sets the new network's ``t_`` to the snapshot time (``set_network_time``).
 
-Paths: ``brian/<object>/<variable>``, ``queue/<pathway>/<field>``, ``random/<field>``.
+Paths: ``brian/<object>/<variable>`` (``digest/...`` for constants left out),
+``queue/<pathway>/<field>``, ``random/<field>``.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 
 import brian2 as b2
 import numpy as np
@@ -53,14 +55,22 @@ def _stateful(objects: list) -> dict[str, object]:
     return found
 
 
-def capture_objects(objects: list) -> State:
-    """Copies of the variables and queued spikes of ``objects`` and everything they contain."""
+def capture_objects(objects: list, *, constants: bool = True) -> State:
+    """Copies of the variables and queued spikes of ``objects`` and everything they contain.
+
+    constants: store the variables Brian2 declares constant (connectivity, fixed weights,
+    per-cell constants), most of a large circuit's snapshot. If False, store a digest of
+    each instead: the circuit restored into must be built identically (same seed), and
+    ``restore_objects`` checks that it is."""
     state: State = {}
     for name, obj in sorted(_stateful(objects).items()):
         full = obj._full_state()
         queue = full.pop("_spikequeue", None)
         for var, (values, _size) in full.items():
-            state[f"brian/{name}/{var}"] = np.array(values, copy=True)
+            if not constants and obj.variables[var].constant:
+                state[f"digest/{name}/{var}"] = _digest(values)
+            else:
+                state[f"brian/{name}/{var}"] = values  # a copy already
         if isinstance(obj, SynapticPathway):
             state.update({f"queue/{name}/{k}": v for k, v in _queue_state(obj, queue).items()})
     return state
@@ -70,33 +80,50 @@ def restore_objects(objects: list, state: State) -> None:
     """Write a ``capture_objects`` snapshot into objects of the same names and structure
     (built the same way); raises if the two sets of objects differ."""
     objs = _stateful(objects)
-    stored = {key.split("/")[1] for key in state if key.startswith(("brian/", "queue/"))}
+    stored = {key.split("/")[1] for key in state if key.startswith(("brian/", "queue/", "digest/"))}
     expected = {name for name, obj in objs.items() if _has_state(obj)}
     if stored != expected:
         raise KeyError(
             "snapshot does not match the objects: not in the snapshot "
             f"{sorted(expected - stored)}, not among the objects {sorted(stored - expected)}"
         )
+    by_object: dict[str, dict[str, dict]] = {}
+    for key, value in state.items():
+        kind, _, rest = key.partition("/")
+        if kind in ("brian", "queue", "digest"):
+            name, _, field = rest.partition("/")
+            by_object.setdefault(name, {}).setdefault(kind, {})[field] = value
     for name, obj in objs.items():
-        prefix = f"brian/{name}/"
-        for key, values in state.items():
-            if not key.startswith(prefix):
-                continue
-            var = obj.variables[key[len(prefix) :]]
+        parts = by_object.get(name, {})
+        for var_name, values in parts.get("brian", {}).items():
+            var = obj.variables[var_name]
             values = np.asarray(values)
             if isinstance(var, DynamicArrayVariable):
                 var.resize(values.shape if values.ndim > 1 else len(values))
             elif var.get_value().shape != values.shape:
                 raise ValueError(
-                    f"{name}.{var.name}: snapshot shape {values.shape}, "
+                    f"{name}.{var_name}: snapshot shape {values.shape}, "
                     f"object shape {var.get_value().shape}: built differently"
                 )
             var.set_value(values)
+        for var_name, digest in parts.get("digest", {}).items():
+            if _digest(obj.variables[var_name].get_value()) != _text(digest):
+                raise ValueError(
+                    f"{name}.{var_name} differs from the snapshot's (stored as a digest): "
+                    "the circuit was not built as the one saved (seed, parameters)"
+                )
         if isinstance(obj, SynapticPathway):
-            _restore_queue(
-                obj,
-                {k.split("/")[2]: v for k, v in state.items() if k.startswith(f"queue/{name}/")},
-            )
+            _restore_queue(obj, parts["queue"])
+
+
+def _digest(values: np.ndarray) -> str:
+    values = np.ascontiguousarray(values)
+    h = hashlib.blake2b(values.tobytes(), digest_size=16).hexdigest()
+    return f"{values.dtype.str}{list(values.shape)}:{h}"
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _has_state(obj) -> bool:

@@ -281,12 +281,16 @@ class Circuit:
         ]
 
     # --- checkpoints ------------------------------------------------------------------
-    def get_state(self) -> dict[str, np.ndarray | str | float | int]:
+    def get_state(self, *, constants: bool = True) -> dict[str, np.ndarray | str | float | int]:
         """Everything that determines this circuit's future, as a flat dict of copies
         (``multiscale.checkpoint_state`` writes it to HDF5): the run-time state of every
         Brian2 object and the spikes in flight (``multiscale.brian_state``), Brian2's
         random state, the tables the cells read their drive from, the drive's random
         stream, the knobs and the field proxy's delay line.
+
+        constants=False leaves out what Brian2 declares constant (connectivity, fixed
+        weights: most of a large circuit's snapshot) and keeps a digest of it, checked on
+        restore: the circuit restored into must then be built with the same seed.
 
         Take it at a window boundary before that boundary's work: after a
         ``Network.run`` that stopped at the boundary time (its monitors then still hold
@@ -301,9 +305,9 @@ class Circuit:
                 self.populations[self.OUTPUT_POPULATION].clock.variables["t"].get_value().item()
             ),
             "python/rng": json.dumps(self.rng.bit_generator.state),
-            "python/knobs": json.dumps(self.knobs),
+            "python/knobs": json.dumps(self.knobs, default=_plain),
         }
-        state |= brian_state.capture_objects(objects)
+        state |= brian_state.capture_objects(objects, constants=constants)
         state |= brian_state.capture_random()
         for name, array in self._state_arrays().items():
             state[f"arrays/{name}"] = array.copy()
@@ -356,6 +360,7 @@ class Circuit:
                 "dt_s": self._dt_s,
             },
             sort_keys=True,
+            default=_plain,
         )
 
     # --- internals --------------------------------------------------------------------
@@ -447,6 +452,11 @@ class Circuit:
         delayed = np.concatenate([self._ampa_tail, ampa])
         self._ampa_tail = delayed[len(delayed) - self._ampa_lag :]
         return delayed[:n_bins] - MAZZONI_GABA_WEIGHT * gaba
+
+
+def _plain(value: object) -> object:
+    """numpy scalars as Python numbers, for JSON."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def _text(value: str | bytes) -> str:

@@ -10,14 +10,17 @@ into which the snapshot was restored, whose exchange starts with boundary k.
 
 Each run here has a knob change before and after the snapshot, a pulse train across it and
 an afferent input that changes every bin; the snapshot must carry spikes in flight.
-Brian2's default target (cython when a compiler is there, as in the co-simulation); one
-test does the restore in another process, one with the numpy target.
+Brian2's numpy target, as the other circuit tests (no compiling); the co-simulation's
+default, cython, has another spike queue and buffers its random numbers: the restore in
+another process and the random-state test run with it (and this whole module passes with
+``CODEGEN_TARGET = "cython"``).
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import brian2 as b2
@@ -31,22 +34,42 @@ from test_every_circuit_replaces_a_region import SMALL
 from circuits import CIRCUITS
 from multiscale.checkpoint_state import load_state, save_state
 
+CODEGEN_TARGET = "numpy"
 K = 5  # windows before the snapshot
 M = 5  # windows after it
 BINS = int(WINDOW_MS / RES_MS)
 NAME = "c"
 
-#: per circuit: a knob change at window 2 (before the snapshot) and at window K + 2 (after)
+#: per circuit: two knobs changed at window 2 (before the snapshot: one a Brian2 variable,
+#: one read from Python when the drive is drawn), the first changed again at window K + 2
 KNOBS = {
-    "ei_network": [("g_GABA", 0.9), ("nu_bg", 3.0)],
-    "hh_ei_network": [("g_GABA", 0.9), ("nu_bg", 6.0)],
-    "brunel2000": [("g", 4.5), ("eta", 2.2)],
-    "potjans_diesmann": [("g_E", 1.05), ("bg_rate", 9.0)],
-    "qif_population": [("eta_bar", -4.5), ("nu_bg", 2.0)],
-    "basal_ganglia": [("parkinsonian", 1.0), ("nu_bg", 6.0)],
+    "ei_network": [("g_GABA", 0.9), ("nu_bg", 3.0), ("g_GABA", 0.95)],
+    "hh_ei_network": [("g_GABA", 0.9), ("nu_bg", 6.0), ("g_GABA", 0.95)],
+    "brunel2000": [("g", 4.5), ("eta", 2.2), ("g", 4.8)],
+    "potjans_diesmann": [("g_E", 1.05), ("bg_rate", 9.0), ("g_E", 1.02)],
+    "qif_population": [("eta_bar", -4.5), ("nu_bg", 2.0), ("eta_bar", -4.8)],
+    "basal_ganglia": [("parkinsonian", 1.0), ("nu_bg", 6.0), ("parkinsonian", 0.5)],
 }
 #: circuits whose synapses all deliver in the step they are sent have no spikes in flight
 NO_DELAYS = {"qif_population"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def codegen_target():
+    old = b2.prefs.codegen.target
+    b2.prefs.codegen.target = CODEGEN_TARGET
+    yield
+    b2.prefs.codegen.target = old
+
+
+@contextmanager
+def target(name: str):
+    old = b2.prefs.codegen.target
+    b2.prefs.codegen.target = name
+    try:
+        yield
+    finally:
+        b2.prefs.codegen.target = old
 
 
 def test_every_circuit_is_covered():
@@ -58,10 +81,10 @@ def input_hz(k: int) -> np.ndarray:
     return 4.0 + 3.0 * np.sin(0.7 * k + np.arange(BINS) / 3.0)
 
 
-def make(model: str, *, drive_seed: int = 1):
-    """The circuit as the harness builds it (Brian2 seeded with 1), with a pulse train
+def make(model: str, *, drive_seed: int = 1, seed: int = 1):
+    """The circuit as the harness builds it (Brian2 seeded with ``seed``), with a pulse train
     across the snapshot and its own drive stream."""
-    circuit = harness_build(CIRCUITS[model], NAME, SMALL[model], seed=1)
+    circuit = harness_build(CIRCUITS[model], NAME, SMALL[model], seed=seed)
     circuit.rng = np.random.default_rng(drive_seed)
     circuit.add_pulse_train(
         circuit.OUTPUT_POPULATION,
@@ -81,17 +104,22 @@ class Runner:
     def __init__(self, circuit, model: str, first_window: int = 0) -> None:
         self.circuit = circuit
         self.k = first_window
-        self.knobs = dict(zip((2, K + 2), KNOBS[model], strict=True))
+        first, second, later = KNOBS[model]
+        self.knobs = {2: [first, second], K + 2: [later]}
         self.outputs: dict[int, dict] = {}
         self.exchange_times: list[float] = []
+        self.snapshots: dict[int, dict] = {}
+        self.snapshot_at: set[int] = set()
 
         @b2.network_operation(dt=WINDOW_MS * b2.ms, when="start")
         def exchange(t):
             self.exchange_times.append(float(t / b2.ms))
+            if self.k in self.snapshot_at:  # before the boundary's work, inside the run
+                self.snapshots[self.k] = circuit.get_state(constants=False)
             if self.k:
                 self._collect(self.k - 1)
-            if self.k in self.knobs:
-                circuit.set_knob(*self.knobs[self.k])
+            for name, value in self.knobs.get(self.k, []):
+                circuit.set_knob(name, value)
             circuit.set_input_window(input_hz(self.k), self.k * WINDOW_MS)
             self.k += 1
 
@@ -169,6 +197,79 @@ def test_restored_circuit_continues_to_the_bit(tmp_path, model):
     assert spike_count(got) > 0
 
 
+@pytest.mark.parametrize("model", sorted(CIRCUITS))
+def test_snapshot_inside_one_run_continues_to_the_bit(model):
+    """The co-simulation's case: a snapshot taken by the exchange operation at boundary k,
+    before that boundary's work, during one ``Network.run(total)`` that goes on; without
+    the constants (connectivity...), which the identical build supplies."""
+    a = Runner(make(model), model)
+    a.snapshot_at = {K}
+    a.run(K + M)
+    expected = a.finish()
+    state = a.snapshots[K]
+    assert any(key.startswith("digest/") for key in state)  # constants left out
+    del a
+    b_circuit = make(model, drive_seed=2024)
+    b = Runner(b_circuit, model, first_window=K)
+    b_circuit.set_state(state, network=b.net)
+    b.run(M)
+    assert_same(expected, b.finish(), range(K - 1, K + M))
+
+
+@pytest.mark.parametrize("model", ["ei_network", "potjans_diesmann"])
+def test_rewind_the_same_network(model):
+    """Branching in one process: restore the snapshot into the circuit and network that ran
+    past it (time goes back, monitors and queues are replaced), and run again."""
+    a = Runner(make(model), model)
+    a.run(K)
+    state = a.circuit.get_state()
+    a.run(M)
+    first = a.finish()
+    a.circuit.set_state(state, network=a.net)
+    a.k, a.outputs = K, {}
+    a.run(M)
+    assert_same(first, a.finish(), range(K - 1, K + M))
+
+
+def test_a_snapshot_without_constants_refuses_another_connectivity():
+    a = Runner(make("ei_network"), "ei_network")
+    a.run(1)
+    state = a.circuit.get_state(constants=False)
+    del a
+    other = make("ei_network", seed=2)  # other connections, same everything else
+    with pytest.raises(ValueError, match="not built as the one saved"):
+        other.set_state(state)
+
+
+def test_brian_random_state_round_trip():
+    """No circuit draws Brian2 random numbers during a run (DRIVE does it), but if one did
+    (rand(), randn()), the snapshot carries the stream: numpy's global state and, on the
+    cython target, the buffered numbers and the position in them."""
+    from multiscale.brian_state import capture_random, restore_random
+
+    with target("cython"):
+        _random_round_trip(capture_random, restore_random)
+
+
+def _random_round_trip(capture_random, restore_random) -> None:
+    b2.start_scope()
+    b2.seed(3)
+    group = b2.NeuronGroup(50, "x : 1\ny : 1", name="random_probe")
+    group.run_regularly("x = rand()\ny = randn()", name="random_probe_draw")
+    net = b2.Network(group)
+    net.run(0.5 * b2.ms)
+    state = capture_random()
+    draws = []
+    for _ in range(2):
+        net.run(0.3 * b2.ms)
+        draws.append((group.x[:].copy(), group.y[:].copy()))
+        b2.seed(11)  # another stream, and buffers refilled from it
+        np.random.rand(5)
+        restore_random(state)
+    assert np.array_equal(draws[0][0], draws[1][0]) and np.array_equal(draws[0][1], draws[1][1])
+    assert not np.array_equal(draws[0][0][:25], draws[0][0][25:])
+
+
 def _outputs_to_npz(out: dict[int, dict], path: Path) -> None:
     arrays = {}
     for k, w in out.items():
@@ -192,8 +293,9 @@ def _npz_to_outputs(path: Path) -> dict[int, dict]:
     return out
 
 
-def resume_in_this_process(model: str, snapshot: Path, out: Path) -> None:
+def resume_in_this_process(model: str, snapshot: Path, out: Path, codegen: str) -> None:
     """Process B of the subprocess test: build, restore, run M windows, save outputs."""
+    b2.prefs.codegen.target = codegen
     circuit = make(model, drive_seed=4242)
     b = Runner(circuit, model, first_window=K)
     with h5py.File(snapshot, "r") as f:
@@ -203,16 +305,25 @@ def resume_in_this_process(model: str, snapshot: Path, out: Path) -> None:
 
 
 def test_restore_in_another_process(tmp_path):
+    """With the cython target: its spike queue and random buffers live in C."""
     model = "ei_network"
-    a = Runner(make(model), model)
-    a.run(K)
-    with h5py.File(tmp_path / "snapshot.h5", "w") as f:
-        save_state(f.create_group("c"), a.circuit.get_state())
-    a.run(M)
-    expected = a.finish()
+    with target("cython"):
+        a = Runner(make(model), model)
+        a.run(K)
+        with h5py.File(tmp_path / "snapshot.h5", "w") as f:
+            save_state(f.create_group("c"), a.circuit.get_state())
+        a.run(M)
+        expected = a.finish()
     here = Path(__file__).parent
     subprocess.run(
-        [sys.executable, __file__, model, str(tmp_path / "snapshot.h5"), str(tmp_path / "b.npz")],
+        [
+            sys.executable,
+            __file__,
+            model,
+            str(tmp_path / "snapshot.h5"),
+            str(tmp_path / "b.npz"),
+            "cython",
+        ],
         check=True,
         cwd=here,
         env={**__import__("os").environ, "PYTHONPATH": f"{here}:{here.parent}"},
@@ -221,27 +332,5 @@ def test_restore_in_another_process(tmp_path):
     assert_same(expected, _npz_to_outputs(tmp_path / "b.npz"), range(K - 1, K + M))
 
 
-def test_restore_with_the_numpy_target(tmp_path):
-    """The numpy target's spike queue has another state format than cython's."""
-    old = b2.prefs.codegen.target
-    b2.prefs.codegen.target = "numpy"
-    try:
-        model = "brunel2000"
-        a = Runner(make(model), model)
-        a.run(K)
-        state = a.circuit.get_state()
-        assert sum(len(v) for key, v in state.items() if key.endswith("/synapse")) > 0
-        a.run(M)
-        expected = a.finish()
-        del a
-        b_circuit = make(model, drive_seed=5)
-        b = Runner(b_circuit, model, first_window=K)
-        b_circuit.set_state(state, network=b.net)
-        b.run(M)
-        assert_same(expected, b.finish(), range(K - 1, K + M))
-    finally:
-        b2.prefs.codegen.target = old
-
-
 if __name__ == "__main__":
-    resume_in_this_process(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]))
+    resume_in_this_process(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4])

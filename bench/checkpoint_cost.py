@@ -52,9 +52,7 @@ def run(experiment: Path, folder: Path, checkpoints: bool) -> dict:
         }
     folder_ck = folder / f"{out.stem}.checkpoints"
     sets = [d for d in folder_ck.iterdir()] if folder_ck.exists() else []
-    result["size_mb"] = (
-        sum(p.stat().st_size for p in sets[-1].iterdir()) / 1e6 if sets else 0.0
-    )
+    result["size_mb"] = sum(p.stat().st_size for p in sets[-1].iterdir()) / 1e6 if sets else 0.0
     return result
 
 

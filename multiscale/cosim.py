@@ -520,7 +520,10 @@ class Simulation:
             rows |= store.positions()
         for name in self.local_circuits:
             mine = {r: n for r, n in rows.items() if r.startswith(f"rows/circuits/{name}/spikes/")}
-            state = {f"circuit/{key}": v for key, v in self.circuits[name].get_state().items()}
+            state = {
+                f"circuit/{key}": v
+                for key, v in self.circuits[name].get_state(constants=False).items()
+            }
             checkpoint.write_part(self.checkpoints, t_ms, f"circuit_{name}", state | mine)
         self.transport.checkpoint_part_written(k)
         if self.is_engine:

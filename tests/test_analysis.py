@@ -32,6 +32,7 @@ def test_report_draws_the_eeg_spectrogram(tmp_path):
     _, x = chirp_step()
     path = tmp_path / "run.h5"
     with h5py.File(path, "w") as f:
+        f.attrs["format"] = "multiscale-output"  # a hand-made output, as a run writes it
         f.attrs["name"] = "synthetic"
         f.attrs["duration_ms"] = 8000.0
         ds = f.create_dataset("eeg/data", data=x)

@@ -225,12 +225,16 @@ def cmd_sweep(args) -> int:
     from multiscale.sweep import parse_sets, run_sweep
 
     comm = _world()
-    summary = run_sweep(
+    result = run_sweep(
         args.file, parse_sets(args.set), args.out, args.jobs, comm, overwrite=args.overwrite
     )
-    if comm is None or comm.Get_rank() == 0:
-        print(f"summary: {summary}\nfigure: {summary.with_name('comparison.png')}")
-    return 0
+    if comm is not None and comm.Get_rank() != 0:
+        return 0
+    if result.summary is not None:
+        print(f"summary: {result.summary}\nfigure: {result.summary.with_name('comparison.png')}")
+    for label, why in result.failed.items():
+        print(f"variant {label} did not complete ({why}); not in the summary", file=sys.stderr)
+    return 1 if result.failed else 0
 
 
 def cmd_report(args) -> int:

@@ -19,7 +19,9 @@ import csv
 import itertools
 import os
 import re
+import signal
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -100,6 +102,15 @@ def _short(v) -> str:
     return str(v).replace(" ", "")
 
 
+@dataclass
+class SweepResult:
+    """Where the summary went (None if no variant completed), and the variants that did
+    not complete, with why."""
+
+    summary: Path | None
+    failed: dict[str, str]
+
+
 def run_sweep(
     path: str | Path,
     sets: dict[str, list],
@@ -108,9 +119,10 @@ def run_sweep(
     comm=None,
     *,
     overwrite: bool = False,
-) -> Path:
-    """Validate and run every variant; return the summary CSV's path (on rank 0). An
-    existing variant output is an error unless ``overwrite``."""
+) -> SweepResult:
+    """Validate and run every variant, then summarise the completed ones (on rank 0). An
+    existing variant output is an error unless ``overwrite``; a variant that fails does
+    not stop the others; a stop signal stops the sweep after the variant it hit."""
     path = Path(path)
     todo = variants(path, sets)
     name = load_experiment(path).name
@@ -125,33 +137,57 @@ def run_sweep(
     out_dir.mkdir(parents=True, exist_ok=True)
     if comm is not None and comm.Get_size() > 1:
         rank, size = comm.Get_rank(), comm.Get_size()
-        for job in jobs_list[rank::size]:
-            _run_one(job)
-        comm.Barrier()
+        mine = _run_all(jobs_list[rank::size])
+        gathered = comm.gather(mine, root=0)
         if rank != 0:
-            return out_dir / "summary.csv"
+            return SweepResult(None, {})
+        statuses = {k: v for part in gathered for k, v in part.items()}
     elif jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            list(pool.map(_run_one, jobs_list))
+            statuses = dict(pool.map(_run_one, jobs_list))
     else:
-        for job in jobs_list:
-            _run_one(job)
-    files = [(label, out_dir / f"{label}.h5") for _, label, _ in jobs_list]
+        statuses = _run_all(jobs_list)
+    failed = {label: why for label, why in statuses.items() if why != "done"}
+    files = [(label, out_dir / f"{label}.h5") for _, label, _ in jobs_list if label not in failed]
+    if not files:
+        return SweepResult(None, failed)
     summary = out_dir / "summary.csv"
     write_summary(files, summary)
     comparison_figure(files, out_dir / "comparison.png")
-    return summary
+    return SweepResult(summary, failed)
 
 
-def _run_one(job) -> str:
+def _run_all(jobs_list: list) -> dict[str, str]:
+    statuses = {}
+    for job in jobs_list:
+        label, status = _run_one(job)
+        statuses[label] = status
+        if status.startswith("stopped"):
+            break  # the user asked to stop: no further variants
+    return statuses
+
+
+def _run_one(job) -> tuple[str, str]:
+    """Run one variant; its label and "done", or why not."""
     from multiscale.cosim import Simulation
+    from multiscale.storage import WriteError
 
     path, label, overrides = job
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     exp = load_experiment(path, overrides)
-    ok = Simulation(exp, progress=False).run()
-    print(f"variant {label}: {'done' if ok else 'FAILED'} -> {exp.output.path}", flush=True)
-    return label
+    sim = Simulation(exp, progress=False)
+    try:
+        ok = sim.run()
+    except (FloatingPointError, WriteError) as err:  # this variant's own failure
+        status = f"failed: {err}"
+    else:
+        if sim.interrupted is not None:
+            status = f"stopped by {signal.Signals(sim.interrupted).name}"
+        else:
+            status = "done" if ok else "failed"
+    where = exp.output.path if status == "done" else sim.files.partial
+    print(f"variant {label}: {status} -> {where}", flush=True)
+    return label, status
 
 
 def band_table(file: Path, skip_ms: float = 500.0) -> list[dict]:

@@ -48,8 +48,9 @@ def test_every_variant_is_validated_before_any_runs(exp, tmp_path):
 
 
 def test_sweep_runs_and_summarises(exp, tmp_path):
-    summary = run_sweep(exp, {}, tmp_path / "out", jobs=2)
-    with open(summary) as fh:
+    result = run_sweep(exp, {}, tmp_path / "out", jobs=2)
+    assert result.failed == {}
+    with open(result.summary) as fh:
         rows = list(csv.DictReader(fh))
     peak = {
         r["variant"]: float(r["power"])

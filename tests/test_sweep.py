@@ -107,3 +107,38 @@ def test_summary_has_each_circuit_population_activity(tmp_path):
     beta = rows[("spikes:c:P", "beta")]["relative"]
     assert beta > max(rows[("spikes:c:P", b)]["relative"] for b in ("delta", "theta", "alpha"))
     assert np.isnan(rows[("regions:c", "alpha")]["relative"])  # a silent source: no 0/0 warning
+
+
+def test_a_failing_variant_does_not_stop_the_others(exp, tmp_path):
+    """One condition diverges: the other is still run and summarised, the failure is
+    named, the command exits 1 without a traceback, and the control's output records the
+    configuration it ran (no stimulus)."""
+    import subprocess
+    import sys
+
+    import h5py
+
+    exp.write_text(
+        EXP.replace("duration: 3 s", "duration: 1 s").replace(
+            "sweep:\n  regions.parameters.B: [22, 30]\n",
+            "stimuli: [{name: kick, regions: [0], variable: y4, kind: step, amplitude: 1.0,"
+            " at: 200 ms}]\n"
+            "sweep:\n  conditions:\n    control: {stimuli: []}\n"
+            "    blowup: {stimuli.0.amplitude: 1.0e+307}\n",
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "multiscale.cli", "sweep", str(exp), "--out", "out"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "variant blowup did not complete (failed: " in proc.stderr and "diverged" in proc.stderr
+    with open(tmp_path / "out" / "summary.csv") as fh:
+        assert {r["variant"] for r in csv.DictReader(fh)} == {"control"}
+    with h5py.File(tmp_path / "out" / "control.h5") as f:
+        assert "stimuli: []" in f.attrs["config"] and "kick" in f.attrs["config_as_written"]
+    assert (tmp_path / "out" / "blowup.partial.h5").exists()

@@ -1,6 +1,6 @@
 """Potjans & Diesmann 2014 at full scale against the down-scaled default, in one script.
 
-SCIENCE.md's rate list (0.943 ... 7.851 Hz) is that of the reference implementation at
+docs/science.md's rate list (0.943 ... 7.851 Hz) is that of the reference implementation at
 full scale. At the default scale_N = scale_K = 0.1, L23e, L23i and L6e fall below its 25%
 band, as they do in the reference example's own data at that scale; at full scale (77169
 cells, 299 M synapses) the same circuit code reproduces the list. This script runs both,

@@ -19,7 +19,7 @@ defaults). The regimes of the paper (Fig. 8) are reached through the two knobs g
     SI slow                         g = 4.5, eta = 0.9   oscillation set by tau
 
 Size. The paper's network has N_E = 10000, N_I = 2500 (12.5 million synapses). A smaller
-network keeps C_E = 1000 (SCIENCE.md) so that the mean and variance of the input, hence the
+network keeps C_E = 1000 (docs/science.md) so that the mean and variance of the input, hence the
 mean-field rates, stay those of the paper; the connection probability C_E / N_E then grows,
 which adds shared input (pairwise correlations) that the paper's sparse limit neglects,
 and the cost barely shrinks: N (C_E + C_I) synapses, N (C_E + C_I) x rate events per second.

@@ -4,7 +4,7 @@ Reference: Potjans TC, Diesmann M (2014) The cell-type specific cortical microci
 relating structure and activity in a full-scale spiking network model. Cereb Cortex
 24:785-806. Parameters as in the paper and in the PyNEST example ``Potjans_2014``
 (network_params.py, helpers.py), which is the reference implementation for the rates
-(SCIENCE.md). The code below is written from those numbers, not from that example.
+(docs/science.md). The code below is written from those numbers, not from that example.
 
 The network. Layers 2/3, 4, 5 and 6 each hold an excitatory (``e``) and an inhibitory
 (``i``) population, 77169 leaky integrate-and-fire cells in all (C_m 250 pF, tau_m 10 ms,
@@ -22,7 +22,7 @@ pathway is ``K = log(1 - C) / log(1 - 1 / (N_pre N_post))`` for the full-scale s
 connection probability C, times scale_N * scale_K; that many (pre, post) pairs are drawn
 uniformly, autapses and multapses allowed, so that a given pair is connected with
 probability C. (The linear approximation C N_pre N_post ignores multapses and gives 5% fewer
-synapses at C = 0.1, 20% fewer at C = 0.37; SCIENCE.md notes that it shifts the L23e,
+synapses at C = 0.1, 20% fewer at C = 0.37; docs/science.md notes that it shifts the L23e,
 L5e and L6e rates.)
 
 Down-scaling (reference implementation; van Albada, Helias & Diesmann 2015, PLoS Comput

@@ -986,7 +986,7 @@ def _check_steps(exp: Experiment, conn, model, errors: list[str]) -> None:
 
 def _choose_window(exp, conn, delays, proxies, errors) -> None:
     """Window = the smallest delay on an edge into or out of a spiking region, floored to a
-    whole number of exchange bins (DESIGN.md: then window k of either side needs only
+    whole number of exchange bins (docs/design.md: then window k of either side needs only
     window k - 1 of the other)."""
     W = conn.weights
     dt = exp.regions.dt_ms

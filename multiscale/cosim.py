@@ -1,7 +1,7 @@
 """Windowed co-simulation of the whole-brain engine and Brian2 circuits, on one process or
 on MPI ranks, through one code path.
 
-The protocol (DESIGN.md): every edge into or out of a spiking region is delayed by at
+The protocol (docs/design.md): every edge into or out of a spiking region is delayed by at
 least one window T, so window k of either side needs only window k - 1 of the other.
 At each window boundary k:
 

@@ -100,7 +100,7 @@ def test_jansen_rit_single_node_matches_scipy_reference():
 
 
 def test_jansen_rit_alpha_rhythm():
-    """SCIENCE.md: p = 220/s without noise gives a spectral peak at 10-11.5 Hz on y1 - y2
+    """docs/science.md: p = 220/s without noise gives a spectral peak at 10-11.5 Hz on y1 - y2
     (Jansen & Rit 1995 parameters, v0 = 6 mV)."""
     sig = COUPLINGS["sigmoidal_jansen_rit"]
     e = Engine(

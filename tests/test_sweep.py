@@ -57,7 +57,7 @@ def test_sweep_runs_and_summarises(exp, tmp_path):
         for r in rows
         if r["group"] == "regions:all" and r["band"] == "peak_hz"
     }
-    # Jansen-Rit: B = 22 mV alpha (10-11.5 Hz), B = 30 mV slow (4-6 Hz), SCIENCE.md
+    # Jansen-Rit: B = 22 mV alpha (10-11.5 Hz), B = 30 mV slow (4-6 Hz), docs/science.md
     assert 10.0 <= peak["B=22"] <= 11.5 and 4.0 <= peak["B=30"] <= 6.0
     assert (tmp_path / "out" / "B=22.h5").exists() and (
         tmp_path / "out" / "comparison.png"

@@ -1,4 +1,4 @@
-"""BasalGanglia (circuits/basal_ganglia.py) against SCIENCE.md "Parkinsonian beta and DBS"
+"""BasalGanglia (circuits/basal_ganglia.py) against docs/science.md "Parkinsonian beta and DBS"
 (Kumaravelu, Brocker & Grill 2016): parkinsonian / healthy GPi beta power > 1.5, 130 Hz
 STN-DBS at least halves the parkinsonian beta power, 20 Hz DBS changes it by less than 20 %.
 

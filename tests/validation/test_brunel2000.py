@@ -1,8 +1,8 @@
-"""SCIENCE.md, Brunel 2000 (J Comput Neurosci 8:183): the four regimes of the sparse E/I
+"""docs/science.md, Brunel 2000 (J Comput Neurosci 8:183): the four regimes of the sparse E/I
 network, reached through the knobs g and eta = nu_ext / nu_thr of circuits/brunel2000.py.
 
 Network: N_E = 5000, N_I = 1250 with the paper's in-degrees C_E = 1000, C_I = 250 (so the
-connection probability is 0.2, twice the paper's; SCIENCE.md: keep C_E when shrinking),
+connection probability is 0.2, twice the paper's; docs/science.md: keep C_E when shrinking),
 J = 0.1 mV, D = 1.5 ms, dt = 0.1 ms; cython target; each regime built anew (same code, so
 one compilation) and run through the co-simulation's window protocol. The first 100 ms
 (50 ms in SR, which locks at once) are left out.

@@ -1,4 +1,4 @@
-"""experiments/dravet.yaml against SCIENCE.md "Dravet syndrome": halving gNa in the PV
+"""experiments/dravet.yaml against docs/science.md "Dravet syndrome": halving gNa in the PV
 interneurons of the rM1 circuit (from t = 3 s) raises the excitatory rate and synchrony, and
 the change reaches the EEG of the region and of its neighbours.
 

@@ -1,4 +1,4 @@
-"""SCIENCE.md, Epileptor (Jirsa et al. 2014; Proix et al. 2014), as defined in TVB.
+"""docs/science.md, Epileptor (Jirsa et al. 2014; Proix et al. 2014), as defined in TVB.
 
 Nodes whose epileptogenicity x0 is above the threshold seize, nodes below do not; with
 coupling, seizures recruit connected nodes.

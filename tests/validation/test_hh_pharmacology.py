@@ -1,4 +1,4 @@
-"""SCIENCE.md "Hodgkin-Huxley pharmacology": the single cells of circuits/hh_ei_network.py
+"""docs/science.md "Hodgkin-Huxley pharmacology": the single cells of circuits/hh_ei_network.py
 (Pospischil RS pyramidal cell "E", Wang-Buzsaki fast-spiking cell "I"), built with the
 module's cell_group at its default step (0.025 ms), each cell of a group held at one DC
 current (an f-I curve per group), the knobs' shared variables set per group.

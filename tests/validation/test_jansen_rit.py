@@ -1,4 +1,4 @@
-"""Jansen-Rit against SCIENCE.md (Jansen & Rit 1995; David & Friston 2003): one
+"""Jansen-Rit against docs/science.md (Jansen & Rit 1995; David & Friston 2003): one
 uncoupled column, Jansen & Rit's parameters (v0 = 6 mV), Heun at dt 0.1 ms, 6 s simulated,
 the first 2 s dropped; spectrum of y1 - y2 at 0.25 Hz resolution."""
 
@@ -55,4 +55,4 @@ def test_larger_excitatory_psp_slows_and_grows_alpha():
     freqs, amps = zip(*results, strict=True)
     assert freqs[0] > freqs[1] > freqs[2]
     assert amps[0] < amps[1] < amps[2]
-    assert freqs[0] - freqs[2] >= 1.0  # at least the 1 Hz shift SCIENCE.md asks of slowing
+    assert freqs[0] - freqs[2] >= 1.0  # at least the 1 Hz shift docs/science.md asks of slowing

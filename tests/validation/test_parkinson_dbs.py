@@ -1,4 +1,4 @@
-"""experiments/parkinson_dbs.yaml against SCIENCE.md "Parkinsonian beta and DBS", inside the
+"""experiments/parkinson_dbs.yaml against docs/science.md "Parkinsonian beta and DBS", inside the
 full co-simulation: the Kumaravelu-Brocker-Grill circuit in rM1 of the TVB 76-region
 Jansen-Rit network (seed 42, 5 s per condition), its GPi spikes read back from the output
 HDF5 (/circuits/bg/spikes/GPi/times in ms, /indices).

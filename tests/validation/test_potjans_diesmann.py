@@ -1,7 +1,7 @@
-"""SCIENCE.md, Potjans & Diesmann 2014 microcircuit: the rates of the reference
+"""docs/science.md, Potjans & Diesmann 2014 microcircuit: the rates of the reference
 implementation, at full scale and at the default scale_N = scale_K = 0.1.
 
-Targets (SCIENCE.md): per-population mean rates within about 25% of the full-scale rates of
+Targets (docs/science.md): per-population mean rates within about 25% of the full-scale rates of
 the reference implementation (0.943, 3.026, 4.368, 5.882, 7.733, 8.664, 1.096, 7.851 Hz),
 the order L5 > L4 > L6e, L23e, and every inhibitory population faster than its excitatory
 partner.
@@ -27,7 +27,7 @@ all cells) has 0.439, 1.889, 3.886, 4.891, 5.728, 7.811, 0.776, 6.898 Hz: L23e -
 -38%, L5e -26%, L6e -29% from the list. Measured here (seeds 1 / 2, Hz): L23e 0.417 /
 0.432, L23i 2.005 / 1.921, L4e 3.988 / 3.947, L4i 4.903 / 4.936, L5e 6.449 / 6.148, L5i
 7.660 / 7.840, L6e 0.788 / 0.820, L6i 6.973 / 6.966: within 13% of the reference's own
-scale-0.1 rates (L5e +13%, the others within 6%), and outside SCIENCE.md's band in L23e
+scale-0.1 rates (L5e +13%, the others within 6%), and outside docs/science.md's band in L23e
 (-56%), L23i (-34%) and L6e (-28%), kept visible as strict xfails (not a looser band).
 Over seeds 1-8 L23e is 0.36-0.46 Hz, L23i 1.92-2.06 Hz and L6e 0.76-0.84 Hz.
 """

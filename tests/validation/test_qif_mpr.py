@@ -1,4 +1,4 @@
-"""SCIENCE.md, Montbrio-Pazo-Roxin 2015 (Phys Rev X 5:021028): a Brian2 population of
+"""docs/science.md, Montbrio-Pazo-Roxin 2015 (Phys Rev X 5:021028): a Brian2 population of
 N = 10 000 QIF neurons (circuits/qif_population.py) and one MPR node of the framework's
 own engine (multiscale.engine.Engine with regions.MontbrioPazoRoxin, no connections),
 driven by the same input, agree on the firing rate r(t).

@@ -1,10 +1,11 @@
 """docs/science.md, Potjans & Diesmann 2014 microcircuit: the rates of the reference
 implementation, at full scale and at the default scale_N = scale_K = 0.1.
 
-Targets (docs/science.md): per-population mean rates within about 25% of the full-scale rates of
-the reference implementation (0.943, 3.026, 4.368, 5.882, 7.733, 8.664, 1.096, 7.851 Hz),
-the order L5 > L4 > L6e, L23e, and every inhibitory population faster than its excitatory
-partner.
+Targets (docs/science.md): at full scale, every population's mean rate within 10% of the
+full-scale rates of the reference implementation (0.943, 3.026, 4.368, 5.882, 7.733, 8.664,
+1.096, 7.851 Hz); at scale 0.1, within 25% of that implementation's own scale-0.1 rates
+(down-scaling itself lowers L2/3 and L6e); at both, the order L5 > L4 > L6e, L23e, and
+every inhibitory population faster than its excitatory partner.
 
 Both networks run through the co-simulation's window protocol (10 ms windows, 1 ms bins),
 cython target, seed 1: 300 ms start-up transient, then the scored time.
@@ -27,8 +28,8 @@ all cells) has 0.439, 1.889, 3.886, 4.891, 5.728, 7.811, 0.776, 6.898 Hz: L23e -
 -38%, L5e -26%, L6e -29% from the list. Measured here (seeds 1 / 2, Hz): L23e 0.417 /
 0.432, L23i 2.005 / 1.921, L4e 3.988 / 3.947, L4i 4.903 / 4.936, L5e 6.449 / 6.148, L5i
 7.660 / 7.840, L6e 0.788 / 0.820, L6i 6.973 / 6.966: within 13% of the reference's own
-scale-0.1 rates (L5e +13%, the others within 6%), and outside docs/science.md's band in L23e
-(-56%), L23i (-34%) and L6e (-28%), kept visible as strict xfails (not a looser band).
+scale-0.1 rates (L5e +13%, the others within 6%); against the full-scale list L23e is -56%,
+L23i -34% and L6e -28%, as in the reference at this scale.
 Over seeds 1-8 L23e is 0.36-0.46 Hz, L23i 1.92-2.06 Hz and L6e 0.76-0.84 Hz.
 """
 
@@ -47,15 +48,10 @@ from circuits.potjans_diesmann import FULL_MEAN_RATES, POPULATIONS, PotjansDiesm
 pytestmark = pytest.mark.validation
 
 TRANSIENT_MS = 300.0
-TOLERANCE = 0.25
+FULL_SCALE_TOLERANCE = 0.10  # of the full-scale list
+SCALE_01_TOLERANCE = 0.25  # of the reference's own scale-0.1 rates
 #: rates (Hz) of the reference implementation's own run at N_scaling = K_scaling = 0.1
 REFERENCE_SCALE_01 = np.array([0.439, 1.889, 3.886, 4.891, 5.728, 7.811, 0.776, 6.898])
-#: populations outside the band at scale 0.1, with the deviation measured (seeds 1, 2)
-KNOWN_LOW = {
-    "L23e": "0.417 / 0.432 Hz, -56% / -54% (reference at 0.1: -54%)",
-    "L23i": "2.005 / 1.921 Hz, -34% / -37% (reference at 0.1: -38%)",
-    "L6e": "0.788 / 0.820 Hz, -28% / -25% (reference at 0.1: -29%)",
-}
 FULL_SCALE_MEMORY_GB = 20.0
 
 
@@ -100,34 +96,19 @@ def rates(request):
 
 
 @pytest.mark.parametrize("pop", POPULATIONS)
-def test_full_scale_rate_within_25_percent_of_the_reference(full_scale, pop):
+def test_full_scale_rate_within_10_percent_of_the_reference(full_scale, pop):
     target = FULL_MEAN_RATES[POPULATIONS.index(pop)]
-    assert abs(full_scale[pop] - target) <= TOLERANCE * target, (pop, full_scale[pop], target)
-
-
-@pytest.mark.parametrize(
-    "pop",
-    [
-        pytest.param(
-            p,
-            marks=pytest.mark.xfail(
-                reason=f"{p} below the band at scale 0.1: {KNOWN_LOW[p]}", strict=True
-            ),
-        )
-        if p in KNOWN_LOW
-        else p
-        for p in POPULATIONS
-    ],
-)
-def test_scale_01_rate_within_25_percent_of_the_full_scale_reference(scale_01, pop):
-    target = FULL_MEAN_RATES[POPULATIONS.index(pop)]
-    assert abs(scale_01[pop] - target) <= TOLERANCE * target, (pop, scale_01[pop], target)
+    assert abs(full_scale[pop] - target) <= FULL_SCALE_TOLERANCE * target, (
+        pop,
+        full_scale[pop],
+        target,
+    )
 
 
 @pytest.mark.parametrize("pop", POPULATIONS)
 def test_scale_01_rate_within_25_percent_of_the_reference_at_scale_01(scale_01, pop):
     target = REFERENCE_SCALE_01[POPULATIONS.index(pop)]
-    assert abs(scale_01[pop] - target) <= TOLERANCE * target, (pop, scale_01[pop], target)
+    assert abs(scale_01[pop] - target) <= SCALE_01_TOLERANCE * target, (pop, scale_01[pop], target)
 
 
 def test_scale_01_known_low_populations_stay_the_lowest_of_their_type(scale_01):

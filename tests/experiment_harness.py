@@ -3,6 +3,8 @@ experiment file's sweep conditions."""
 
 from __future__ import annotations
 
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -41,3 +43,26 @@ def run_conditions(experiment: Path, folder: Path) -> dict[str, tuple[Path, Expe
         assert Simulation(exp, progress=False).run(), f"{experiment.name} ({name}) did not finish"
         out[name] = (path, exp)
     return out
+
+
+def start_writing(cmd: list[str], folder: Path, partial: Path, rows: int, timeout: float):
+    """Start ``cmd`` in the background in ``folder``; return it once the run's unfinished
+    output ``partial`` holds ``rows`` flushed region samples (so it can be stopped or killed
+    in the middle of a run)."""
+    from multiscale.outputs import open_output
+
+    proc = subprocess.Popen(
+        cmd, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        try:
+            with open_output(partial) as f:
+                if f["regions/data"].shape[0] >= rows:
+                    return proc
+        except (OSError, KeyError, ValueError):  # not there yet, or not yet flushed
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError(f"{cmd} did not write {rows} samples within {timeout} s")

@@ -12,6 +12,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from experiment_harness import start_writing
 
 from multiscale.outputs import open_output
 from multiscale.placement import place
@@ -166,26 +167,9 @@ def start_long(
         EXPERIMENT.format(model_a="ei_network").replace("300 ms", duration) + extra
     )
     cmd = [MULTISCALE, "run", yaml, "-q", "--no-figures", "-o", out]
-    proc = subprocess.Popen(
-        [MPIEXEC, "-n", str(n), *cmd] if n > 1 else cmd,
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    cmd = [MPIEXEC, "-n", str(n), *cmd] if n > 1 else cmd
     partial = workdir / out.replace(".h5", ".partial.h5")
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()
-        try:
-            with open_output(partial) as f:
-                if f["regions/data"].shape[0] >= 1000:
-                    return proc
-        except (OSError, KeyError, ValueError):  # not there yet, or not yet flushed
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("the MPI run did not start writing within 300 s")
+    return start_writing(cmd, workdir, partial, 1000, timeout=300)
 
 
 def rank_pids(proc: subprocess.Popen) -> dict[int, int]:

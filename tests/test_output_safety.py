@@ -15,7 +15,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from experiment_harness import write_tiny_connectome
+from experiment_harness import start_writing, write_tiny_connectome
 
 from multiscale.outputs import open_output
 
@@ -180,29 +180,10 @@ def test_provenance_says_what_ran(folder):
         assert a["ended"] == "complete" and a["simulated_ms"] == 1000.0
 
 
-def start(folder: Path, *args: str) -> subprocess.Popen:
-    """A long run in the background, returned once it has written a few seconds."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "multiscale.cli", "run", "long.yaml", "-q", *args],
-        cwd=folder,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    partial = folder / "long.partial.h5"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if partial.exists() and proc.poll() is None:
-            try:
-                with open_output(partial) as f:
-                    if f["regions/data"].shape[0] >= 2000:  # two flushes
-                        return proc
-            except (OSError, KeyError):
-                pass
-        assert proc.poll() is None, proc.communicate()
-        time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("the run did not start writing within 120 s")
+def start(folder: Path) -> subprocess.Popen:
+    """The long run in the background, returned once it has flushed two seconds."""
+    cmd = [sys.executable, "-m", "multiscale.cli", "run", "long.yaml", "-q"]
+    return start_writing(cmd, folder, folder / "long.partial.h5", 2000, timeout=120)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

@@ -73,13 +73,16 @@ def run(
 
     Raises the run's error if it fails, RunStopped if a signal stops it; figures are not
     written (``Result.report()`` does)."""
-    from multiscale.outputs import check_outputs
+    from multiscale.outputs import OutputError, check_outputs
 
     if not isinstance(exp, Experiment):
         exp = load(exp)
     path = Path(output) if output is not None else exp.output.path
     exp = exp.with_output(path if path.is_absolute() else Path.cwd() / path)
-    check_outputs([exp.output.path], overwrite=overwrite, protect=(exp.path,))
+    try:
+        check_outputs([exp.output.path], overwrite=overwrite, protect=(exp.path,))
+    except OutputError as err:  # the same rule as the CLI; its hints in Python's words
+        raise OutputError(_in_python_words(str(err))) from None
     hook = sys.excepthook
     try:
         from multiscale.cosim import Simulation
@@ -97,3 +100,14 @@ def run(
             exp.duration_ms / 1000,
         )
     return Result(exp.output.path)
+
+
+def _in_python_words(message: str) -> str:
+    """An output-check message with the command line's options named as run()'s keywords."""
+    for cli, python in (
+        ("pass --overwrite", "pass overwrite=True"),
+        ("(with or without --overwrite)", "(with or without overwrite=True)"),
+        ("choose another -o", "choose another output"),
+    ):
+        message = message.replace(cli, python)
+    return message

@@ -235,7 +235,7 @@ def run_circuit(
     b2.Network(*circuit.network_objects(), exchange).run(duration_ms * b2.ms)
     collect(state["k"] - 1)
     spikes = {}
-    for pop in circuit.POPULATIONS:
+    for pop in circuit.populations:
         parts = [w.spikes[pop] for w in outputs if pop in w.spikes]
         t = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0)
         i = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int32)

@@ -20,16 +20,22 @@ from multiscale.result import Result
 
 
 class RunStopped(KeyboardInterrupt):
-    """A run stopped early by SIGINT or SIGTERM (Ctrl-C, a scheduler's notice): its output
-    is incomplete and can be resumed (``multiscale resume``)."""
+    """A run stopped early by SIGINT or SIGTERM (Ctrl-C, a scheduler's notice).
 
-    def __init__(self, partial: Path, signum: int, simulated_s: float, asked_s: float) -> None:
+    partial: the unfinished output (``X.partial.h5``, marked incomplete), which
+        ``multiscale.open`` reads and ``multiscale resume`` continues; it may not exist if
+        the signal came before anything was written.
+    signum: the signal.
+    """
+
+    def __init__(self, partial: Path, signum: int) -> None:
         self.partial = partial
         self.signum = signum
+        held = Result(partial).simulated if partial.exists() else 0.0
         super().__init__(
-            f"stopped by {signal.Signals(signum).name} at {simulated_s:g} s simulated of "
-            f"{asked_s:g} s; {partial} holds that much (multiscale.open reads it); continue "
-            f"with: multiscale resume {partial}"
+            f"stopped by {signal.Signals(signum).name} with {held:g} s simulated; {partial} "
+            f"holds that much (multiscale.open reads it); continue with: multiscale resume "
+            f"{partial}"
         )
 
 
@@ -83,22 +89,18 @@ def run(
         check_outputs([exp.output.path], overwrite=overwrite, protect=(exp.path,))
     except OutputError as err:  # the same rule as the CLI; its hints in Python's words
         raise OutputError(_in_python_words(str(err))) from None
-    hook = sys.excepthook
-    try:
-        from multiscale.cosim import Simulation
+    from multiscale.cosim import Simulation, Stopped
 
-        sim = Simulation(exp, progress=progress)
+    hook = sys.excepthook
+    sim = Simulation(exp, progress=progress)
+    try:
         complete = sim.run()
+    except Stopped as stop:  # a signal during set-up, or a second one: stopped at once
+        raise RunStopped(sim.files.partial, stop.signum) from None
     finally:
         sys.excepthook = hook  # Brian2 installs one that calls every error a Brian2 bug
     if not complete:
-        held = sim.stopped_at_ms if sim.stopped_at_ms is not None else 0.0
-        raise RunStopped(
-            sim.files.partial,
-            sim.interrupted or signal.SIGTERM,
-            held / 1000,
-            exp.duration_ms / 1000,
-        )
+        raise RunStopped(sim.files.partial, sim.interrupted or signal.SIGTERM)
     return Result(exp.output.path)
 
 

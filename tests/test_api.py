@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import h5py
@@ -222,6 +224,32 @@ def test_a_failed_run_raises_and_leaves_a_readable_incomplete_file(folder):
     assert not partial.complete and "diverged" in partial.ended
     assert 0 < partial.simulated < 0.5
     assert "INCOMPLETE" in repr(partial)
+
+
+def test_a_stopped_run_raises_run_stopped_naming_its_partial_file(folder):
+    """SIGINT during the run (as Ctrl-C): the run stops at a window boundary and ms.run
+    raises RunStopped; the partial file is readable and says why it is incomplete."""
+    exp = ms.experiment(tiny(duration="600 s", perturbations=[]), base_dir=folder)
+    timer = threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(ms.RunStopped) as err:
+            ms.run(exp, folder / "stopped.h5")
+    finally:
+        timer.cancel()
+    assert isinstance(err.value, KeyboardInterrupt) and err.value.signum == signal.SIGINT
+    assert err.value.partial == folder / "stopped.partial.h5"
+    assert "multiscale resume" in str(err.value)
+    partial = ms.open(err.value.partial)
+    assert not partial.complete and partial.ended == "stopped by SIGINT"
+    assert 0 < partial.simulated < 600
+    assert not (folder / "stopped.h5").exists()
+
+
+def test_report_writes_the_figures_and_the_page(masses):
+    page = masses.report()
+    assert page.is_file() and "tiny" in page.read_text()
+    assert (page.parent / "eeg_traces.png").is_file()
 
 
 def test_open_refuses_what_is_not_an_output(folder):

@@ -53,6 +53,13 @@ class CircuitRun:
     #: the built circuit (its Brian2 groups, parameters and knobs as they ended)
     circuit: Circuit = field(repr=False)
 
+    def __repr__(self) -> str:
+        rates = ", ".join(f"{p} {self.population_rate(p):.1f} Hz" for p in self.spikes)
+        return (
+            f"<CircuitRun {self.model}: {self.duration:g} s in {len(self.rate)} bins of "
+            f"{self.resolution * 1e3:g} ms; {rates}>"
+        )
+
     @property
     def times(self) -> np.ndarray:
         """Start of every bin (s)."""

@@ -115,6 +115,14 @@ class Series:
     labels: list[str]
     what: str = ""
 
+    def __repr__(self) -> str:
+        shown = ", ".join(self.labels[:4]) + (", ..." if len(self.labels) > 4 else "")
+        columns = f": {shown}" if self.labels else ""
+        return (
+            f"<Series {self.data.name} {self.shape} in {self.unit} at "
+            f"{self.sampling_rate:g} Hz{columns}>"
+        )
+
     @property
     def channels(self) -> list[str]:
         """The column names (for EEG: channel names)."""

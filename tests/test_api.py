@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -274,6 +275,48 @@ def test_a_circuits_spikes_rate_and_field(with_circuit):
         c.spikes("X")
     with pytest.raises(KeyError, match="circuits: \\['c'\\]"):
         with_circuit.circuit("d")
+
+
+@pytest.mark.mpi
+def test_spikes_of_a_circuit_on_another_rank_are_read_through_the_main_file(folder):
+    """On 2 MPI ranks a circuit's spikes live in the rank file, linked from the main file;
+    the Result reads them as if they were in it, equal to the 1-rank run's."""
+    binary = Path(sys.executable).parent
+    mpiexec = shutil.which("mpiexec", path=str(binary)) or shutil.which("mpiexec")
+    assert mpiexec, "mpiexec not found: install with the 'mpich' extra (see README)"
+    circuits = [
+        {"name": n, "model": "ei_network", "region": r, "parameters": SMALL, "input_gain": 100}
+        for n, r in (("a", "R1"), ("b", "R2"))
+    ]
+    exp = ms.experiment(
+        tiny(circuits=circuits, duration="300 ms", brian={"target": "numpy"}), base_dir=folder
+    )
+    (folder / "two.yaml").write_text(exp.text)
+    results = {}
+    for n in (1, 2):
+        cmd = [str(binary / "multiscale"), "run", "two.yaml", "-q", "-o", f"two_{n}.h5"]
+        proc = subprocess.run(
+            [mpiexec, "-n", "2", *cmd] if n > 1 else cmd,
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        results[n] = ms.open(folder / f"two_{n}.h5")
+    with h5py.File(results[2].path, "r") as f:
+        linked = [
+            c
+            for c in "ab"
+            if isinstance(f[f"circuits/{c}"].get("spikes", getlink=True), h5py.ExternalLink)
+        ]
+    assert linked, "no circuit ran on the second rank"
+    for c in "ab":
+        one, two = results[1].circuit(c), results[2].circuit(c)
+        assert two.populations == {"E": 160, "I": 40}
+        for pop in ("E", "I"):
+            np.testing.assert_array_equal(one.spikes(pop).times_ms, two.spikes(pop).times_ms)
+            np.testing.assert_array_equal(one.spikes(pop).indices, two.spikes(pop).indices)
 
 
 def test_drive_circuit_f_i_rises_and_equals_the_harness():

@@ -120,81 +120,112 @@ def drive_circuit(
     """
     import brian2 as b2
 
+    plan = _plan(model, parameters, input_hz, duration, resolution, window, dt, knobs, target)
+    hook, old_target, old_dt = sys.excepthook, b2.prefs.codegen.target, b2.defaultclock.dt
+    try:
+        b2.prefs.codegen.target = target
+        b2.defaultclock.dt = plan.dt_ms * b2.ms
+        b2.seed(seed)
+        circuit = plan.cls(
+            name,
+            plan.parameters,
+            resolution_ms=plan.resolution_ms,
+            window_ms=plan.window_ms,
+            rng=np.random.default_rng(seed),
+        )
+        rates = plan.input_hz
+        return run_circuit(
+            circuit, plan.duration_ms, lambda k, bins: _slice(rates, k, bins), plan.knobs
+        )
+    finally:
+        b2.prefs.codegen.target, b2.defaultclock.dt = old_target, old_dt
+        sys.excepthook = hook  # Brian2 installs one that calls every error a Brian2 bug
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """drive_circuit's arguments, checked and in the units the circuit works in."""
+
+    cls: type[Circuit]
+    parameters: dict[str, float]
+    input_hz: np.ndarray  # per bin, Hz per fibre
+    duration_ms: float
+    resolution_ms: float
+    window_ms: float
+    dt_ms: float
+    knobs: dict[int, list[tuple[str, float]]]  # window index -> changes
+
+
+def _plan(model, parameters, input_hz, duration, resolution, window, dt, knobs, target) -> _Plan:
+    """Check every argument of drive_circuit; one ConfigError listing every problem, each
+    naming its argument, as experiment files are checked."""
     from circuits import resolve_circuit
     from multiscale.quantities import QuantityError, to_float
 
-    def ms_of(what: str, value: str) -> float:
+    problems: list[str] = []
+
+    def ms_of(what: str, value: str, positive: bool = True) -> float | None:
         try:
             x = to_float(value, "ms", bare=False)
         except QuantityError as err:
-            raise ConfigError(f"drive_circuit: {what}: got {value!r}; {err}") from None
-        if not x > 0 and what != "knobs":
-            raise ConfigError(f"drive_circuit: {what}: got {value!r}; expected a positive time")
+            problems.append(f"{what}: got {value!r}; {err}")
+            return None
+        if positive and not x > 0:
+            problems.append(f"{what}: got {value!r}; expected a positive time")
+            return None
         return x
 
     if target not in ("auto", "cython", "numpy"):
-        raise ConfigError(f"drive_circuit: target: got {target!r}; expected auto, cython or numpy")
+        problems.append(f"target: got {target!r}; expected 'auto', 'cython' or 'numpy'")
     duration_ms, res_ms = ms_of("duration", duration), ms_of("resolution", resolution)
     window_ms, dt_ms = ms_of("window", window), ms_of("dt", dt)
-    bins_per_window = round(window_ms / res_ms)
-    if not np.isclose(bins_per_window * res_ms, window_ms) or bins_per_window < 1:
-        raise ConfigError(
-            f"drive_circuit: window: got {window!r}; expected a multiple of the resolution "
-            f"({resolution})"
-        )
-    n_bins = round(duration_ms / res_ms)
-    if not np.isclose(n_bins * res_ms, duration_ms):
-        raise ConfigError(
-            f"drive_circuit: duration: got {duration!r}; expected a multiple of the "
-            f"resolution ({resolution})"
-        )
+    n_bins = 0
+    if res_ms is not None:
+        for what, value, x in (("window", window, window_ms), ("duration", duration, duration_ms)):
+            if x is not None and not np.isclose(round(x / res_ms) * res_ms, x):
+                problems.append(
+                    f"{what}: got {value!r}; expected a multiple of the resolution ({resolution})"
+                )
+        if duration_ms is not None:
+            n_bins = round(duration_ms / res_ms)
+    cls = model
     if isinstance(model, str):
         try:
             cls = resolve_circuit(model, Path.cwd())
         except ValueError as err:
-            raise ConfigError(f"drive_circuit: model: got {model!r}; {err}") from None
-    else:
-        cls = model
+            problems.append(f"model: got {model!r}; {err}")
+            cls = None
     given = dict(parameters or {})
-    defaults = {k: p.default for k, p in {**cls.PARAMETERS, **cls.KNOBS}.items()}
-    unknown = sorted(set(given) - set(defaults))
-    problems = [f"parameters.{k}: not a parameter or knob of {cls.NAME}" for k in unknown]
-    problems += [f"parameters.{p}" for p in cls.check_parameters(defaults | given)]
-    rates = _input_per_bin(input_hz, n_bins, res_ms, problems)
+    if cls is not None:
+        declared = {k: p.default for k, p in {**cls.PARAMETERS, **cls.KNOBS}.items()}
+        problems += [
+            f"parameters.{k}: not a parameter or knob of {cls.NAME}; they are {sorted(declared)}"
+            for k in sorted(set(given) - set(declared))
+        ]
+        known = {k: v for k, v in given.items() if k in declared}
+        problems += [f"parameters.{p}" for p in cls.check_parameters(declared | known)]
+    rates = _input_per_bin(input_hz, n_bins, res_ms, problems) if n_bins else np.zeros(0)
     changes: dict[int, list[tuple[str, float]]] = {}
     for when, values in (knobs or {}).items():
-        at_ms = ms_of("knobs", when)
+        at_ms = ms_of(f"knobs[{when!r}]", when, positive=False)
+        if at_ms is None or window_ms is None or duration_ms is None:
+            continue
         k = round(at_ms / window_ms)
         if not (np.isclose(k * window_ms, at_ms) and 0 <= at_ms < duration_ms):
             problems.append(
-                f"knobs: got the time {when!r}; expected a window start (every {window}) "
-                f"within the duration ({duration})"
+                f"knobs[{when!r}]: expected a window start (every {window}) within the "
+                f"duration ({duration})"
             )
         for knob, value in values.items():
-            if knob not in cls.KNOBS:
+            if cls is not None and knob not in cls.KNOBS:
                 problems.append(
-                    f"knobs.{when}: {knob!r} is not a knob of {cls.NAME}: {sorted(cls.KNOBS)}"
+                    f"knobs[{when!r}].{knob}: not a knob of {cls.NAME}; knobs: {sorted(cls.KNOBS)}"
                 )
             changes.setdefault(k, []).append((knob, float(value)))
     if problems:
-        raise ConfigError("drive_circuit: " + "; ".join(problems))
-
-    hook, old_target, old_dt = sys.excepthook, b2.prefs.codegen.target, b2.defaultclock.dt
-    try:
-        b2.prefs.codegen.target = target
-        b2.defaultclock.dt = dt_ms * b2.ms
-        b2.seed(seed)
-        circuit = cls(
-            name,
-            given,
-            resolution_ms=res_ms,
-            window_ms=window_ms,
-            rng=np.random.default_rng(seed),
-        )
-        return run_circuit(circuit, duration_ms, lambda k, _bins: _slice(rates, k, _bins), changes)
-    finally:
-        b2.prefs.codegen.target, b2.defaultclock.dt = old_target, old_dt
-        sys.excepthook = hook  # Brian2 installs one that calls every error a Brian2 bug
+        lines = "\n".join(f"  drive_circuit: {p}" for p in problems)
+        raise ConfigError(f"drive_circuit: {len(problems)} problem(s):\n{lines}")
+    return _Plan(cls, given, rates, duration_ms, res_ms, window_ms, dt_ms, changes)
 
 
 def run_circuit(

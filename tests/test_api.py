@@ -369,7 +369,8 @@ def test_drive_circuit_names_every_bad_argument():
     text = str(err.value)
     for part in ("parameters.n_X", "parameters.n_E: got 0", "input_hz: got 2 values", "5 ms"):
         assert part in text, (part, text)
-    assert "'g_X' is not a knob" in text
+    assert "knobs['5 ms'].g_X: not a knob of ei_network" in text
+    assert text.startswith("drive_circuit: 5 problem(s):")
     with pytest.raises(ms.ConfigError, match="model: got 'nope'"):
         ms.drive_circuit("nope")
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass, field
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,8 @@ from multiscale.yaml_safe import YamlError, load_file, loads
 MAX_ELECTRODE_NA = 1000.0
 #: seeds go to numpy's legacy seeding (Brian2), which takes 32-bit values
 MAX_SEED = 2**32 - 1
+#: an experiment name usable as a file name (a dict's experiment is recorded as <name>.yaml)
+_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 class ConfigError(ValueError):
@@ -186,6 +190,37 @@ class Experiment:
     resolved_text: str = ""
     overrides: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        base_dir: str | Path = ".",
+        overrides: dict[str, Any] | None = None,
+    ) -> Experiment:
+        """An experiment from the fields a file would hold, without writing one (Python
+        users, generated variants): validated exactly as that file would be, each problem
+        named ``<dict>: <field path>``. Relative paths in it (connectome, lead field) are
+        relative to ``base_dir``; the run records it as the file ``base_dir/<name>.yaml``
+        (which need not exist), the folder ``multiscale resume`` resolves them against."""
+        text = dict_to_yaml(data)
+        name = data.get("name") if isinstance(data, Mapping) else None
+        stem = name if isinstance(name, str) and _FILE_NAME.fullmatch(name) else "experiment"
+        path = Path(base_dir).absolute() / f"{stem}.yaml"
+        return load_experiment(path, overrides, text=text, label="<dict>")
+
+    def with_output(self, path: str | Path) -> Experiment:
+        """A copy that writes to ``path``, recorded in ``overrides`` and ``resolved_text``
+        as ``--set output.path=...`` would be (what ``-o`` does)."""
+        path = Path(path)
+        data = loads(self.resolved_text) if self.resolved_text else {}
+        _set_dotted(data, "output.path", str(path), [])
+        return replace(
+            self,
+            output=replace(self.output, path=path),
+            resolved_text=_dump(data),
+            overrides={**self.overrides, "output.path": str(path)},
+        )
+
 
 # --- reading with precise errors ---------------------------------------------------------
 _MISSING = object()
@@ -328,24 +363,31 @@ def _suggest(word: str, options: list[str]) -> str:
 
 # --- the schema --------------------------------------------------------------------------
 def load_experiment(
-    path: str | Path, overrides: dict[str, Any] | None = None, *, text: str | None = None
+    path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    *,
+    text: str | None = None,
+    label: str | None = None,
 ) -> Experiment:
     """Read, validate and return the experiment at ``path``; raise ConfigError listing every
     problem. ``overrides`` maps dotted field paths to values (used by sweeps and tests).
     ``text``: the file's contents as they were (an output's record of what ran), read as
     if they were at ``path`` (relative paths in it are relative to path's folder).
+    ``label``: what messages call the source instead of ``path`` (an experiment built from
+    a dict in Python has no file to name).
 
     Every phase runs (overrides, fields, checks against the connectome and models, the
     resource estimate), each skipping only what depends on a field already reported, so
     one message lists every problem. A file whose estimated memory exceeds what the
     machine has available is refused here, before any rank builds anything."""
     path = Path(path)
+    where = label or str(path)
     try:
         data, text = load_file(path) if text is None else (loads(text), text)
     except OSError as err:
-        raise ConfigError(f"{path}: cannot read the experiment file ({err.strerror})") from err
+        raise ConfigError(f"{where}: cannot read the experiment file ({err.strerror})") from err
     except YamlError as err:
-        raise ConfigError(f"{path}: {err}") from err
+        raise ConfigError(f"{where}: {err}") from err
     errors: list[str] = []
     if overrides and data is None:
         data = {}
@@ -361,16 +403,51 @@ def load_experiment(
 
         check_memory(exp, errors)
     if errors:
-        lines = "\n".join(f"  {path}: {e}" for e in errors)
-        raise ConfigError(f"{path}: {len(errors)} problem(s) in the experiment file:\n{lines}")
+        lines = "\n".join(f"  {where}: {e}" for e in errors)
+        what = "the experiment file" if label is None else "the experiment"
+        raise ConfigError(f"{where}: {len(errors)} problem(s) in {what}:\n{lines}")
     return exp
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes an object used twice in full: experiment files refuse anchors and aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _dump(data: Any) -> str:
     try:
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True)
     except yaml.YAMLError:
         return ""
+
+
+def dict_to_yaml(data: Mapping[str, Any]) -> str:
+    """The experiment file that ``data`` stands for: paths as strings, numpy values as
+    Python numbers and lists; a value YAML cannot hold is a ConfigError naming its field."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"<dict>: got {type(data).__name__}; expected a mapping of fields")
+    return _dump(_plain(data, ""))
+
+
+def _plain(value: Any, where: str) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v, f"{where}.{i}") for i, v in enumerate(value)]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist(), where)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    raise ConfigError(
+        f"<dict>: {where}: got {type(value).__name__} {value!r}; expected a string, number, "
+        f"boolean, list or mapping (what an experiment file can hold)"
+    )
 
 
 def _set_dotted(data: dict, dotted: str, value: Any, errors: list[str]) -> None:

@@ -3,7 +3,8 @@
 At every window start, one network operation collects the previous window
 (``collect_window``), applies the knob changes due then (``set_knob``) and draws the
 window's external spikes (``set_input_window``), all inside one ``Network.run()``; the last
-window is collected after the run.
+window is collected after the run. The loop is ``multiscale.drive.run_circuit``, the one
+``multiscale.drive_circuit`` uses; this module keeps the tests' seeding and result dict.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import brian2 as b2
 import numpy as np
 
 from multiscale.circuit import Circuit, WindowOutput
+from multiscale.drive import run_circuit
 
 RES_MS = 1.0  # exchange bin
 WINDOW_MS = 10.0  # exchange window
@@ -54,7 +56,8 @@ def run_windows(
     on_window: Callable[[int, WindowOutput], None] | None = None,
 ) -> dict:
     """Run ``circuit`` (built, pulse trains added) for ``duration_ms`` in windows of its
-    ``window_ms``, with bins of its ``resolution_ms``.
+    ``window_ms``, with bins of its ``resolution_ms``, through ``multiscale.drive``'s
+    window protocol (the one ``multiscale.drive_circuit`` uses).
 
     input_hz: afferent input (Hz per fibre), a constant or a function of the window index
         giving a value or one value per bin.
@@ -66,46 +69,27 @@ def run_windows(
     its name, "left": the largest number of spikes found in any SpikeMonitor of the
     network right after a collect_window, and "circuit".
     """
-    window_ms = circuit.window_ms
-    bins = int(window_ms / circuit.resolution_ms)
-    objects = circuit.network_objects()
-    monitors = [o for o in objects if isinstance(o, b2.SpikeMonitor)]
-    knobs = dict(knobs or {})
-    out = {"rate": [], "field": [], "spikes": {}, "left": 0}
-    window = [0]
+    monitors = [o for o in circuit.network_objects() if isinstance(o, b2.SpikeMonitor)]
+    left = [0]
 
-    def collect(k):
-        w = circuit.collect_window(k * window_ms, bins)
-        out["rate"].append(w.rate)
-        out["field"].append(w.field)
-        for pop, spikes in w.spikes.items():
-            out["spikes"].setdefault(pop, []).append(spikes)
-        out["left"] = max([out["left"], *(len(m.t) for m in monitors)])
+    def after_collect(k: int, w: WindowOutput) -> None:
+        left[0] = max([left[0], *(len(m.t) for m in monitors)])
         if on_window is not None:
             on_window(k, w)
 
-    @b2.network_operation(dt=window_ms * b2.ms, when="start")
-    def exchange():
-        k = window[0]
-        if k:
-            collect(k - 1)
-        due = knobs.get(k * window_ms, [])
-        for name, value in [due] if isinstance(due, tuple) else due:
-            circuit.set_knob(name, value)
-        rates = input_hz(k) if callable(input_hz) else input_hz
-        circuit.set_input_window(np.full(bins, rates), k * window_ms)
-        window[0] += 1
-
-    b2.Network(*objects, exchange).run(duration_ms * b2.ms)
-    collect(window[0] - 1)
-    result = {
-        "rate": np.concatenate(out["rate"]),
-        "field": np.concatenate(out["field"]),
-        "left": out["left"],
-        "circuit": circuit,
-    }
-    for pop, parts in out["spikes"].items():
-        result[pop] = tuple(np.concatenate(p) for p in zip(*parts, strict=True))
+    changes = {}
+    for at_ms, due in (knobs or {}).items():
+        changes[round(at_ms / circuit.window_ms)] = [due] if isinstance(due, tuple) else due
+    run = run_circuit(
+        circuit,
+        duration_ms,
+        lambda k, _bins: input_hz(k) if callable(input_hz) else input_hz,
+        changes,
+        after_collect,
+    )
+    result = {"rate": run.rate, "field": run.field, "left": left[0], "circuit": circuit}
+    for pop, spikes in run.spikes.items():
+        result[pop] = tuple(spikes)
     return result
 
 

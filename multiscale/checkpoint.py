@@ -20,6 +20,7 @@ Parts are named by what they hold, never by rank, so a run resumes on any number
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -32,6 +33,7 @@ import numpy as np
 from multiscale.checkpoint_state import load_state, save_state
 from multiscale.config import ConfigError
 from multiscale.outputs import OutputFiles, open_output
+from multiscale.storage import WriteError, reason
 
 
 class CheckpointError(ConfigError):
@@ -54,9 +56,18 @@ def write_part(root: Path, t_ms: float, part: str, state: dict) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{part}.h5"
     tmp = path.with_suffix(".h5.tmp")
-    with h5py.File(tmp, "w") as f:
+    # built in memory, written as plain bytes: HDF5 itself never meets a full disk (it can
+    # crash the process then), and a failed write leaves the previous checkpoint the newest
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
         save_state(f, state)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as out:
+            out.write(buffer.getbuffer())
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise WriteError(f"{path}: cannot write the checkpoint ({reason(err)})") from err
     return path.stat().st_size
 
 
@@ -65,8 +76,11 @@ def mark_done(root: Path, t_ms: float, info: dict, keep_ms: tuple[float, ...]) -
     kept: a new checkpoint replaces the last only once it is whole."""
     folder = root / _set_name(t_ms)
     tmp = folder / "done.json.tmp"
-    tmp.write_text(json.dumps(info | {"t_ms": t_ms}, indent=1))
-    os.replace(tmp, folder / "done.json")
+    try:
+        tmp.write_text(json.dumps(info | {"t_ms": t_ms}, indent=1))
+        os.replace(tmp, folder / "done.json")
+    except OSError as err:
+        raise WriteError(f"{folder}: cannot complete the checkpoint ({reason(err)})") from err
     keep = {_set_name(t) for t in keep_ms} | {folder.name}
     for other in root.iterdir():
         if other.is_dir() and other.name.startswith("t") and other.name not in keep:

@@ -39,7 +39,8 @@ _LOG_DTYPE = np.dtype(
 )
 
 
-def _reason(err: OSError) -> str:
+def reason(err: OSError) -> str:
+    """What a user should read for an OSError: a full disk said plainly."""
     text = str(err)
     if "No space left" in text or getattr(err, "errno", None) == 28:
         return "the disk is full"
@@ -107,7 +108,7 @@ class Store:
         except OSError as err:
             self.failed = True
             raise WriteError(
-                f"{self.path}: cannot {doing} ({_reason(err)}); the file holds what was "
+                f"{self.path}: cannot {doing} ({reason(err)}); the file holds what was "
                 f"written up to its last flush"
             ) from err
 

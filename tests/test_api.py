@@ -377,6 +377,7 @@ def test_drive_circuit_names_every_bad_argument():
 
 def test_to_xarray_carries_units(masses):
     import xarray as xr  # in the test extra, so that this runs in CI
+
     ds = masses.to_xarray()
     assert isinstance(ds, xr.Dataset)
     assert ds["eeg"].dims == ("time", "channel") and ds["eeg"].shape == (500, 3)

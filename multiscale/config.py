@@ -694,10 +694,14 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         keep_ms=[],
     )
     for k, value in ck.items("keep"):
-        kept = _Section({"at": value}, f"checkpoint.keep[{k}]", errors).quantity(
-            "at", "ms", positive=True
-        )
-        if kept is not None:
+        key = f"keep[{k}]"  # read as a field of its own, so messages say checkpoint.keep[k]
+        kept = _Section({key: value}, "checkpoint", errors).quantity(key, "ms", positive=True)
+        if kept is not None and duration is not None and kept >= duration:
+            errors.append(
+                f"checkpoint.{key}: got {value!r}; expected a time before the end "
+                f"({duration / 1000:g} s)"
+            )
+        elif kept is not None:
             checkpoint.keep_ms.append(kept)
     ck.finish()
 

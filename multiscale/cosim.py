@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime
 import json
 import shlex
+import shutil
 import signal
 import socket
 import sys
@@ -321,7 +322,15 @@ class Simulation:
             self.recorder.close(complete=all_ok, attrs=self._end_attrs(None))
             if all_ok:
                 finalize(self.files)
+                self._drop_stale_checkpoints()
         return all_ok
+
+    def _drop_stale_checkpoints(self) -> None:
+        """Checkpoints beside a replaced output belong to the run that wrote it: a run that
+        wrote none of its own (and did not resume from them) removes them."""
+        resumed = self.start is not None and self.start.folder.parent == self.checkpoints
+        if not resumed and self.timing.checkpoints == 0.0 and self.checkpoints.is_dir():
+            shutil.rmtree(self.checkpoints, ignore_errors=True)
 
     def _stores(self) -> list:
         stores = [self.recorder.store] if self.recorder is not None else []

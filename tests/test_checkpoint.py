@@ -277,3 +277,13 @@ def test_resume_and_branch_mistakes_are_messages(masses, tmp_path):
         assert proc.returncode == 2, (args, proc.stderr)
         assert expected in proc.stderr, (args, proc.stderr)
     assert not (tmp_path / "b.h5").exists()
+
+
+def test_checkpoints_of_a_replaced_output_go_with_it(masses, tmp_path):
+    """A run that writes no checkpoint of its own over an output that had some removes
+    them: they describe the replaced run, and a later --from would read the wrong data."""
+    path, ref = masses
+    assert folder_of(ref).is_dir()
+    exp = load_experiment(path, {"output.path": str(ref), "checkpoint": {}, "seed": 9})
+    assert Simulation(exp, progress=False).run()
+    assert not folder_of(ref).exists()

@@ -129,8 +129,9 @@ def latest(root: Path) -> Checkpoint:
     found = available(root)
     if not found:
         raise CheckpointError(
-            f"{root}: no complete checkpoint; a run writes them with --checkpoint-every "
-            f"(or checkpoint.every in the file), and at SIGINT or SIGTERM"
+            f"{root}: no complete checkpoint to resume from (a run writes them with "
+            f"--checkpoint-every or checkpoint.every, and at SIGINT or SIGTERM); the "
+            f"unfinished output can still be read, or run again with --overwrite"
         )
     return found[-1]
 

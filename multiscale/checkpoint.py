@@ -32,7 +32,7 @@ import numpy as np
 
 from multiscale.checkpoint_state import load_state, save_state
 from multiscale.config import ConfigError
-from multiscale.outputs import OutputFiles, open_output
+from multiscale.outputs import OutputFiles, open_hdf5, open_output
 from multiscale.storage import WriteError, reason
 
 
@@ -108,9 +108,6 @@ class Checkpoint:
             raise CheckpointError(f"{self.folder}: the checkpoint has no part {name!r}")
         with h5py.File(path, "r") as f:
             return load_state(f)
-
-    def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.folder.iterdir())
 
 
 def available(root: Path) -> list[Checkpoint]:
@@ -223,7 +220,7 @@ def copy_rows(sources: dict[str, Path], store, positions: dict[str, int]) -> Non
             prefix = max((p for p in sources if name.startswith(p)), key=len)
             path = sources[prefix]
             if path not in opened:
-                opened[path] = open_output(path) if prefix == "" else _open_any(path)
+                opened[path] = open_output(path) if prefix == "" else open_hdf5(path)
             rows = opened[path][name][: int(n)]
             if len(rows) != int(n):
                 raise CheckpointError(
@@ -233,13 +230,6 @@ def copy_rows(sources: dict[str, Path], store, positions: dict[str, int]) -> Non
     finally:
         for f in opened.values():
             f.close()
-
-
-def _open_any(path: Path) -> h5py.File:
-    try:
-        return h5py.File(path, "r")
-    except OSError:
-        return h5py.File(path, "r", swmr=True)
 
 
 def sources_of(main: Path) -> dict[str, Path]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
-__all__ = ["load_state", "save_state"]
+__all__ = ["load_state", "save_state", "substate"]
 
 Value = np.ndarray | str | bytes | float | int | bool
 
@@ -71,6 +71,12 @@ def load_state(group: h5py.Group) -> dict[str, Value]:
 
     group.visititems(visit)
     return state
+
+
+def substate(state: dict[str, Value], prefix: str) -> dict[str, Value]:
+    """The entries of ``state`` under ``prefix`` (e.g. "engine/"), with the prefix removed:
+    one holder's part of a combined snapshot."""
+    return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
 
 
 def _scalar_kind(value: Value) -> str:

@@ -52,6 +52,7 @@ import numpy as np
 
 from multiscale import checkpoint
 from multiscale.checkpoint import Checkpoint, folder_of
+from multiscale.checkpoint_state import substate
 from multiscale.config import Experiment
 from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
@@ -597,18 +598,18 @@ class Simulation:
         self.schedule.replay([self._window(j)[0] * self.dt for j in range(start.k)], sides)
         if self.is_engine:
             engine = start.part("engine")
-            self.engine.set_state(_strip(engine, "engine/"))
+            self.engine.set_state(substate(engine, "engine/"))
             self._pending = np.array(engine["pending/observable"])
             self._pending_states = (
                 np.array(engine["pending/states"]) if "pending/states" in engine else None
             )
-            self.recorder.set_state(_strip(engine, "recorder/"))
+            self.recorder.set_state(substate(engine, "recorder/"))
             rows = {k: v for k, v in engine.items() if k.startswith("rows/")}
             checkpoint.copy_rows(self.sources, self.recorder.store, rows)
             self.recorder.store.log(start.t_ms, "resumed", f"from the checkpoint {start.folder}")
         for name in self.local_circuits:
             part = start.part(f"circuit_{name}")
-            self.circuits[name].set_state(_strip(part, "circuit/"))
+            self.circuits[name].set_state(substate(part, "circuit/"))
             rows = {k: v for k, v in part.items() if k.startswith("rows/")}
             checkpoint.copy_rows(self.sources, self.spike_store.store, rows)
         for store in self._stores():
@@ -631,14 +632,18 @@ class Simulation:
         """Log each stimulus when it starts and when it ends (exact times, in ms)."""
         t0, t1 = first * self.dt, (first + n) * self.dt
         for st in self.exp.stimuli:
+            starts = t0 <= st.at_ms < t1
+            ends = t0 <= st.until_ms < t1 and st.until_ms < self.exp.duration_ms
+            if not (starts or ends):  # the usual window: nothing to format
+                continue
             target = (
                 f"{st.circuit}.{st.population}"
                 if st.circuit is not None
                 else ",".join(map(str, st.regions)) + f" {st.variable}"
             )
-            if t0 <= st.at_ms < t1:
+            if starts:
                 self.recorder.store.log(st.at_ms, st.name, f"stimulus on: {target}: {_wave(st)}")
-            if t0 <= st.until_ms < t1 and st.until_ms < self.exp.duration_ms:
+            if ends:
                 self.recorder.store.log(st.until_ms, st.name, f"stimulus off: {target}")
 
     def _check_finite(self, step: int) -> None:
@@ -687,10 +692,6 @@ class Simulation:
             obs[:, node] = spec.field_gain * np.repeat(field, self.res_steps)
         obs[:, self.schedule.silenced] = 0.0  # a lesioned region has no EEG source
         self.recorder.record_window(obs, outputs, self._pending_states)
-
-
-def _strip(state: dict, prefix: str) -> dict:
-    return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
 
 
 def _wave(st) -> str:

@@ -64,12 +64,11 @@ class OutputFiles:
 def is_output(path: Path) -> bool:
     """True if ``path`` is an HDF5 file written by this program (any version)."""
     try:
-        f = _open(path)
+        f = open_hdf5(path)
     except OSError:
         return False
     with f:
-        attrs = f.attrs
-        return attrs.get("format") == FORMAT or ("config" in attrs and "complete" in attrs)
+        return _marked(f.attrs)
 
 
 def check_output(final: Path, *, overwrite: bool, protect: tuple[Path, ...] = ()) -> None:
@@ -183,7 +182,12 @@ def _external_links(f: h5py.File) -> list[str]:
     return out
 
 
-def _open(path: Path) -> h5py.File:
+def _marked(attrs) -> bool:
+    """This program's mark (or, in files of earlier versions, its two oldest attributes)."""
+    return attrs.get("format") == FORMAT or ("config" in attrs and "complete" in attrs)
+
+
+def open_hdf5(path: Path) -> h5py.File:
     """Open an HDF5 file read-only; a file whose writer did not close it (a crash, a
     killed rank) opens in SWMR read mode."""
     try:
@@ -200,11 +204,10 @@ def open_output(path: str | Path) -> h5py.File:
     if path.is_dir():
         raise OutputError(f"{path}: is a directory; expected an output .h5 file")
     try:
-        f = _open(path)
+        f = open_hdf5(path)
     except OSError as err:
         raise OutputError(f"{path}: not a readable HDF5 file ({err})") from err
-    attrs = f.attrs
-    if not (attrs.get("format") == FORMAT or ("config" in attrs and "complete" in attrs)):
+    if not _marked(f.attrs):
         f.close()
         raise OutputError(f"{path}: an HDF5 file, but not an output of multiscale")
     return f

@@ -10,6 +10,7 @@ import h5py
 import numpy as np
 
 from multiscale.bold import BalloonWindkessel
+from multiscale.checkpoint_state import substate
 from multiscale.eeg import sensor_eeg
 from multiscale.observers import TemporalAverage
 from multiscale.storage import Store
@@ -179,9 +180,9 @@ class Recorder:
         return state | self.store.positions()
 
     def set_state(self, state: dict) -> None:
-        self.decimate.set_state(_sub(state, "decimate/"))
+        self.decimate.set_state(substate(state, "decimate/"))
         if self.bold is not None:
-            self.bold.set_state(_sub(state, "bold/"))
+            self.bold.set_state(substate(state, "bold/"))
 
     def close(self, complete: bool, attrs: dict | None = None) -> None:
         t = self.sim.timing
@@ -195,10 +196,6 @@ class Recorder:
             "checkpoint_time_s": t.checkpoints,
         }
         self.store.close(complete, timing | (attrs or {}))
-
-
-def _sub(state: dict, prefix: str) -> dict:
-    return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
 
 
 class SpikeStore:

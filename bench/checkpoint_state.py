@@ -35,8 +35,7 @@ CASES = [("ei_network", {}), ("potjans_diesmann", {"scale_N": 0.1, "scale_K": 0.
 
 def build(model: str, params: dict):
     import brian2 as b2
-
-    from circuits import CIRCUITS
+    from multiscale.circuits import CIRCUITS
 
     b2.start_scope()
     b2.defaultclock.dt = 0.1 * b2.ms

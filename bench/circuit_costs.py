@@ -63,8 +63,7 @@ def measure(
 
 def main() -> None:
     import brian2 as b2
-
-    from circuits import CIRCUITS
+    from multiscale.circuits import CIRCUITS
 
     b2.prefs.codegen.target = "cython"
     b2.prefs.logging.console_log_level = "WARNING"

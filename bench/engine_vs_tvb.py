@@ -130,9 +130,10 @@ def run_tvb(python: str, inputs: dict, workdir: str) -> dict:
 
 
 def jansen_rit_engine(weights, delays, initial, min_horizon=70, tvb_compat=False):
+    from multiscale.regions import JansenRit
+
     from multiscale.coupling import COUPLINGS
     from multiscale.engine import Engine
-    from regions import JansenRit
 
     sig = COUPLINGS["sigmoidal_jansen_rit"]
     n = weights.shape[0]
@@ -182,7 +183,7 @@ def rel_error(x: np.ndarray, ref: np.ndarray) -> float:
 
 def initial_history(n: int, horizon: int) -> np.ndarray:
     """Constant history (horizon, n, 6): JR's initial state, a different one per region."""
-    from regions import JansenRit
+    from multiscale.regions import JansenRit
 
     rng = np.random.default_rng(1)
     x0 = JansenRit.initial_state() + rng.uniform(-1, 1, (n, 6)) * [0.05, 2.0, 2.0, 0.1, 0.5, 0.5]

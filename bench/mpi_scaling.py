@@ -91,7 +91,7 @@ def _alone(duration_ms: float, window_ms: float) -> None:
     import brian2 as b2
 
     sys.path.insert(0, str(ROOT))
-    from circuits.ei_network import EINetwork
+    from multiscale.circuits.ei_network import EINetwork
 
     b2.prefs.codegen.target = "cython"
     b2.seed(1)

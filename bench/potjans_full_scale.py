@@ -36,8 +36,7 @@ SCORED_MS = 1000.0
 def run(scale: float) -> dict:
     """Build and run the circuit at scale_N = scale_K = ``scale``; rates and costs."""
     from circuit_costs import measure
-
-    from circuits.potjans_diesmann import (
+    from multiscale.circuits.potjans_diesmann import (
         POPULATIONS,
         PotjansDiesmann,
         population_sizes,
@@ -66,8 +65,7 @@ def run(scale: float) -> dict:
 
 def main() -> None:
     import brian2 as b2
-
-    from circuits.potjans_diesmann import FULL_MEAN_RATES, POPULATIONS
+    from multiscale.circuits.potjans_diesmann import FULL_MEAN_RATES, POPULATIONS
 
     b2.prefs.codegen.target = "cython"
     scales = [float(a) for a in sys.argv[1:]] or [0.1, 1.0]

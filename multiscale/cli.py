@@ -187,9 +187,9 @@ def _execute(exp, comm, args, start=None, sources=None) -> int:
 
 
 def cmd_info(args) -> int:
-    from circuits import CIRCUITS
+    from multiscale.circuits import CIRCUITS
     from multiscale.coupling import COUPLINGS
-    from regions import REGION_MODELS
+    from multiscale.regions import REGION_MODELS
 
     print("Region models (regions.model); parameters as name: default unit - meaning")
     for name, m in REGION_MODELS.items():

@@ -763,7 +763,7 @@ def _check_regions(exp: Experiment, conn, errors: list[str]) -> tuple[Any, Any]:
     """The region model and coupling (None where unknown), their parameters, noise and
     initial state."""
     from multiscale.coupling import COUPLINGS
-    from regions import REGION_MODELS
+    from multiscale.regions import REGION_MODELS
 
     r = exp.regions
     model = REGION_MODELS.get(r.model) if isinstance(r.model, str) else None
@@ -849,7 +849,7 @@ def _check_record(exp: Experiment, conn, model, errors: list[str]) -> None:
 def _check_circuits(exp: Experiment, conn, model, coupling, errors: list[str]) -> dict:
     """Names, models, regions and parameters of the circuits (each checked against its
     class's declarations and constraints); the classes by circuit name."""
-    from circuits import resolve_circuit
+    from multiscale.circuits import resolve_circuit
 
     names: set[str] = set()
     proxies: dict[str, int] = {}

@@ -59,9 +59,9 @@ from multiscale.engine import Engine
 from multiscale.outputs import OutputFiles, finalize
 from multiscale.perturbations import PerturbationSchedule
 from multiscale.placement import Placement, place
+from multiscale.regions import REGION_MODELS
 from multiscale.stimuli import Waveform, region_stimulus
 from multiscale.transport import LocalTransport, MPITransport, RemoteRankError
-from regions import REGION_MODELS
 
 _GRACE_S = 2.0  # how long a failing rank lets the others close their files
 _FLUSH_EVERY_MS = 1000.0  # simulated time between flushes: what a crash can lose at most

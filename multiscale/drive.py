@@ -159,7 +159,7 @@ class _Plan:
 def _plan(model, parameters, input_hz, duration, resolution, window, dt, knobs, target) -> _Plan:
     """Check every argument of drive_circuit; one ConfigError listing every problem, each
     naming its argument, as experiment files are checked."""
-    from circuits import resolve_circuit
+    from multiscale.circuits import resolve_circuit
     from multiscale.quantities import QuantityError, to_float
 
     problems: list[str] = []

@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from circuit_harness import build, population_rate, run_windows
-
-from circuits.brunel2000 import Brunel2000
+from multiscale.circuits.brunel2000 import Brunel2000
 
 SKIP_MS = 50.0
 SMALL = {"n_E": 200, "n_I": 50, "C_E": 50}

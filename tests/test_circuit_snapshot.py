@@ -29,9 +29,9 @@ import numpy as np
 import pytest
 from circuit_harness import RES_MS, WINDOW_MS
 from circuit_harness import build as harness_build
+from multiscale.circuits import CIRCUITS
 from test_every_circuit_replaces_a_region import SMALL
 
-from circuits import CIRCUITS
 from multiscale.checkpoint_state import load_state, save_state
 
 CODEGEN_TARGET = "numpy"

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from multiscale.regions import JansenRit, ReducedWongWangExcInh, WilsonCowan
 from numba import njit
 from scipy.integrate import solve_ivp
 
@@ -9,7 +10,6 @@ from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
 from multiscale.parameter import Parameter, StateVariable
 from multiscale.region import RegionModel
-from regions import JansenRit, ReducedWongWangExcInh, WilsonCowan
 
 
 @njit

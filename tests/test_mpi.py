@@ -45,7 +45,7 @@ output: {{path: out.h5, figures: false}}
 """
 
 FAILING_CIRCUIT = '''
-from circuits.ei_network import EINetwork
+from multiscale.circuits.ei_network import EINetwork
 
 
 class Exploding(EINetwork):

@@ -3,8 +3,8 @@ more memory than is available is refused before anything is built."""
 
 import brian2 as b2
 import pytest
+from multiscale.circuits import CIRCUITS
 
-from circuits import CIRCUITS
 from multiscale import resources
 from multiscale.config import ConfigError, load_experiment
 

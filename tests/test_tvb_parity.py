@@ -23,11 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from multiscale.connectome import Connectome
-from multiscale.coupling import COUPLINGS
-from multiscale.engine import Engine
-from regions import (
+from multiscale.regions import (
     Epileptor,
     Generic2dOscillator,
     JansenRit,
@@ -36,6 +32,10 @@ from regions import (
     ReducedWongWangExcInh,
     WilsonCowan,
 )
+
+from multiscale.connectome import Connectome
+from multiscale.coupling import COUPLINGS
+from multiscale.engine import Engine
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tvb"
 

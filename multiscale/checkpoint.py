@@ -26,6 +26,7 @@ import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import h5py
 import numpy as np
@@ -34,6 +35,9 @@ from multiscale.checkpoint_state import load_state, save_state
 from multiscale.config import ConfigError
 from multiscale.outputs import OutputFiles, open_hdf5, open_output
 from multiscale.storage import WriteError, reason
+
+if TYPE_CHECKING:
+    from multiscale.plan import Plan
 
 
 class CheckpointError(ConfigError):
@@ -146,24 +150,24 @@ def at(root: Path, t_ms: float) -> Checkpoint:
 
 
 # --- what must match ---------------------------------------------------------------------
-def fingerprint(sim) -> dict:
+def fingerprint(plan: Plan) -> dict:
     """What a checkpoint's state depends on: continuing it under anything else would give
     another run. Compared field by field, so a mismatch can be listed."""
-    exp, conn = sim.exp, sim.conn
+    exp, conn = plan.experiment, plan.connectome
     digest = hashlib.sha256()
-    for a in (conn.weights, conn.lengths_mm, exp.derived["delays"]):
+    for a in (conn.weights, conn.lengths_mm, plan.masses.delays):
         digest.update(np.ascontiguousarray(a).tobytes())
     return {
         "connectome": f"{conn.n_regions} regions, sha256 {digest.hexdigest()[:16]}",
         "region model": exp.regions.model,
         "coupling": f"{exp.regions.coupling} {json.dumps(exp.regions.coupling_parameters)}",
         "region parameters": hashlib.sha256(
-            np.ascontiguousarray(exp.derived["parameters"]).tobytes()
+            np.ascontiguousarray(plan.masses.parameters).tobytes()
         ).hexdigest()[:16],
         "integrator": f"{exp.regions.method}, dt {exp.regions.dt_ms} ms, "
         f"noise {json.dumps(exp.regions.noise, sort_keys=True)}",
         "seed": exp.seed,
-        "window": f"{sim.window_steps * sim.dt:g} ms, resolution {exp.cosim.resolution_ms} ms",
+        "window": f"{plan.window.ms:g} ms, resolution {exp.cosim.resolution_ms} ms",
         "circuits": json.dumps(
             {
                 c.name: [c.model, str(c.region), c.parameters, c.input_gain, c.output_gain]

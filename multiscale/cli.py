@@ -33,24 +33,23 @@ def cmd_validate(args) -> int:
     from multiscale.config import load_experiment
 
     exp = load_experiment(args.file, _overrides(args.set))
-    d = exp.derived
+    plan = exp.plan
     print(
         f"{args.file}: OK. {exp.name}: {exp.duration_ms / 1000:g} s, "
-        f"{d['connectome'].n_regions} regions ({exp.regions.model}), "
+        f"{plan.connectome.n_regions} regions ({exp.regions.model}), "
         f"{len(exp.circuits)} circuit(s)",
         end="",
     )
-    if "window_steps" in d:
+    if plan.window.min_delay_ms is not None:
         print(
-            f", exchange window {d['window_steps'] * exp.regions.dt_ms:g} ms "
-            f"(smallest delay touching a circuit: {d['min_delay_ms']:g} ms)",
+            f", exchange window {plan.window.ms:g} ms "
+            f"(smallest delay touching a circuit: {plan.window.min_delay_ms:g} ms)",
             end="",
         )
     print()
-    if "clamped_edges" in d:
-        print(f"note: zero-delay edges clamped to one step: {d['clamped_edges']}")
-    if "estimate" in d:
-        print(d["estimate"].describe())
+    if plan.window.clamped_edges:
+        print(f"note: zero-delay edges clamped to one step: {plan.window.clamped_edges}")
+    print(plan.estimate.describe())
     return 0
 
 
@@ -155,7 +154,7 @@ def _execute(exp, comm, args, start=None, sources=None) -> int:
     from multiscale.cosim import Simulation
 
     rank = 0 if comm is None else comm.Get_rank()
-    sim = Simulation(exp, comm=comm, progress=not args.quiet, start=start, sources=sources)
+    sim = Simulation(exp.plan, comm=comm, progress=not args.quiet, start=start, sources=sources)
     if start is not None:
         problems = sim.differences_from(start)
         if problems:
@@ -166,8 +165,8 @@ def _execute(exp, comm, args, start=None, sources=None) -> int:
         print(sim.placement.describe())
         for c in exp.circuits:
             print(f"circuit {c.name}: {c.model} replaces region {c.region}")
-        if "window_steps" in exp.derived:
-            print(f"exchange window: {exp.derived['window_steps'] * exp.regions.dt_ms:g} ms")
+        if exp.plan.circuits:
+            print(f"exchange window: {exp.plan.window.ms:g} ms")
         if start is not None:
             print(f"starting from the checkpoint at {start.t_ms / 1000:g} s: {start.folder}")
     ok = sim.run()

@@ -15,18 +15,20 @@ unit the model declares (``multiscale info``). docs/experiment-files.md states e
 from __future__ import annotations
 
 import difflib
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
 
 from multiscale.quantities import QuantityError, to_float
 from multiscale.yaml_safe import YamlError, load_file, loads
+
+if TYPE_CHECKING:
+    from multiscale.plan import Plan
 
 #: largest electrode current per cell (nA): 1 uA already drives a point neuron far beyond
 #: any physiological range (3 nA is KBG's DBS); larger values are typing errors
@@ -59,6 +61,8 @@ class RegionsSpec:
     initial: dict[str, float]
     initial_history: str | None = None
     method: str = "heun"
+    #: reproduce TVB's float32 arithmetic (bit-parity with TVB runs; slower)
+    tvb_compat: bool = False
 
 
 @dataclass
@@ -184,8 +188,8 @@ class Experiment:
     brian_target: str
     brian_dt_ms: float
     checkpoint: CheckpointSpec = field(default_factory=CheckpointSpec)
-    #: filled by validation: the loaded connectome and derived quantities
-    derived: dict[str, Any] = field(default_factory=dict)
+    #: what the experiment resolves to (connectome, models, window...), made by validation
+    plan: Plan | None = field(default=None, repr=False)
     #: the file's fields after ``overrides`` (YAML), and the overrides: what actually ran
     resolved_text: str = ""
     overrides: dict[str, Any] = field(default_factory=dict)
@@ -214,12 +218,15 @@ class Experiment:
         path = Path(path)
         data = loads(self.resolved_text) if self.resolved_text else {}
         _set_dotted(data, "output.path", str(path), [])
-        return replace(
+        new = replace(
             self,
             output=replace(self.output, path=path),
             resolved_text=_dump(data),
             overrides={**self.overrides, "output.path": str(path)},
         )
+        if self.plan is not None:
+            new.plan = replace(self.plan, experiment=new)
+        return new
 
 
 # --- reading with precise errors ---------------------------------------------------------
@@ -273,7 +280,7 @@ class _Section:
             self.error(self._at(key), value, "a string")
             return None
         if choices is not None and value not in choices:
-            self.error(self._at(key), value, f"one of {choices}{_suggest(value, choices)}")
+            self.error(self._at(key), value, f"one of {choices}{suggest(value, choices)}")
             return None
         return value
 
@@ -351,12 +358,13 @@ class _Section:
         for key in self.data:
             if key not in self.used:
                 self.errors.append(
-                    f"{self._at(str(key))}: unknown field{_suggest(str(key), sorted(self.used))}"
+                    f"{self._at(str(key))}: unknown field{suggest(str(key), sorted(self.used))}"
                     f"; valid fields here: {sorted(self.used)}"
                 )
 
 
-def _suggest(word: str, options: list[str]) -> str:
+def suggest(word: str, options: list[str]) -> str:
+    """' (did you mean X?)' for the closest of ``options`` to a mistyped ``word``, or ''."""
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -398,10 +406,13 @@ def load_experiment(
     exp.overrides = dict(overrides or {})
     exp.resolved_text = _dump(data)
     if isinstance(data, dict):
-        _check_semantics(exp, errors)
+        from multiscale import plan
         from multiscale.resources import check_memory
 
-        check_memory(exp, errors)
+        got = plan.resolve(exp, errors)
+        estimate = check_memory(exp, got, errors)
+        if not errors:
+            exp.plan = plan.build(exp, got, estimate)
     if errors:
         lines = "\n".join(f"  {where}: {e}" for e in errors)
         what = "the experiment file" if label is None else "the experiment"
@@ -518,6 +529,7 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         initial=_mapping(r, "initial"),
         initial_history=r.string("initial_history", None),
         method=integ.string("method", "heun", choices=["heun", "euler"]),
+        tvb_compat=integ.boolean("tvb_compat", False),
     )
     integ.finish()
     coup = r.section("coupling", {})
@@ -736,510 +748,3 @@ def _mapping(section: _Section, key: str) -> dict[str, Any]:
     sub = section.section(key, {})
     sub.used.update(sub.data)
     return {str(k): v for k, v in sub.data.items()}
-
-
-# --- checks that need the registries and the connectome ----------------------------------
-def _check_semantics(exp: Experiment, errors: list[str]) -> None:
-    """Checks against the connectome, the region model, the coupling and the circuits'
-    declarations; each part runs unless a field it depends on was already reported."""
-    from multiscale.connectome import ConnectomeError, load_connectome
-
-    base = exp.path.parent
-    try:
-        conn = load_connectome(exp.connectome.source, base_dir=base)
-    except (ConnectomeError, ValueError, OSError, TypeError, KeyError) as err:
-        errors.append(f"connectome.source: {err}")
-        return
-    exp.derived["connectome"] = conn
-    model, coupling = _check_regions(exp, conn, errors)
-    _check_record(exp, conn, model, errors)
-    classes = _check_circuits(exp, conn, model, coupling, errors)
-    _check_perturbations(exp, conn, model, classes, errors)
-    _check_stimuli(exp, conn, model, classes, errors)
-    _check_steps(exp, conn, model, errors)
-
-
-def _check_regions(exp: Experiment, conn, errors: list[str]) -> tuple[Any, Any]:
-    """The region model and coupling (None where unknown), their parameters, noise and
-    initial state."""
-    from multiscale.coupling import COUPLINGS
-    from multiscale.regions import REGION_MODELS
-
-    r = exp.regions
-    model = REGION_MODELS.get(r.model) if isinstance(r.model, str) else None
-    if model is None:
-        if r.model is not None:  # a missing model is already reported
-            errors.append(
-                f"regions.model: got {r.model!r}; expected one of {sorted(REGION_MODELS)}"
-                f"{_suggest(str(r.model), list(REGION_MODELS))}"
-            )
-        return None, None
-    r.coupling = r.coupling or model.DEFAULT_COUPLING
-    coupling = COUPLINGS.get(r.coupling)
-    if coupling is None:
-        errors.append(
-            f"regions.coupling.kind: got {r.coupling!r}; expected one of {sorted(COUPLINGS)}"
-            f"{_suggest(r.coupling, list(COUPLINGS))}"
-        )
-    else:
-        r.coupling_parameters = _numbers(
-            "regions.coupling", r.coupling_parameters, coupling.parameters, errors
-        )
-    values = {}
-    for pname, value in r.parameters.items():
-        where = f"regions.parameters.{pname}"
-        if pname not in model.PARAMETERS:
-            errors.append(
-                f"{where}: unknown parameter of {r.model}{_suggest(pname, list(model.PARAMETERS))}"
-                f"; parameters: {list(model.PARAMETERS)}"
-            )
-            continue
-        values[pname] = _per_region(where, value, model.PARAMETERS[pname].unit, conn, errors)
-    exp.derived["parameters"] = model.parameter_matrix(conn.n_regions, values)
-    for group, where in ((r.noise, "regions.integrator.noise"), (r.initial, "regions.initial")):
-        for sv, value in list(group.items()):
-            if sv not in model.STATE_VARIABLES:
-                errors.append(
-                    f"{where}.{sv}: unknown state variable of {r.model}"
-                    f"{_suggest(sv, list(model.STATE_VARIABLES))}; "
-                    f"state variables: {list(model.STATE_VARIABLES)}"
-                )
-            elif isinstance(value, bool) or not isinstance(value, int | float):
-                errors.append(f"{where}.{sv}: got {value!r}; expected a number")
-            elif not _finite(value):
-                errors.append(f"{where}.{sv}: got {value!r}; expected a finite number")
-            elif where.endswith("noise") and value < 0:
-                errors.append(f"{where}.{sv}: got {value!r}; expected a number >= 0")
-            else:
-                group[sv] = float(value)
-    return model, coupling
-
-
-def _check_record(exp: Experiment, conn, model, errors: list[str]) -> None:
-    states = exp.record.states
-    where = "record.states"
-    if states == "all" and model is not None:
-        exp.record.states = list(model.STATE_VARIABLES)
-    elif not isinstance(states, list) or not all(isinstance(v, str) for v in states):
-        if states != "all":
-            errors.append(f"{where}: got {states!r}; expected 'all' or a list of state variables")
-    elif model is not None:
-        for sv in states:
-            if sv not in model.STATE_VARIABLES:
-                errors.append(
-                    f"{where}: got {sv!r}, not a state variable of {exp.regions.model}"
-                    f"{_suggest(sv, list(model.STATE_VARIABLES))}; "
-                    f"state variables: {list(model.STATE_VARIABLES)}"
-                )
-        exp.record.states = list(dict.fromkeys(states))
-
-    eeg = exp.record.eeg
-    if eeg is not None:
-        from multiscale.eeg import load_leadfield, tvb_eeg65_leadfield
-
-        try:
-            if eeg == "tvb65":
-                exp.derived["leadfield"] = tvb_eeg65_leadfield(conn)
-            else:
-                exp.derived["leadfield"] = load_leadfield(eeg, conn, base_dir=exp.path.parent)
-        except (ValueError, OSError, TypeError) as err:
-            errors.append(f"record.eeg: got {eeg!r}; {err}")
-
-
-def _check_circuits(exp: Experiment, conn, model, coupling, errors: list[str]) -> dict:
-    """Names, models, regions and parameters of the circuits (each checked against its
-    class's declarations and constraints); the classes by circuit name."""
-    from multiscale.circuits import resolve_circuit
-
-    names: set[str] = set()
-    proxies: dict[str, int] = {}
-    classes: dict[str, type] = {}
-    exp.derived["circuit_classes"] = classes
-    exp.derived["circuit_parameters"] = full = {}
-    for k, c in enumerate(exp.circuits):
-        where = f"circuits[{k}]"
-        if c.name is not None:
-            if c.name in names:
-                errors.append(f"{where}.name: got {c.name!r}; expected a name not used before")
-            if not str(c.name).isidentifier():
-                errors.append(
-                    f"{where}.name: got {c.name!r}; expected letters, digits and _ "
-                    f"(it names Brian2 objects), not starting with a digit"
-                )
-            names.add(c.name)
-        if c.model is None:
-            continue
-        try:
-            cls = resolve_circuit(str(c.model), exp.path.parent)
-        except Exception as err:  # a user's circuit file can fail in any way
-            errors.append(
-                f"{where}.model: got {c.model!r}; {err}{_suggest(str(c.model), ['ei_network'])}"
-            )
-            continue
-        classes[c.name] = cls
-        declared = {**cls.PARAMETERS, **cls.KNOBS}
-        n_before = len(errors)
-        c.parameters = _numbers(f"{where}.parameters", c.parameters, declared, errors)
-        if len(errors) == n_before:  # constraints need every value read
-            values = {key: p.default for key, p in declared.items()} | c.parameters
-            problems = cls.check_parameters(values)
-            errors += [f"{where}.parameters.{msg}" for msg in problems]
-            if not problems:
-                full[c.name] = values
-        try:
-            idx = conn.index(c.region)
-        except (ValueError, TypeError) as err:
-            errors.append(f"{where}.region: got {c.region!r}; {err}")
-            continue
-        if idx in proxies.values():
-            errors.append(f"{where}.region: got {c.region!r}; another circuit already replaces it")
-        proxies[c.name] = idx
-        if model is not None and coupling is not None:
-            try:
-                model.proxy_coupling_state(
-                    np.array([1.0]), exp.regions.coupling, coupling.parameter_vector()
-                )
-            except (ValueError, NotImplementedError) as err:
-                errors.append(f"{where}: {err}")
-    exp.derived["proxies"] = proxies
-    return classes
-
-
-def _check_perturbations(exp: Experiment, conn, model, classes: dict, errors: list[str]) -> None:
-    circuit_by_name = {c.name: c for c in exp.circuits}
-    for k, p in enumerate(exp.perturbations):
-        where = f"perturbations[{k}]"
-        if p.circuit is not None:
-            c = circuit_by_name.get(p.circuit)
-            if c is None:
-                errors.append(
-                    f"{where}.circuit: got {p.circuit!r}; expected one of "
-                    f"{sorted(map(str, circuit_by_name))}"
-                    f"{_suggest(p.circuit, list(map(str, circuit_by_name)))}"
-                )
-            elif c.name in classes and p.knob not in classes[c.name].KNOBS:
-                knobs = list(classes[c.name].KNOBS)
-                errors.append(
-                    f"{where}.knob: got {p.knob!r}; expected a knob of {c.model}: "
-                    f"{knobs}{_suggest(str(p.knob), knobs)}"
-                )
-            elif c.name in classes and p.value is not None:
-                spec = classes[c.name].KNOBS[p.knob]
-                current = exp.derived["circuit_parameters"].get(c.name, {}).get(p.knob)
-                base_value = spec.default if current is None else current
-                new = p.value if p.operation == "set" else p.value * base_value
-                problem = spec.problem(new)
-                if problem:
-                    errors.append(
-                        f"{where}.{p.operation}: got {p.value:g}, which makes {p.knob} "
-                        f"{new:g}; {problem} for {p.knob}"
-                    )
-        elif p.regions is not None:
-            p.regions = region_set(p.regions, conn, f"{where}.regions", errors)
-            if model is not None and p.parameter not in model.PARAMETERS:
-                errors.append(
-                    f"{where}.parameter: got {p.parameter!r}; expected a parameter of "
-                    f"{exp.regions.model}{_suggest(str(p.parameter), list(model.PARAMETERS))}"
-                )
-        elif isinstance(p.edges, dict):
-            p.edges = {
-                end: region_set(p.edges.get(end, "all"), conn, f"{where}.edges.{end}", errors)
-                for end in ("from", "to")
-            }
-        elif p.edges is not None:
-            errors.append(f"{where}.edges: got {p.edges!r}; expected {{from: ..., to: ...}}")
-        elif p.lesion is not None:
-            p.lesion = region_set(p.lesion, conn, f"{where}.lesion", errors)
-        _check_times(where, p.at_ms, p.until_ms, exp.duration_ms, errors)
-
-
-def _check_stimuli(exp: Experiment, conn, model, classes: dict, errors: list[str]) -> None:
-    circuit_by_name = {c.name: c for c in exp.circuits}
-    for k, s in enumerate(exp.stimuli):
-        where = f"stimuli[{k}]"
-        if s.until_ms is None:
-            s.until_ms = exp.duration_ms
-        _check_times(where, s.at_ms, s.until_ms, exp.duration_ms, errors)
-        period = 1000.0 / s.frequency_hz if s.frequency_hz else None
-        pulses = None if s.width_ms is None else s.width_ms * (2 if s.biphasic else 1)
-        if s.regions is not None:
-            for reg in s.regions:
-                try:
-                    conn.index(reg)
-                except (ValueError, TypeError) as err:
-                    errors.append(f"{where}.regions: got {reg!r}; {err}")
-            if model is not None and s.variable not in model.STATE_VARIABLES:
-                names = list(model.STATE_VARIABLES)
-                errors.append(
-                    f"{where}.variable: got {s.variable!r}; expected a state variable of "
-                    f"{exp.regions.model}: {names}{_suggest(str(s.variable), names)}"
-                )
-            elif model is not None:
-                s.amplitude = _region_stimulus_amplitude(where, s, model, errors)
-            if s.kind == "pulse_train" and None not in (period, pulses) and pulses >= period:
-                errors.append(
-                    f"{where}.width: got {s.width_ms} ms; expected pulses shorter "
-                    f"than the period ({period:g} ms)"
-                )
-            continue
-        c = circuit_by_name.get(s.circuit)
-        if c is None:
-            if s.circuit is not None:
-                errors.append(
-                    f"{where}.circuit: got {s.circuit!r}; expected one of "
-                    f"{sorted(map(str, circuit_by_name))}"
-                    f"{_suggest(s.circuit, list(map(str, circuit_by_name)))}"
-                )
-        elif c.name in classes and s.population not in classes[c.name].POPULATIONS:
-            pops = list(classes[c.name].POPULATIONS)
-            errors.append(f"{where}.population: got {s.population!r}; expected one of {pops}")
-        if s.width_ms is None or exp.brian_dt_ms is None:
-            continue
-        if s.width_ms < exp.brian_dt_ms:
-            errors.append(
-                f"{where}.width: got {s.width_ms} ms; expected at least the circuit "
-                f"time step ({exp.brian_dt_ms} ms)"
-            )
-        elif period is not None and pulses >= period:
-            errors.append(
-                f"{where}.width: got {s.width_ms} ms; expected pulses shorter than "
-                f"the period ({period:g} ms)"
-            )
-
-
-def _region_stimulus_amplitude(where: str, s: StimulusSpec, model, errors: list[str]) -> Any:
-    """A region stimulus adds to d(variable)/dt: its unit is the variable's unit per ms; a
-    bare number means that unit (the model's own, like its parameters)."""
-    if s.amplitude is None:  # missing: already reported
-        return None
-    unit = model.STATE_VARIABLES[s.variable].unit
-    unit = "1/ms" if unit == "1" else f"{unit}/ms"
-    try:
-        return to_float(s.amplitude, unit)
-    except QuantityError as err:
-        errors.append(
-            f"{where}.amplitude: got {s.amplitude!r}; expected a quantity in {unit} ({err})"
-        )
-        return None
-
-
-def _check_steps(exp: Experiment, conn, model, errors: list[str]) -> None:
-    """Time steps, sampling, BOLD TR, delays and the co-simulation window."""
-    dt = exp.regions.dt_ms
-    res = exp.cosim.resolution_ms
-    rate = exp.record.sampling_rate_hz
-    if dt is not None and res is not None and not _multiple(res, dt):
-        errors.append(
-            f"cosim.resolution: got {res} ms; expected a multiple of the region "
-            f"time step regions.integrator.dt ({dt} ms)"
-        )
-    if res is not None and exp.brian_dt_ms is not None and not _multiple(res, exp.brian_dt_ms):
-        errors.append(
-            f"cosim.resolution: got {res} ms; expected a multiple of brian.dt "
-            f"({exp.brian_dt_ms} ms)"
-        )
-    if rate is not None and dt is not None and not _multiple(1000.0 / rate, dt):
-        errors.append(
-            f"record.sampling_rate: got {rate} Hz; expected a "
-            f"rate whose period is a multiple of regions.integrator.dt ({dt} ms)"
-        )
-    speed = exp.connectome.speed_mm_per_ms
-    if exp.regions.initial_history is not None and None not in (model, dt, speed):
-        _read_initial_history(exp, model, conn, errors)
-    bold = exp.record.bold
-    if (
-        bold is not None
-        and None not in (bold.tr_ms, rate)
-        and not _multiple(bold.tr_ms, 1000.0 / rate)
-    ):
-        errors.append(
-            f"record.bold.tr: got {bold.tr_ms:g} ms; expected a multiple of the sampling "
-            f"period ({1000.0 / rate:g} ms)"
-        )
-    if None in (dt, speed):
-        return
-    delays = conn.delay_steps(speed, dt)
-    exp.derived["delays"] = delays
-    proxies = exp.derived.get("proxies")
-    if proxies and not errors:
-        _choose_window(exp, conn, delays, proxies, errors)
-
-
-def _choose_window(exp, conn, delays, proxies, errors) -> None:
-    """Window = the smallest delay on an edge into or out of a spiking region, floored to a
-    whole number of exchange bins (docs/design.md: then window k of either side needs only
-    window k - 1 of the other)."""
-    W = conn.weights
-    dt = exp.regions.dt_ms
-    res_steps = int(round(exp.cosim.resolution_ms / dt))
-    idx = list(proxies.values())
-    touching = np.zeros_like(W, dtype=bool)
-    touching[idx, :] = True
-    touching[:, idx] = True
-    touching &= W != 0
-    touching[idx, idx] = False  # self-edges of spiking regions are dropped (the circuit is local)
-    zero = np.argwhere(touching & (delays == 0))
-    if len(zero):
-        pairs = ", ".join(f"{conn.labels[j]}->{conn.labels[i]}" for i, j in zero[:5])
-        if exp.cosim.zero_delay == "error":
-            errors.append(
-                f"connectome: {len(zero)} edge(s) touching a spiking region have zero "
-                f"delay ({pairs}); zero-delay edges cannot be co-simulated. Set "
-                f"cosim.zero_delay_edges: clamp to give them one time step"
-            )
-            return
-        delays[touching & (delays == 0)] = 1
-        exp.derived["clamped_edges"] = pairs
-    min_delay = int(delays[touching].min()) if touching.any() else int(10 * res_steps)
-    if exp.cosim.window_ms is not None:
-        steps = int(round(exp.cosim.window_ms / dt))
-        if steps > min_delay:
-            errors.append(
-                f"cosim.window: got {exp.cosim.window_ms} ms; expected at most the "
-                f"smallest delay on an edge touching a spiking region "
-                f"({min_delay * dt:g} ms)"
-            )
-            return
-        if steps % res_steps:
-            errors.append(
-                f"cosim.window: got {exp.cosim.window_ms} ms; expected a multiple of "
-                f"cosim.resolution ({exp.cosim.resolution_ms} ms)"
-            )
-            return
-    else:
-        steps = (min_delay // res_steps) * res_steps
-        if steps == 0:
-            errors.append(
-                f"cosim.resolution: got {exp.cosim.resolution_ms} ms; the smallest "
-                f"delay touching a spiking region is {min_delay * dt:g} ms: choose a "
-                f"resolution at most that"
-            )
-            return
-    exp.derived["window_steps"] = steps
-    exp.derived["min_delay_ms"] = min_delay * dt
-
-
-def _read_initial_history(exp: Experiment, model, conn, errors: list[str]) -> None:
-    """regions.initial_history: a .npy array (samples, regions, state variables), oldest
-    first, the last sample being the state at t = 0 (TVB's convention); it must reach back
-    over the longest delay."""
-    path = Path(exp.regions.initial_history)
-    if not path.is_absolute():
-        path = exp.path.parent / path
-    where = "regions.initial_history"
-    try:
-        hist = np.load(path)
-    except (OSError, ValueError) as err:
-        errors.append(f"{where}: got {str(path)!r}; cannot read it as a .npy array ({err})")
-        return
-    shape = (conn.n_regions, len(model.STATE_VARIABLES))
-    delays = conn.delay_steps(exp.connectome.speed_mm_per_ms, exp.regions.dt_ms)
-    longest = int(delays[conn.weights != 0].max(initial=0))
-    if hist.ndim != 3 or hist.shape[1:] != shape:
-        errors.append(
-            f"{where}: {path} has shape {hist.shape}; expected (samples, "
-            f"{shape[0]} regions, {shape[1]} state variables)"
-        )
-    elif len(hist) <= longest:
-        errors.append(
-            f"{where}: {path} has {len(hist)} samples; expected more than the "
-            f"longest delay ({longest} steps of {exp.regions.dt_ms:g} ms)"
-        )
-    elif not np.isfinite(hist).all():
-        errors.append(f"{where}: {path} contains NaN or infinite values")
-    else:
-        exp.derived["initial_history"] = hist.astype(float)
-
-
-def region_set(value: Any, conn, where: str, errors: list[str]) -> np.ndarray:
-    """Region indices from a label or index, a list of them, "all", or {hubs: N}: the N
-    regions with the largest total (in + out) connection weight."""
-    if value == "all":
-        return np.arange(conn.n_regions)
-    if isinstance(value, dict):
-        n = value.get("hubs")
-        if set(value) != {"hubs"} or isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            errors.append(f"{where}: got {value!r}; expected {{hubs: N}} with N >= 1")
-            return np.zeros(0, dtype=int)
-        strength = conn.weights.sum(axis=0) + conn.weights.sum(axis=1)
-        return np.sort(np.argsort(-strength, kind="stable")[:n])
-    items = value if isinstance(value, list) else [value]
-    out = []
-    for reg in items:
-        try:
-            out.append(conn.index(reg))
-        except (ValueError, TypeError) as err:
-            errors.append(f"{where}: got {reg!r}; {err}")
-    return np.array(out, dtype=int)
-
-
-def _numbers(where, given: dict[str, Any], declared: dict, errors: list[str]) -> dict[str, float]:
-    out = {}
-    for key, value in given.items():
-        if key not in declared:
-            errors.append(
-                f"{where}.{key}: unknown parameter{_suggest(key, list(declared))}; "
-                f"parameters: {list(declared)}"
-            )
-            continue
-        try:
-            out[key] = to_float(value, declared[key].unit)
-        except QuantityError as err:
-            errors.append(
-                f"{where}.{key}: got {value!r}; expected a quantity in {declared[key].unit} ({err})"
-            )
-    return out
-
-
-def _per_region(where, value, unit, conn, errors) -> Any:
-    """A scalar, one value per region (list), or {label: value, ..., default: value}."""
-    try:
-        if isinstance(value, list):
-            if len(value) != conn.n_regions:
-                errors.append(
-                    f"{where}: got a list of {len(value)} values; expected one per "
-                    f"region ({conn.n_regions})"
-                )
-                return 0.0
-            return np.array([to_float(v, unit) for v in value])
-        if isinstance(value, dict):
-            default = value.get("default")
-            arr = np.full(conn.n_regions, np.nan)
-            for label, v in value.items():
-                if label == "default":
-                    arr[:] = np.where(np.isnan(arr), to_float(v, unit), arr)
-                    continue
-                arr[conn.index(label)] = to_float(v, unit)
-            if default is None and np.isnan(arr).any():
-                errors.append(
-                    f"{where}: got a mapping without 'default'; expected a value for "
-                    f"every region, or a 'default' entry"
-                )
-            return arr
-        return to_float(value, unit)
-    except (QuantityError, ValueError) as err:
-        errors.append(f"{where}: got {value!r}; expected a quantity in {unit} ({err})")
-        return 0.0
-
-
-def _check_times(where, at, until, duration, errors) -> None:
-    if duration is None:  # missing or invalid: already reported
-        return
-    if at is not None and at >= duration:
-        errors.append(
-            f"{where}.at: got {at:g} ms; expected a time before the end ({duration:g} ms)"
-        )
-    if until is not None and at is not None and until <= at:
-        errors.append(f"{where}.until: got {until:g} ms; expected a time after 'at' ({at:g} ms)")
-
-
-def _finite(value: int | float) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except OverflowError:  # an integer beyond the float range
-        return False
-
-
-def _multiple(a: float, b: float) -> bool:
-    ratio = a / b
-    return abs(ratio - round(ratio)) < 1e-6 and round(ratio) >= 1

@@ -53,14 +53,14 @@ import numpy as np
 from multiscale import checkpoint
 from multiscale.checkpoint import Checkpoint, folder_of
 from multiscale.checkpoint_state import substate
-from multiscale.config import Experiment
-from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
 from multiscale.outputs import OutputFiles, finalize
 from multiscale.perturbations import PerturbationSchedule
 from multiscale.placement import Placement, place
-from multiscale.regions import REGION_MODELS
-from multiscale.stimuli import Waveform, region_stimulus
+from multiscale.plan import Plan
+from multiscale.recording import NoSpikes, Recorder, SpikeStore, run_attributes
+from multiscale.stimuli import region_stimulus, stimulus_log
+from multiscale.storage import LogEntry, Store
 from multiscale.transport import LocalTransport, MPITransport, RemoteRankError
 
 _GRACE_S = 2.0  # how long a failing rank lets the others close their files
@@ -96,14 +96,21 @@ class Timing:
     checkpoints: float = 0.0  # writing checkpoints
     total: float = 0.0  # the whole run; minus boundaries: Brian2 integrating circuits
 
+    def attrs(self) -> dict[str, float]:
+        """The output's attributes for these times (s)."""
+        return {
+            "wall_time_s": self.total,
+            "setup_time_s": self.setup,
+            "boundary_time_s": self.boundaries,
+            "engine_time_s": self.engine,
+            "engine_compile_s": self.compile,
+            "waiting_s": self.waiting,
+            "checkpoint_time_s": self.checkpoints,
+        }
 
-def circuit_sizes(exp: Experiment) -> dict[str, int]:
-    classes = exp.derived["circuit_classes"]
-    return {c.name: classes[c.name].n_neurons(c.parameters) for c in exp.circuits}
 
-
-def make_placement(exp: Experiment, n_ranks: int) -> Placement:
-    sizes = circuit_sizes(exp)
+def make_placement(plan: Plan, n_ranks: int) -> Placement:
+    sizes = {name: c.n_neurons for name, c in plan.circuits.items()}
     # the engine's cost in neuron-equivalents: enough to keep circuits off its rank while
     # others are free, not so much that it never shares (measured: 76 regions ~ 1000 LIF)
     engine_cost = min(sizes.values(), default=0) // 2 + 1
@@ -111,11 +118,12 @@ def make_placement(exp: Experiment, n_ranks: int) -> Placement:
 
 
 class Simulation:
-    """This rank's share of one run. ``comm`` is an mpi4py communicator or None."""
+    """This rank's share of one run of a :class:`~multiscale.plan.Plan` (an experiment's
+    ``plan``). ``comm`` is an mpi4py communicator or None."""
 
     def __init__(
         self,
-        exp: Experiment,
+        plan: Plan,
         *,
         comm=None,
         progress: bool = True,
@@ -124,11 +132,14 @@ class Simulation:
     ) -> None:
         """start: a checkpoint to continue from (resume, or branch), its recorded rows read
         from ``sources`` (see ``multiscale.checkpoint.sources_of``)."""
-        self.exp = exp
+        if not isinstance(plan, Plan):
+            raise TypeError(f"Simulation runs a Plan (an experiment's .plan), got {plan!r}")
+        self.plan = plan
+        self.exp = exp = plan.experiment
         self.start = start
         self.sources = sources or {}
         n_ranks = 1 if comm is None else comm.Get_size()
-        self.placement = make_placement(exp, n_ranks)
+        self.placement = make_placement(plan, n_ranks)
         if comm is None or n_ranks == 1:
             self.transport = LocalTransport()
         else:
@@ -139,19 +150,16 @@ class Simulation:
             n for n, r in self.placement.circuits.items() if r == self.rank
         )
         self.progress = progress and self.is_engine
-        d = exp.derived
-        self.conn = d["connectome"]
-        self.model = REGION_MODELS[exp.regions.model]
-        self.coupling = COUPLINGS[exp.regions.coupling]
-        self.q = self.coupling.parameter_vector(exp.regions.coupling_parameters)
-        self.dt = exp.regions.dt_ms
-        self.res_steps = int(round(exp.cosim.resolution_ms / self.dt))
-        self.total_steps = int(np.ceil(exp.duration_ms / self.dt / self.res_steps)) * self.res_steps
-        # without circuits, 10-bin windows: perturbations act within 10 ms of their time
-        self.window_steps = d.get("window_steps") or min(self.total_steps, 10 * self.res_steps)
-        self.n_windows = int(np.ceil(self.total_steps / self.window_steps))
-        self.proxy_of = dict(d.get("proxies", {}))  # circuit name -> region index
-        self.specs = {c.name: c for c in exp.circuits}
+        self.conn = plan.connectome
+        self.model = plan.masses.model
+        self.dt = plan.masses.dt_ms
+        w = plan.window
+        self.res_steps = w.resolution_steps
+        self.total_steps = w.total_steps
+        self.window_steps = w.steps
+        self.n_windows = w.count
+        self.proxy_of = plan.proxies  # circuit name -> region index
+        self.specs = plan.circuits
         self.sample_steps = int(round(1000.0 / exp.record.sampling_rate_hz / self.dt))
         self.timing = Timing()
         self.circuits: dict = {}
@@ -174,50 +182,23 @@ class Simulation:
 
     # --- construction ------------------------------------------------------------------
     def _build_engine(self) -> None:
-        exp = self.exp
-        names = self.model.state_names()
-        noise = None
-        if exp.regions.noise:
-            noise = np.zeros(len(names))
-            for sv, D in exp.regions.noise.items():
-                noise[names.index(sv)] = D
-        initial = self.model.initial_state()
-        for sv, v in exp.regions.initial.items():
-            initial[names.index(sv)] = v
-        initial = exp.derived.get("initial_history", initial)
+        m = self.plan.masses
         self.engine = Engine(
-            self.model,
-            exp.derived["parameters"].copy(),
-            self.coupling,
-            self.q,
+            m.model,
+            m.parameters.copy(),
+            m.coupling,
+            m.coupling_parameters,
             self.conn.weights,
-            exp.derived["delays"],
-            self.dt,
+            m.delays,
+            m.dt_ms,
             proxies=sorted(self.proxy_of.values()),
-            noise=noise,
-            rng=np.random.default_rng(stream_seed(exp.seed, "regions.noise")),
-            initial=initial,
+            noise=m.noise,
+            rng=np.random.default_rng(stream_seed(self.exp.seed, "regions.noise")),
+            initial=m.initial,
             min_horizon=self.window_steps,
-            method=exp.regions.method,
+            method=m.method,
+            tvb_compat=m.tvb_compat,
         )
-        self.region_stimuli = [
-            (
-                np.array([self.conn.index(r) for r in st.regions]),
-                names.index(st.variable),
-                Waveform(
-                    st.kind,
-                    st.amplitude,
-                    st.at_ms,
-                    st.until_ms,
-                    st.frequency_hz,
-                    st.width_ms,
-                    st.phase_rad,
-                    st.biphasic,
-                ),
-            )
-            for st in exp.stimuli
-            if st.regions is not None
-        ]
         t0 = time.perf_counter()  # compile the kernels now, so engine time is compute only
         self.engine.advance(0)
         self.engine.afferent(np.array(sorted(self.proxy_of.values()), dtype=np.int64), 0)
@@ -232,9 +213,9 @@ class Simulation:
         for name in self.local_circuits:
             spec = self.specs[name]
             b2.seed(stream_seed(exp.seed, f"circuit.{name}"))
-            self.circuits[name] = exp.derived["circuit_classes"][name](
+            self.circuits[name] = spec.cls(
                 name,
-                spec.parameters,
+                spec.given,
                 resolution_ms=exp.cosim.resolution_ms,
                 window_ms=self.window_steps * self.dt,
                 rng=np.random.default_rng(stream_seed(exp.seed, f"circuit.{name}.drive")),
@@ -260,8 +241,6 @@ class Simulation:
         next window boundary: the output is closed, marked incomplete, and keeps its
         partial name; ``interrupted`` says which signal. A second signal, or one during
         set-up, stops at once."""
-        from multiscale.recording import Recorder, SpikeStore
-
         t0 = self._t0 = time.perf_counter()
         ok = False
         failure = None
@@ -269,12 +248,20 @@ class Simulation:
         try:
             if self.is_engine:
                 self._build_engine()
-                self.recorder = Recorder(self, self._provenance())
-                self.recorder.store.file.attrs["placement"] = self.placement.describe()
-            self.schedule = PerturbationSchedule(self)
+                attrs = self._provenance() | run_attributes(self.plan)
+                store = Store(self.writing(self.files.partial), attrs, log=True)
+                store.file.attrs["placement"] = self.placement.describe()
+                self.recorder = Recorder(self.plan, store, self._spike_files())
+            self.schedule = PerturbationSchedule(
+                self.plan,
+                self.engine,
+                self.circuits,
+                log=self.recorder.store.log if self.is_engine else None,
+                announce=self.progress,
+            )
             if self.local_circuits:
                 self._build_circuits()
-                self.spike_store = SpikeStore.for_rank(self)
+                self.spike_store = self._spike_store()
             k0 = self._restore() if self.start is not None else 0
             for store in self._stores():
                 store.start_streaming()
@@ -307,7 +294,7 @@ class Simulation:
             if self.spike_store is not None:
                 self.spike_store.close(complete=ok)
             if failure is not None and self.recorder is not None:
-                self.recorder.close(complete=False, attrs=self._end_attrs(failure))
+                self.recorder.close(False, self.timing.attrs() | self._end_attrs(failure))
         if failure is not None:
             if self.transport.size > 1:
                 # the failing rank gives the others a moment to close their files, then
@@ -320,7 +307,7 @@ class Simulation:
             raise failure
         all_ok = self.transport.finish(ok)
         if self.recorder is not None:
-            self.recorder.close(complete=all_ok, attrs=self._end_attrs(None))
+            self.recorder.close(all_ok, self.timing.attrs() | self._end_attrs(None))
             if all_ok:
                 finalize(self.files)
                 self._drop_stale_checkpoints()
@@ -332,6 +319,27 @@ class Simulation:
         resumed = self.start is not None and self.start.folder.parent == self.checkpoints
         if not resumed and self.timing.checkpoints == 0.0 and self.checkpoints.is_dir():
             shutil.rmtree(self.checkpoints, ignore_errors=True)
+
+    def _spike_files(self) -> dict[str, str]:
+        """Circuit name -> the file another rank writes its spikes into."""
+        if not self.exp.record.spikes:
+            return {}
+        return {
+            name: self.files.rank_file(rank, partial=True).name
+            for name, rank in self.placement.circuits.items()
+            if rank != self.rank
+        }
+
+    def _spike_store(self) -> SpikeStore | NoSpikes:
+        """Where this rank's circuits write their spikes: the main file on the engine's
+        rank, else this rank's own file beside it."""
+        if not self.exp.record.spikes:
+            return NoSpikes()
+        if self.is_engine:
+            return SpikeStore(self.recorder.store, own=False, circuits=self.circuits)
+        path = self.writing(self.files.rank_file(self.rank, partial=True))
+        store = Store(path, {"rank": self.rank, "main_file": self.files.final.name})
+        return SpikeStore(store, own=True, circuits=self.circuits)
 
     def _stores(self) -> list:
         stores = [self.recorder.store] if self.recorder is not None else []
@@ -470,7 +478,9 @@ class Simulation:
                 self.schedule.apply(first * self.dt, "regions")
                 self._log_stimuli(first, n)
                 t_engine = time.perf_counter()
-                stim = region_stimulus(self.region_stimuli, first, n, self.dt, self.engine.X.shape)
+                stim = region_stimulus(
+                    self.plan.region_stimuli, first, n, self.dt, self.engine.X.shape
+                )
                 states = None
                 if self.recorder.states:
                     states = np.empty((n, *self.engine.X.shape))
@@ -551,14 +561,16 @@ class Simulation:
                 "duration_ms": self.exp.duration_ms,
                 "experiment": self.exp.name,
                 "circuits": sorted(self.specs),
-                "fingerprint": checkpoint.fingerprint(self),
+                "fingerprint": checkpoint.fingerprint(self.plan),
                 "events": checkpoint.events_before(self.exp, float("inf")),
             }
             keep = tuple(
                 self._window(int(-(-s // self.window_steps)))[0] * self.dt for s in self._keep_steps
             )
             checkpoint.mark_done(self.checkpoints, t_ms, info, keep)
-            self.recorder.store.log(t_ms, "checkpoint", str(self.checkpoints))
+            self.recorder.store.log(
+                LogEntry(t_ms, "checkpoint", "checkpoint", what=str(self.checkpoints))
+            )
         self.timing.checkpoints += time.perf_counter() - t0
 
     def writing(self, path: Path) -> Path:
@@ -571,7 +583,9 @@ class Simulation:
         """Why this run cannot continue ``start`` (empty if it can): anything the state
         depends on, and every perturbation or stimulus before the checkpoint must be
         the same."""
-        problems = checkpoint.differences(start.info["fingerprint"], checkpoint.fingerprint(self))
+        problems = checkpoint.differences(
+            start.info["fingerprint"], checkpoint.fingerprint(self.plan)
+        )
         before = checkpoint.events_before(self.exp, start.t_ms)
         saved = start.info.get("events", [])
         saved_before = [e for e in saved if e["at_ms"] < start.t_ms]
@@ -606,7 +620,9 @@ class Simulation:
             self.recorder.set_state(substate(engine, "recorder/"))
             rows = {k: v for k, v in engine.items() if k.startswith("rows/")}
             checkpoint.copy_rows(self.sources, self.recorder.store, rows)
-            self.recorder.store.log(start.t_ms, "resumed", f"from the checkpoint {start.folder}")
+            self.recorder.store.log(
+                LogEntry(start.t_ms, "resumed", "resumed", f"from the checkpoint {start.folder}")
+            )
         for name in self.local_circuits:
             part = start.part(f"circuit_{name}")
             self.circuits[name].set_state(substate(part, "circuit/"))
@@ -631,20 +647,8 @@ class Simulation:
     def _log_stimuli(self, first: int, n: int) -> None:
         """Log each stimulus when it starts and when it ends (exact times, in ms)."""
         t0, t1 = first * self.dt, (first + n) * self.dt
-        for st in self.exp.stimuli:
-            starts = t0 <= st.at_ms < t1
-            ends = t0 <= st.until_ms < t1 and st.until_ms < self.exp.duration_ms
-            if not (starts or ends):  # the usual window: nothing to format
-                continue
-            target = (
-                f"{st.circuit}.{st.population}"
-                if st.circuit is not None
-                else ",".join(map(str, st.regions)) + f" {st.variable}"
-            )
-            if starts:
-                self.recorder.store.log(st.at_ms, st.name, f"stimulus on: {target}: {_wave(st)}")
-            if ends:
-                self.recorder.store.log(st.until_ms, st.name, f"stimulus off: {target}")
+        for entry in stimulus_log(self.exp.stimuli, t0, t1, self.exp.duration_ms):
+            self.recorder.store.log(entry)
 
     def _check_finite(self, step: int) -> None:
         """Stop at the first window whose end state is not finite (a region model pushed out
@@ -685,25 +689,13 @@ class Simulation:
             cvars = self.model.proxy_coupling_state(
                 spec.output_gain * np.repeat(rate, self.res_steps),
                 self.exp.regions.coupling,
-                self.q,
+                self.plan.masses.coupling_parameters,
             )
             # the bin [t, t + res) gives the states at the ends of its steps
             self.engine.write_history(node, first + 1, cvars)
             obs[:, node] = spec.field_gain * np.repeat(field, self.res_steps)
         obs[:, self.schedule.silenced] = 0.0  # a lesioned region has no EEG source
         self.recorder.record_window(obs, outputs, self._pending_states)
-
-
-def _wave(st) -> str:
-    unit = "nA" if st.circuit is not None else "(variable unit)/ms"
-    if st.kind == "pulse_train":
-        kind = "biphasic pulses" if st.biphasic else "pulses"
-        shape = f"{kind} of {st.width_ms:g} ms at {st.frequency_hz:g} Hz"
-    elif st.kind == "sinusoid":
-        shape = f"sinusoid at {st.frequency_hz:g} Hz, phase {st.phase_rad:g} rad"
-    else:
-        shape = "step"
-    return f"{shape}, amplitude {st.amplitude:g} {unit}, until {st.until_ms / 1000:g} s"
 
 
 def _describe(err: BaseException) -> str:

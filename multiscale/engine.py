@@ -1029,8 +1029,34 @@ class Engine:
         if self.cached:
             self._fill_pre(slots, np.array([node]))
 
+    # --- what perturbations change ----------------------------------------------------
+    def parameter(self, name: str) -> np.ndarray:
+        """A copy of one region parameter, per region (in the model's unit)."""
+        return self.P[:, self.model.parameter_names().index(name)].copy()
+
     def set_parameter(self, name: str, regions: np.ndarray, value: np.ndarray | float) -> None:
+        """Set one region parameter of ``regions`` (the model's unit), from the next step."""
         self.P[regions, self.model.parameter_names().index(name)] = value
+
+    def edge_weights(self) -> np.ndarray:
+        """A copy of the weight of every edge the engine integrates (indexed as ``edges``
+        returns them)."""
+        return self.w.copy()
+
+    def set_edge_weights(self, weights: np.ndarray) -> None:
+        """New weights for every edge; activity in flight on an edge arrives with its new
+        weight."""
+        self.w[:] = weights
+
+    def edges(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Indices of the edges from any region of ``sources`` onto any of ``targets``."""
+        receivers = np.repeat(np.arange(self.n_regions), np.diff(self.row_ptr))
+        return np.flatnonzero(np.isin(receivers, targets) & np.isin(self.col, sources))
+
+    def edges_touching(self, regions: np.ndarray) -> np.ndarray:
+        """Indices of the edges into or out of any of ``regions``."""
+        receivers = np.repeat(np.arange(self.n_regions), np.diff(self.row_ptr))
+        return np.flatnonzero(np.isin(receivers, regions) | np.isin(self.col, regions))
 
     # --- checkpoints ------------------------------------------------------------------
     def get_state(self) -> dict[str, np.ndarray | int | float | str]:

@@ -12,34 +12,55 @@ removes what was in flight on it. A lesion removes a region: every edge into or 
 and its EEG source. Region parameters and edges act on the engine's rank,
 circuit knobs on the circuit's rank; every rank tracks every value, and the engine's rank
 logs each change (start, end of ramp, removal) with its time.
+
+The schedule sees only what it changes: the engine (through its methods), this rank's
+circuits (``set_knob``) and a function that logs a change.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from multiscale.storage import LogEntry
+
 if TYPE_CHECKING:
+    from multiscale.circuit import Circuit
     from multiscale.config import PerturbationSpec
-    from multiscale.cosim import Simulation
+    from multiscale.engine import Engine
+    from multiscale.plan import Plan
 
 
 class PerturbationSchedule:
-    def __init__(self, sim: Simulation) -> None:
-        self.sim = sim
-        self.pending = sorted(sim.exp.perturbations, key=lambda p: p.at_ms)
+    """The perturbations of ``plan``, applied to ``engine`` (None on a rank without it)
+    and to the circuits of this rank; ``log`` (None: log nothing) receives every change,
+    and ``announce`` prints it as well."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        engine: Engine | None,
+        circuits: dict[str, Circuit],
+        log: Callable[[LogEntry], None] | None = None,
+        announce: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.circuits = circuits
+        self.labels = plan.connectome.labels
+        self.log = log
+        self.announce = announce
+        self.pending = sorted(plan.experiment.perturbations, key=lambda p: p.at_ms)
         self.active: list[PerturbationSpec] = []  # in the order they started
         self.fraction: dict[str, float] = {}  # how much of each active change applies
         self.original: dict[tuple, np.ndarray] = {}  # target -> value before any change
-        self.silenced = np.zeros(sim.conn.n_regions, dtype=bool)  # lesioned regions
+        self.silenced = np.zeros(plan.connectome.n_regions, dtype=bool)  # lesioned regions
         self._quiet = False  # replaying: change the targets, log nothing
         # every rank tracks every circuit's knobs, so all log the same values
-        classes = sim.exp.derived.get("circuit_classes", {})
         self.knobs = {
-            c.name: {k: c.parameters.get(k, d.default) for k, d in classes[c.name].KNOBS.items()}
-            for c in sim.exp.circuits
+            name: {k: c.values[k] for k in c.cls.KNOBS} for name, c in plan.circuits.items()
         }
 
     def replay(self, times_ms: list[float], sides: tuple[str, ...]) -> None:
@@ -65,19 +86,19 @@ class PerturbationSchedule:
             self.pending.remove(p)
             self.active.append(p)
             self.fraction[p.name] = self._fraction(p, t_ms)
-            self._log(t_ms, p, self._update(p))
+            self._log(t_ms, p, "start", self._update(p))
             self._silence()
         for p in [p for p in self.active if self.side(p) == side]:
             if p.until_ms is not None and p.until_ms <= t_ms + eps:
                 self.active.remove(p)
                 del self.fraction[p.name]
-                self._log(t_ms, p, self._update(p) + " (removed)")
+                self._log(t_ms, p, "removed", self._update(p))
                 self._silence()
             elif self.fraction[p.name] < 1.0 and t_ms > p.at_ms:
                 self.fraction[p.name] = self._fraction(p, t_ms)
-                what = self._update(p)
+                value = self._update(p)
                 if self.fraction[p.name] >= 1.0:
-                    self._log(t_ms, p, what + " (end of ramp)")
+                    self._log(t_ms, p, "end of ramp", value)
 
     def _silence(self) -> None:
         self.silenced[:] = False
@@ -92,7 +113,8 @@ class PerturbationSchedule:
         return float(np.clip((t_ms - p.at_ms) / p.ramp_ms, 0.0, 1.0))
 
     # --- targets ----------------------------------------------------------------------
-    def _key(self, p: PerturbationSpec) -> tuple:
+    @staticmethod
+    def _key(p: PerturbationSpec) -> tuple:
         if p.circuit is not None:
             return ("knob", p.circuit, p.knob)
         if p.regions is not None:
@@ -105,34 +127,30 @@ class PerturbationSchedule:
             return slice(None)
         if p.regions is not None:
             return p.regions
-        eng = self.sim.engine
-        rows = np.repeat(np.arange(eng.n_regions), np.diff(eng.row_ptr))
         if p.edges is not None:
-            mask = np.isin(rows, p.edges["to"]) & np.isin(eng.col, p.edges["from"])
-        else:
-            mask = np.isin(rows, p.lesion) | np.isin(eng.col, p.lesion)
-        return np.flatnonzero(mask)
+            return self.engine.edges(sources=p.edges["from"], targets=p.edges["to"])
+        return self.engine.edges_touching(p.lesion)
 
     def _read(self, key: tuple) -> np.ndarray:
         if key[0] == "knob":
             return np.array([self.knobs[key[1]][key[2]]], dtype=float)
         if key[0] == "parameter":
-            return self.sim.engine.P[:, self.sim.model.parameter_names().index(key[1])].copy()
-        return self.sim.engine.w.copy()
+            return self.engine.parameter(key[1])
+        return self.engine.edge_weights()
 
     def _write(self, key: tuple, value: np.ndarray) -> None:
-        sim = self.sim
         if key[0] == "knob":
             self.knobs[key[1]][key[2]] = float(value[0])
-            if key[1] in sim.circuits:  # else another rank's circuit: it applies it
-                sim.circuits[key[1]].set_knob(key[2], float(value[0]))
+            if key[1] in self.circuits:  # else another rank's circuit: it applies it
+                self.circuits[key[1]].set_knob(key[2], float(value[0]))
         elif key[0] == "parameter":
-            sim.engine.set_parameter(key[1], np.arange(sim.engine.n_regions), value)
+            self.engine.set_parameter(key[1], np.arange(len(value)), value)
         else:
-            sim.engine.w[:] = value
+            self.engine.set_edge_weights(value)
 
-    def _update(self, p: PerturbationSpec) -> str:
-        """Recompute p's target from its original value and every active change of it."""
+    def _update(self, p: PerturbationSpec) -> np.ndarray:
+        """Recompute p's target from its original value and every active change of it;
+        the target's new value."""
         key = self._key(p)
         if key not in self.original:
             self.original[key] = self._read(key)
@@ -146,23 +164,49 @@ class PerturbationSchedule:
             else:
                 value[idx] += (q.value - value[idx]) * frac
         self._write(key, value)
-        return self._describe(p, value)
+        return value
 
-    def _describe(self, p: PerturbationSpec, value: np.ndarray) -> str:
+    # --- the log ----------------------------------------------------------------------
+    def _log(self, t_ms: float, p: PerturbationSpec, event: str, value: np.ndarray) -> None:
+        if self._quiet or self.log is None:
+            return
+        entry = self._entry(t_ms, p, event, value)
+        self.log(entry)
+        if self.announce:
+            print(f"\n[t = {t_ms / 1000:.3f} s] {p.name}: {entry.what}", file=sys.stderr)
+
+    def _entry(self, t_ms: float, p: PerturbationSpec, event: str, value: np.ndarray) -> LogEntry:
+        """The log row of a change of p's target to ``value``."""
+        suffix = {"start": "", "end of ramp": " (end of ramp)", "removed": " (removed)"}[event]
+        row = dict(time_ms=t_ms, name=p.name, event=event)
         if p.circuit is not None:
-            return f"{p.circuit}.{p.knob} = {value[0]:g}"
+            v = float(value[0])
+            what = f"{p.circuit}.{p.knob} = {v:g}"
+            return LogEntry(
+                **row, circuit=p.circuit, quantity=p.knob, value_min=v, value_max=v,
+                what=what + suffix,
+            )  # fmt: skip
         if p.regions is not None:
-            labels = [self.sim.conn.labels[r] for r in p.regions]
-            v = np.round(value[p.regions], 6).tolist()
+            labels = [self.labels[r] for r in p.regions]
+            v = np.round(value[p.regions], 6)
+            lo, hi = (float(v.min()), float(v.max())) if len(v) else (np.nan, np.nan)
             if len(labels) > 6:
-                return f"{p.parameter}[{len(labels)} regions] = {min(v):g}..{max(v):g}"
-            return f"{p.parameter}[{','.join(labels)}] = {v}"
+                regions = f"{len(labels)} regions"
+                what = f"{p.parameter}[{regions}] = {lo:g}..{hi:g}"
+            else:
+                regions = ",".join(labels)
+                what = f"{p.parameter}[{regions}] = {v.tolist()}"
+            return LogEntry(
+                **row, regions=regions, quantity=p.parameter, value_min=lo, value_max=hi,
+                what=what + suffix,
+            )  # fmt: skip
         idx = self._where(p)
         factor = 1.0 + (p.value - 1.0) * self.fraction.get(p.name, 0.0)
-        return f"{len(idx)} edge weights x {factor:g}"
-
-    def _log(self, t_ms: float, p: PerturbationSpec, what: str) -> None:
-        if self.sim.is_engine and not self._quiet:
-            self.sim.recorder.store.log(t_ms, p.name, what)
-            if self.sim.progress:
-                print(f"\n[t = {t_ms / 1000:.3f} s] {p.name}: {what}", file=sys.stderr)
+        ends = p.lesion if p.lesion is not None else np.union1d(p.edges["from"], p.edges["to"])
+        regions = (
+            ",".join(self.labels[r] for r in ends) if len(ends) <= 6 else f"{len(ends)} regions"
+        )
+        return LogEntry(
+            **row, regions=regions, quantity="edge weight factor", value_min=factor,
+            value_max=factor, what=f"{len(idx)} edge weights x {factor:g}{suffix}",
+        )  # fmt: skip

@@ -16,34 +16,40 @@ from multiscale.observers import TemporalAverage
 from multiscale.storage import Store
 
 if TYPE_CHECKING:
-    from multiscale.cosim import Simulation
+    from multiscale.plan import Plan
+
+
+def run_attributes(plan: Plan) -> dict:
+    """The root attributes of an output that describe the run's set-up."""
+    exp, w = plan.experiment, plan.window
+    return {
+        "config_path": str(exp.path),
+        "name": exp.name,
+        "seed": exp.seed,
+        "duration_ms": w.total_steps * w.dt_ms,
+        "dt_ms": w.dt_ms,
+        "window_ms": w.ms,
+        "resolution_ms": exp.cosim.resolution_ms,
+        "region_model": exp.regions.model,
+        "coupling": exp.regions.coupling,
+    }
 
 
 class Recorder:
-    def __init__(self, sim: Simulation, provenance: dict) -> None:
-        exp = sim.exp
-        self.sim = sim
+    """Writes what the engine's rank records into ``store`` (the run's main file).
+
+    spike_files: circuit name -> the file (a name in the same folder) where another rank
+    writes that circuit's spikes; the main file links to them."""
+
+    def __init__(self, plan: Plan, store: Store, spike_files: dict[str, str]) -> None:
+        exp = plan.experiment
+        self.store = store
         rate = exp.record.sampling_rate_hz
-        self.store = Store(
-            sim.writing(sim.files.partial),
-            provenance
-            | {
-                "config_path": str(exp.path),
-                "name": exp.name,
-                "seed": exp.seed,
-                "duration_ms": sim.total_steps * sim.dt,
-                "dt_ms": sim.dt,
-                "window_ms": sim.window_steps * sim.dt,
-                "resolution_ms": exp.cosim.resolution_ms,
-                "region_model": exp.regions.model,
-                "coupling": exp.regions.coupling,
-            },
-            log=True,
-        )
         f = self.store.file
-        conn = sim.conn
+        conn = plan.connectome
+        model = plan.masses.model
         labels = list(conn.labels)
-        obs, unit = sim.model.OBSERVABLE
+        obs, unit = model.OBSERVABLE
         f.create_group("connectome").attrs["labels"] = labels
         self.store.write_array("connectome/weights", conn.weights, "1")
         self.store.write_array("connectome/lengths", conn.lengths_mm, "mm")
@@ -65,8 +71,8 @@ class Recorder:
                 "note": "spiking regions hold their circuit's field proxy (mV)",
             },
         )
-        self.decimate = TemporalAverage(sim.sample_steps)
-        self.leadfield = exp.derived.get("leadfield")
+        self.decimate = TemporalAverage(int(round(1000.0 / rate / plan.window.dt_ms)))
+        self.leadfield = plan.leadfield
         if self.leadfield is not None:
             lf = self.leadfield
             self.eeg = self.store.create_series(
@@ -97,37 +103,38 @@ class Recorder:
                 },
             )
         # raw states at every step, one dataset per variable (each has its own unit)
-        names = sim.model.state_names()
+        names = model.state_names()
         self.states = {
             names.index(sv): self.store.create_series(
                 f"regions/states/{sv}",
                 conn.n_regions,
-                sim.model.STATE_VARIABLES[sv].unit,
+                model.STATE_VARIABLES[sv].unit,
                 {
-                    "sampling_rate": 1000.0 / sim.dt,
+                    "sampling_rate": 1000.0 / plan.window.dt_ms,
                     "labels": labels,
                     "what": f"{sv} after every integration step (NaN: a circuit's proxy node)",
                 },
             )
             for sv in exp.record.states
         }
-        self._proxies = sorted(sim.proxy_of.values())
+        self._proxies = sorted(plan.proxies.values())
         self.circuit_series = {}
         bin_rate = 1000.0 / exp.cosim.resolution_ms
         for spec in exp.circuits:
+            c = plan.circuits[spec.name]
             g = f.create_group(f"circuits/{spec.name}")
             g.attrs.update(
                 {
                     "model": spec.model,
-                    "region": conn.labels[sim.proxy_of[spec.name]],
-                    "region_index": sim.proxy_of[spec.name],
+                    "region": c.label,
+                    "region_index": c.region,
                     "parameters": json.dumps(spec.parameters),
                     "input_gain": spec.input_gain,
                     "output_gain": spec.output_gain,
                     "field_gain": spec.field_gain,
                 }
             )
-            cls = exp.derived["circuit_classes"][spec.name]
+            cls = c.cls
             series = {
                 "rate": self.store.create_series(
                     f"circuits/{spec.name}/rate",
@@ -142,12 +149,10 @@ class Recorder:
                     {"sampling_rate": bin_rate, "what": "Mazzoni et al. 2015 LFP proxy / g_L"},
                 ),
             }
-            rank = sim.placement.circuits[spec.name]
-            if exp.record.spikes and rank != sim.rank:
+            if spec.name in spike_files:
                 # written by the circuit's own rank; the link makes this file read as one
                 g["spikes"] = h5py.ExternalLink(
-                    sim.files.rank_file(rank, partial=True).name,
-                    f"/circuits/{spec.name}/spikes",
+                    spike_files[spec.name], f"/circuits/{spec.name}/spikes"
                 )
             self.circuit_series[spec.name] = series
 
@@ -185,17 +190,7 @@ class Recorder:
             self.bold.set_state(substate(state, "bold/"))
 
     def close(self, complete: bool, attrs: dict | None = None) -> None:
-        t = self.sim.timing
-        timing = {
-            "wall_time_s": t.total,
-            "setup_time_s": t.setup,
-            "boundary_time_s": t.boundaries,
-            "engine_time_s": t.engine,
-            "engine_compile_s": t.compile,
-            "waiting_s": t.waiting,
-            "checkpoint_time_s": t.checkpoints,
-        }
-        self.store.close(complete, timing | (attrs or {}))
+        self.store.close(complete, attrs)
 
 
 class SpikeStore:
@@ -216,16 +211,6 @@ class SpikeStore:
                 )
                 store.file[base].attrs["n_cells"] = len(circuit.populations[pop])
 
-    @classmethod
-    def for_rank(cls, sim: Simulation) -> SpikeStore | None:
-        if not sim.exp.record.spikes:
-            return _NoSpikes()
-        if sim.is_engine:
-            return cls(sim.recorder.store, own=False, circuits=sim.circuits)
-        path = sim.writing(sim.files.rank_file(sim.rank, partial=True))
-        store = Store(path, {"rank": sim.rank, "main_file": sim.files.final.name})
-        return cls(store, own=True, circuits=sim.circuits)
-
     def write(self, name: str, spikes: dict) -> None:
         for pop, (t, i) in spikes.items():
             ts, idx = self.series[(name, pop)]
@@ -237,7 +222,9 @@ class SpikeStore:
             self.store.close(complete)
 
 
-class _NoSpikes:
+class NoSpikes:
+    """Spikes are not recorded (record.spikes: false)."""
+
     store = None
 
     def write(self, name: str, spikes: dict) -> None:

@@ -17,6 +17,7 @@ from multiscale.analysis import (
     spectrogram,
 )
 from multiscale.outputs import OutputFiles, open_output, remove_figures
+from multiscale.storage import read_log
 
 _SKIP_MS = 500.0  # initial transient left out of every statistic (at most a fifth of a run)
 
@@ -53,7 +54,7 @@ def summarize(path: str | Path) -> str:
                 f"circuit {name} ({g.attrs['model']} in {g.attrs['region']}): "
                 f"{g['rate'].attrs['population']} rate {rate[s:].mean():.2f} Hz"
             )
-            for t_ms, pname, _ in events.get(name, []):
+            for t_ms, pname in events.get(name, []):
                 it = int(t_ms * fs_r / 1000)
                 if s < it < len(rate) - s:
                     text += (
@@ -62,13 +63,12 @@ def summarize(path: str | Path) -> str:
                     )
             lines.append(text)
             if "eeg" in f:
-                for t_ms, _, _ in events.get(name, []):
+                for t_ms, _ in events.get(name, []):
                     effect = _effect(f, g, t_ms)
                     if effect is not None:
                         lines.append("  " + effect.describe())
-        if "perturbations" in f:
-            for t, pname, what in f["perturbations"][:]:
-                lines.append(f"applied at {t / 1000:g} s: {_s(pname)}: {_s(what)}")
+        for e in read_log(f):
+            lines.append(f"applied at {e.time_ms / 1000:g} s: {e.name}: {e.what}")
     return "\n".join(lines)
 
 
@@ -96,18 +96,17 @@ def _s(x) -> str:
 
 
 def _circuit_perturbations(f: h5py.File) -> dict[str, list]:
-    """circuit name -> [(time, perturbation name, what)] for changes of its knobs; only the
-    first change of each perturbation (its start)."""
+    """circuit name -> [(time, perturbation name)] of the starts of changes of its knobs."""
     out: dict[str, list] = {}
+    circuits = f.get("circuits", {})
     seen = set()
-    if "perturbations" not in f:
-        return out
-    for t, name, what in f["perturbations"][:]:
-        name, what = _s(name), _s(what)
-        circuit = what.split(".", 1)[0]
-        if circuit in f.get("circuits", {}) and name not in seen:
-            seen.add(name)
-            out.setdefault(circuit, []).append((float(t), name, what))
+    for e in read_log(f):
+        circuit, first = e.circuit, e.event == "start"
+        if not e.event:  # an output from before the log had columns: its first change
+            circuit, first = e.what.split(".", 1)[0], e.name not in seen
+        seen.add(e.name)
+        if first and circuit in circuits:
+            out.setdefault(circuit, []).append((e.time_ms, e.name))
     return out
 
 
@@ -141,9 +140,7 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with open_output(path) as f:
-        events = (
-            [(float(t), _s(n)) for t, n, _ in f["perturbations"][:]] if "perturbations" in f else []
-        )
+        events = [(e.time_ms, e.name) for e in read_log(f)]
         if "eeg" in f:
             eeg = f["eeg/data"][:]
             fs = f["eeg/data"].attrs["sampling_rate"]

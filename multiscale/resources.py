@@ -23,6 +23,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from multiscale.config import Experiment
+    from multiscale.plan import Resolved
 
 #: bytes per neuron of a built and running Brian2 circuit (see above)
 BYTES_PER_NEURON = 2048
@@ -89,28 +94,27 @@ def _size(n: float) -> str:
     return f"{n:.3g} PB"  # unreachable
 
 
-def estimate(exp) -> Estimate:
-    """The cost of a validated experiment (``exp.derived`` filled by validation); parts
-    whose fields are invalid are left out."""
-    d = exp.derived
+def estimate(exp: Experiment, got: Resolved) -> Estimate:
+    """The cost of an experiment from what its checks resolved; parts whose fields are
+    invalid are left out."""
     est = Estimate()
     for c in exp.circuits:
-        cls = d.get("circuit_classes", {}).get(c.name)
-        params = d.get("circuit_parameters", {}).get(c.name)
+        cls = got.circuit_classes.get(c.name)
+        params = got.circuit_values.get(c.name)
         if cls is not None and params is not None:
             neurons, synapses = cls.estimate(params)
             est.circuits.append(
                 CircuitCost(str(c.name), int(neurons), int(synapses), cls.BYTES_PER_SYNAPSE)
             )
-    conn = d.get("connectome")
+    conn = got.connectome
     dt = exp.regions.dt_ms
     if conn is None or dt is None:
         return est
     n = conn.n_regions
-    n_states = d["parameters"].shape[1] if "parameters" in d else 6
-    delays = d.get("delays")
+    n_states = got.parameters.shape[1] if got.parameters is not None else 6
+    delays = got.delays
     longest = int(delays.max(initial=0)) if delays is not None else 0
-    window = int(d.get("window_steps", 0))
+    window = got.window.steps if got.window is not None else 0
     horizon = longest + window + 2
     # weights, lengths, delays and their per-edge copies (about 6 n x n arrays), the two
     # mirrored histories (n, 2 horizon, state variables) and the parameters
@@ -120,7 +124,7 @@ def estimate(exp) -> Estimate:
     if duration is None or rate is None:
         return est
     samples = duration * rate / 1000.0
-    leadfield = d.get("leadfield")
+    leadfield = got.leadfield
     channels = n + (len(leadfield.channels) if leadfield is not None else 0)
     steps = duration / dt
     states = len(exp.record.states) if isinstance(exp.record.states, list) else 0
@@ -168,27 +172,26 @@ def launched_processes() -> int:
     return max(sizes, default=1)
 
 
-def check_memory(exp, errors: list[str]) -> None:
-    """Record the estimate in ``exp.derived["estimate"]``; an error if one process would
-    need more memory than is available (under MPI, the engine and the largest circuit)."""
-    est = estimate(exp)
-    exp.derived["estimate"] = est
+def check_memory(exp: Experiment, got: Resolved, errors: list[str]) -> Estimate:
+    """The estimate; an error if one process would need more memory than is available
+    (under MPI, the engine and the largest circuit)."""
+    est = estimate(exp, got)
     avail = available_memory()
     if avail is None:
-        return
+        return est
     mpi = launched_processes() > 1
     need = est.largest_process_bytes if mpi else est.memory_bytes
     if need <= avail:
-        return
+        return est
     share = "its largest MPI process" if mpi else "one process"
     budget = f"expected at most the {_size(avail)} of memory available on this machine"
     if not est.circuits:
         errors.append(
-            f"regions: got {getattr(exp.derived.get('connectome'), 'n_regions', 0)} regions "
+            f"regions: got {getattr(got.connectome, 'n_regions', 0)} regions "
             f"and a delay history "
             f"needing about {_size(est.engine_bytes)}; {budget}"
         )
-        return
+        return est
     big = max(est.circuits, key=lambda c: c.bytes)
     k = [str(c.name) for c in exp.circuits].index(big.name)
     given = {key: float(v) for key, v in exp.circuits[k].parameters.items()}
@@ -197,3 +200,4 @@ def check_memory(exp, errors: list[str]) -> None:
         f"{big.neurons:,} neurons and {big.synapses:,} synapses, about {_size(big.bytes)}; "
         f"with the mass engine and the rest, {share} needs {_size(need)}; {budget}"
     )
+    return est

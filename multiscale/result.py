@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     import h5py
     import xarray
 
+    from multiscale.storage import LogEntry
+
 
 def open(path: str | Path) -> Result:  # noqa: A001 - multiscale.open, as h5py.File
     """The output at ``path`` (complete or not); an OutputError (a ConfigError) if it is
@@ -152,16 +154,6 @@ class Spikes(NamedTuple):
 
     times_ms: np.ndarray
     indices: np.ndarray
-
-
-@dataclass(frozen=True)
-class Perturbation:
-    """One change that took effect during the run (perturbation, stimulus, checkpoint,
-    resume): its time (ms), name and what it did."""
-
-    time_ms: float
-    name: str
-    what: str
 
 
 @dataclass(frozen=True)
@@ -329,11 +321,14 @@ class Result:
             )
 
     @property
-    def perturbations(self) -> list[Perturbation]:
-        """Every perturbation, stimulus, checkpoint and resume, when it took effect."""
+    def perturbations(self) -> list[LogEntry]:
+        """Every perturbation, stimulus, checkpoint and resume, when it took effect: time
+        (ms), name, event, circuit, regions, quantity, the value(s) it set, and what in
+        words (see :class:`multiscale.storage.LogEntry`)."""
+        from multiscale.storage import read_log
+
         with _reading(self.path) as f:
-            rows = f["perturbations"][:] if "perturbations" in f else []
-        return [Perturbation(float(t), _text(n), _text(w)) for t, n, w in rows]
+            return read_log(f)
 
     # --- views and figures ------------------------------------------------------------
     def summary(self) -> str:

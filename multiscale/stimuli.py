@@ -7,9 +7,16 @@ Amplitudes are in the state variable's unit per ms (the unit of its derivative).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+from multiscale.storage import LogEntry
+
+if TYPE_CHECKING:
+    from multiscale.config import StimulusSpec
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,16 @@ class Waveform:
         return np.where(on, self.amplitude * shape, 0.0)
 
 
+class RegionStimulus(NamedTuple):
+    """A stimulus added to d(variable)/dt of some regions."""
+
+    regions: np.ndarray  #: region indices
+    variable: int  #: index of the state variable
+    waveform: Waveform
+
+
 def region_stimulus(
-    stimuli: list[tuple[np.ndarray, int, Waveform]],
+    stimuli: Sequence[RegionStimulus],
     first_step: int,
     n_steps: int,
     dt_ms: float,
@@ -68,3 +83,45 @@ def region_stimulus(
             out = np.zeros((n_steps, *shape))
         out[:, regions, variable] += wave(t)[:, None]
     return out
+
+
+def stimulus_log(
+    stimuli: Sequence[StimulusSpec], t0_ms: float, t1_ms: float, duration_ms: float
+) -> list[LogEntry]:
+    """Log rows for the stimuli that start or end in [t0_ms, t1_ms)."""
+    out = []
+    for st in stimuli:
+        starts = t0_ms <= st.at_ms < t1_ms
+        ends = t0_ms <= st.until_ms < t1_ms and st.until_ms < duration_ms
+        if not (starts or ends):  # the usual window: nothing to format
+            continue
+        on_circuit = st.circuit is not None
+        regions = "" if on_circuit else ",".join(map(str, st.regions))
+        target = f"{st.circuit}.{st.population}" if on_circuit else f"{regions} {st.variable}"
+        where = dict(
+            name=st.name,
+            circuit=st.circuit or "",
+            regions=regions,
+            quantity=st.population if on_circuit else st.variable,
+            value_min=st.amplitude,
+            value_max=st.amplitude,
+        )
+        if starts:
+            what = f"stimulus on: {target}: {_describe(st)}"
+            out.append(LogEntry(time_ms=st.at_ms, event="stimulus on", what=what, **where))
+        if ends:
+            what = f"stimulus off: {target}"
+            out.append(LogEntry(time_ms=st.until_ms, event="stimulus off", what=what, **where))
+    return out
+
+
+def _describe(st: StimulusSpec) -> str:
+    unit = "nA" if st.circuit is not None else "(variable unit)/ms"
+    if st.kind == "pulse_train":
+        kind = "biphasic pulses" if st.biphasic else "pulses"
+        shape = f"{kind} of {st.width_ms:g} ms at {st.frequency_hz:g} Hz"
+    elif st.kind == "sinusoid":
+        shape = f"sinusoid at {st.frequency_hz:g} Hz, phase {st.phase_rad:g} rad"
+    else:
+        shape = "step"
+    return f"{shape}, amplitude {st.amplitude:g} {unit}, until {st.until_ms / 1000:g} s"

@@ -10,7 +10,9 @@ Layout (every dataset carries its unit in the ``unit`` attribute):
     /circuits/<name>/rate (samples,)           attrs: unit Hz, sampling_rate, population
     /circuits/<name>/field (samples,)          field-potential proxy, mV
     /circuits/<name>/spikes/<population>/times, /indices
-    /perturbations        one row per change applied: time (ms), name, what
+    /perturbations        one row per change that took effect, in columns (``LogEntry``):
+                          time (ms), name, event, circuit, regions, quantity,
+                          value_min, value_max, what
 
 ``complete`` is False until the run has finished and everything was flushed, so a file
 left by a crashed or interrupted run never looks complete.
@@ -22,6 +24,7 @@ import json
 import os
 import platform
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -34,9 +37,85 @@ _CHUNK_ROWS = 4096
 _BUFFER_ROWS = 16384  # rows a series holds in memory before it writes them
 
 
+_TEXT = h5py.string_dtype()
+#: the columns of /perturbations (see LogEntry)
 _LOG_DTYPE = np.dtype(
-    [("time", "f8"), ("name", h5py.string_dtype()), ("what", h5py.string_dtype())]
+    [
+        ("time", "f8"),
+        ("name", _TEXT),
+        ("event", _TEXT),
+        ("circuit", _TEXT),
+        ("regions", _TEXT),
+        ("quantity", _TEXT),
+        ("value_min", "f8"),
+        ("value_max", "f8"),
+        ("what", _TEXT),
+    ]
 )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One row of an output's /perturbations: a change that took effect during the run.
+
+    time_ms: when (ms). name: the perturbation's or stimulus's name, or "checkpoint",
+    "resumed". event: "start", "end of ramp", "removed", "stimulus on", "stimulus off",
+    "checkpoint", "resumed". circuit: the circuit changed or stimulated ("" for the masses).
+    regions: the regions changed (labels, or "N regions"; "" for a circuit). quantity: the
+    knob, region parameter, "edge weight" x factor, or stimulated population/variable.
+    value_min, value_max: the target's value(s) after the change, in its unit (NaN where
+    none). what: the same in words."""
+
+    time_ms: float
+    name: str
+    event: str
+    what: str
+    circuit: str = ""
+    regions: str = ""
+    quantity: str = ""
+    value_min: float = float("nan")
+    value_max: float = float("nan")
+
+    def row(self) -> tuple:
+        return (
+            self.time_ms,
+            self.name,
+            self.event,
+            self.circuit,
+            self.regions,
+            self.quantity,
+            self.value_min,
+            self.value_max,
+            self.what,
+        )
+
+
+def read_log(f: h5py.File) -> list[LogEntry]:
+    """The rows of an output's /perturbations (none if it has no log). Outputs written
+    before the log had columns (time, name, what) read with the other fields empty."""
+    if "perturbations" not in f:
+        return []
+    rows = f["perturbations"][:]
+
+    def text(x) -> str:
+        return x.decode() if isinstance(x, bytes) else str(x)
+
+    if "event" not in rows.dtype.names:
+        return [LogEntry(float(r["time"]), text(r["name"]), "", text(r["what"])) for r in rows]
+    return [
+        LogEntry(
+            time_ms=float(r["time"]),
+            name=text(r["name"]),
+            event=text(r["event"]),
+            what=text(r["what"]),
+            circuit=text(r["circuit"]),
+            regions=text(r["regions"]),
+            quantity=text(r["quantity"]),
+            value_min=float(r["value_min"]),
+            value_max=float(r["value_max"]),
+        )
+        for r in rows
+    ]
 
 
 def reason(err: OSError) -> str:
@@ -181,9 +260,9 @@ class Store:
         self.file.visititems(visit)
         return out
 
-    def log(self, time_ms: float, name: str, what: str) -> None:
-        """One row of the log of perturbations and stimuli (time in ms)."""
-        self.append(self._log, np.array([(time_ms, name, what)], dtype=_LOG_DTYPE))
+    def log(self, entry: LogEntry) -> None:
+        """One row of the log of perturbations, stimuli, checkpoints and resumes."""
+        self.append(self._log, np.array([entry.row()], dtype=_LOG_DTYPE))
 
     def _write_pending(self) -> None:
         for name in list(self._pending):

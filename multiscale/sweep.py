@@ -175,7 +175,7 @@ def _run_one(job) -> tuple[str, str]:
     path, label, overrides = job
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     exp = load_experiment(path, overrides)
-    sim = Simulation(exp, progress=False)
+    sim = Simulation(exp.plan, progress=False)
     try:
         ok = sim.run()
     except (FloatingPointError, WriteError) as err:  # this variant's own failure

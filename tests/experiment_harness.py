@@ -40,7 +40,9 @@ def run_conditions(experiment: Path, folder: Path) -> dict[str, tuple[Path, Expe
     for name, overrides in variants(experiment, {}):
         path = folder / f"{name}.h5"
         exp = load_experiment(experiment, {**overrides, "output.path": str(path)})
-        assert Simulation(exp, progress=False).run(), f"{experiment.name} ({name}) did not finish"
+        assert Simulation(exp.plan, progress=False).run(), (
+            f"{experiment.name} ({name}) did not finish"
+        )
         out[name] = (path, exp)
     return out
 

@@ -23,7 +23,7 @@ from multiscale.circuits.ei_network import EINetwork
 
 import multiscale as ms
 from multiscale.config import load_experiment
-from multiscale.result import Perturbation
+from multiscale.storage import LogEntry
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = {"n_E": 160, "n_I": 40}
@@ -107,7 +107,7 @@ def test_an_experiment_from_a_dict_is_validated_with_paths_relative_to_base_dir(
     exp = ms.experiment(tiny(), base_dir=folder, seed=9)
     assert isinstance(exp, ms.Experiment)
     assert exp.seed == 9 and exp.duration_ms == 500.0  # keywords win over the dict
-    assert exp.derived["connectome"].n_regions == 4
+    assert exp.plan.connectome.n_regions == 4
     assert exp.path == folder / "tiny.yaml"  # what resume resolves paths against
     same = ms.Experiment.from_dict(tiny(seed=9), base_dir=folder)
     assert same.resolved_text == exp.resolved_text
@@ -195,7 +195,10 @@ def test_series_have_shapes_units_labels_and_read_lazily(masses):
 
 def test_the_perturbation_log_is_typed_and_decoded(masses):
     (p,) = masses.perturbations
-    assert p == Perturbation(200.0, "slow", "B[R2] = [30.0]")
+    assert p == LogEntry(
+        200.0, "slow", "start", "B[R2] = [30.0]",
+        regions="R2", quantity="B", value_min=30.0, value_max=30.0,
+    )  # fmt: skip
 
 
 def test_an_existing_output_is_refused_without_overwrite(masses, folder):

@@ -22,6 +22,7 @@ from multiscale.checkpoint import CheckpointError, at, folder_of, latest, source
 from multiscale.config import load_experiment
 from multiscale.cosim import Simulation
 from multiscale.outputs import OutputFiles
+from multiscale.storage import read_log
 
 MASSES = """
 name: masses
@@ -138,7 +139,7 @@ def resume(path, out) -> Simulation:
     exp = load_experiment(path, {"output.path": str(out)})
     files = OutputFiles(out)
     start = latest(folder_of(out))
-    sim = Simulation(exp, progress=False, start=start, sources=sources_of(files.partial))
+    sim = Simulation(exp.plan, progress=False, start=start, sources=sources_of(files.partial))
     assert sim.differences_from(start) == []
     assert sim.run()
     return sim
@@ -169,7 +170,7 @@ def test_a_run_stopped_by_a_signal_resumes_to_the_bit(masses, tmp_path):
     assert not OutputFiles(out).partial.exists()
     assert_same_output(ref, out)
     with h5py.File(out) as f:
-        log = [(t, n.decode()) for t, n, _ in f["perturbations"][:]]
+        log = [(e.time_ms, e.name) for e in read_log(f)]
         assert (480.0, "resumed") in log
 
 
@@ -200,7 +201,7 @@ def test_a_branch_equals_its_experiment_run_from_the_start(masses, tmp_path):
     branch = tmp_path / "branch.h5"
     start = at(folder_of(warm), 500.0)
     exp = load_experiment(write, {"output.path": str(branch)})
-    sim = Simulation(exp, progress=False, start=start, sources=sources_of(warm))
+    sim = Simulation(exp.plan, progress=False, start=start, sources=sources_of(warm))
     assert sim.differences_from(start) == []
     assert sim.run()
     assert_same_output(whole, branch)
@@ -216,7 +217,7 @@ def test_a_checkpoint_that_does_not_fit_is_refused_with_the_differences(masses, 
         .replace("scale: 1.3, at: 200 ms", "scale: 1.5, at: 200 ms")
     )
     exp = load_experiment(other, {"output.path": str(tmp_path / "x.h5")})
-    problems = Simulation(exp, progress=False, start=start).differences_from(start)
+    problems = Simulation(exp.plan, progress=False, start=start).differences_from(start)
     text = "\n".join(problems)
     assert "seed: checkpoint 8, now 9" in text
     assert "perturbation 'slow' acts before the checkpoint here only" in text
@@ -285,5 +286,5 @@ def test_checkpoints_of_a_replaced_output_go_with_it(masses, tmp_path):
     path, ref = masses
     assert folder_of(ref).is_dir()
     exp = load_experiment(path, {"output.path": str(ref), "checkpoint": {}, "seed": 9})
-    assert Simulation(exp, progress=False).run()
+    assert Simulation(exp.plan, progress=False).run()
     assert not folder_of(ref).exists()

@@ -45,9 +45,9 @@ def test_shipped_experiments_validate(path):
 def test_good_file_derives_window_from_smallest_delay(tmp_path):
     exp = load_experiment(write(tmp_path, GOOD))
     # rM1's closest connected region is 22.8 mm away: 7.6 ms at 3 m/s, floored to 1 ms bins
-    assert exp.derived["min_delay_ms"] == pytest.approx(7.6)
-    assert exp.derived["window_steps"] == 70
-    assert exp.derived["proxies"] == {"m1": exp.derived["connectome"].index("rM1")}
+    assert exp.plan.window.min_delay_ms == pytest.approx(7.6)
+    assert exp.plan.window.steps == 70
+    assert exp.plan.proxies == {"m1": exp.plan.connectome.index("rM1")}
 
 
 def test_unknown_key_suggests_the_closest(tmp_path):
@@ -116,7 +116,7 @@ def test_zero_delay_edges_are_rejected_or_clamped(tmp_path):
     exp = load_experiment(
         write(tmp_path, base + "cosim: {zero_delay_edges: clamp, resolution: 0.1 ms}\n", "b.yaml")
     )
-    assert exp.derived["window_steps"] == 1 and exp.derived["clamped_edges"]
+    assert exp.plan.window.steps == 1 and exp.plan.window.clamped_edges
 
 
 def test_stimulus_checks(tmp_path):
@@ -185,4 +185,4 @@ def test_initial_history_file(tmp_path):
     hist = np.random.default_rng(0).uniform(0, 0.5, (11, 2, 2))
     np.save(tmp_path / "h.npy", hist)
     exp = load_experiment(write(tmp_path, base))
-    np.testing.assert_array_equal(exp.derived["initial_history"], hist)
+    np.testing.assert_array_equal(exp.plan.masses.initial, hist)

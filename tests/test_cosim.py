@@ -7,6 +7,7 @@ from experiment_harness import write_tiny_connectome
 
 from multiscale.config import load_experiment
 from multiscale.cosim import Simulation
+from multiscale.storage import read_log
 
 # the tiny connectome: R0 -> R1 (the circuit) -> R2; R0 -> R3. Nothing leaves the circuit
 # towards R0 or R3.
@@ -42,7 +43,7 @@ def run(tmp_path, name, *, mu=0.22, nu_bg=2.5, input_gain=0.0, extra=""):
     p = tmp_path / f"{name}.yaml"
     p.write_text(EXPERIMENT.format(mu=mu, nu_bg=nu_bg, input_gain=input_gain, out=out, extra=extra))
     exp = load_experiment(p)
-    Simulation(exp, progress=False).run()
+    Simulation(exp.plan, progress=False).run()
     with h5py.File(out, "r") as f:
         return {
             "regions": f["regions/data"][:],
@@ -109,7 +110,7 @@ perturbations:
         assert f["circuits/c/rate"].attrs["unit"] == "Hz"
         assert f["circuits/c/field"].attrs["unit"] == "mV"
         assert f["circuits/c/spikes/E/times"].attrs["unit"] == "ms"
-        log = [(t, n.decode(), w.decode()) for t, n, w in f["perturbations"][:]]
+        log = [(e.time_ms, e.name, e.what) for e in read_log(f)]
     names = [(t, n) for t, n, _ in log]
     # applied at the first window boundary at or after the requested time (5 ms windows)
     assert names == [(200.0, "slow"), (300.0, "gaba_loss"), (400.0, "slow")]

@@ -44,7 +44,7 @@ def run(tmp_path, name, nu_bg):
     np.save(tmp_path / "l.npy", np.full((3, 3), 15.0))
     p = tmp_path / f"{name}.yaml"
     p.write_text(EXPERIMENT.format(out=tmp_path / f"{name}.h5", nu_bg=nu_bg))
-    assert Simulation(load_experiment(p), progress=False).run()
+    assert Simulation(load_experiment(p).plan, progress=False).run()
     with h5py.File(tmp_path / f"{name}.h5") as f:
         states = f["regions/states"]
         return states["x1"][:], states["z"][:], f["circuits/c/rate"][:]

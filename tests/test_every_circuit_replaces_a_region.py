@@ -63,7 +63,7 @@ def run(folder, model: str, input_gain: float) -> dict:
     path.write_text(
         EXPERIMENT.format(model=model, parameters=parameters, input_gain=input_gain, out=out)
     )
-    Simulation(load_experiment(path), progress=False).run()
+    Simulation(load_experiment(path).plan, progress=False).run()
     with h5py.File(out, "r") as f:
         spikes = f["circuits/c/spikes"]
         return {

@@ -296,6 +296,6 @@ def _simulated_full_disk(folder: Path, out: Path) -> None:
     Store._write = failing
     try:
         with pytest.raises(WriteError, match="the disk is full"):
-            Simulation(exp, progress=False).run()
+            Simulation(exp.plan, progress=False).run()
     finally:
         Store._write = real

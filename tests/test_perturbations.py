@@ -6,6 +6,7 @@ import pytest
 
 from multiscale.config import ConfigError, load_experiment
 from multiscale.cosim import Simulation
+from multiscale.storage import read_log
 
 BASE = """
 name: p
@@ -33,10 +34,12 @@ def run(tmp_path, name, perturbations):
     p = tmp_path / f"{name}.yaml"
     p.write_text(BASE.format(out=tmp_path / f"{name}.h5", perturbations=perturbations))
     exp = load_experiment(p)
-    sim = Simulation(exp, progress=False)
+    sim = Simulation(exp.plan, progress=False)
     sim.run()
     with h5py.File(tmp_path / f"{name}.h5") as f:
-        log = [(t, n.decode(), w.decode()) for t, n, w in f["perturbations"][:]]
+        entries = read_log(f)
+        sim.log = entries
+        log = [(e.time_ms, e.name, e.what) for e in entries]
         return f["regions/data"][:], log, sim
 
 
@@ -50,6 +53,12 @@ def test_ramp_moves_a_parameter_linearly_and_logs_start_end_restore(tmp_path):
         (200, "B[R1] = [22.0]"),
         (600, "B[R1] = [32.0] (end of ramp)"),
         (900, "B[R1] = [22.0] (removed)"),
+    ]
+    # the same in columns: nothing to parse back out of the text
+    assert [(e.event, e.regions, e.quantity, e.value_min) for e in sim.log] == [
+        ("start", "R1", "B", 22.0),
+        ("end of ramp", "R1", "B", 32.0),
+        ("removed", "R1", "B", 22.0),
     ]
     assert sim.engine.P[1, 1] == 22.0
 
@@ -68,6 +77,13 @@ def test_edge_cut_and_lesion_act_only_through_the_cut_edges(tmp_path):
         tmp_path, "cut", "  - {edges: {from: [R1], to: [R2]}, scale: 0, at: 300 ms}"
     )
     assert log[0][2] == "1 edge weights x 0"
+    (e,) = sim.log
+    assert (e.event, e.regions, e.quantity, e.value_min) == (
+        "start",
+        "R1,R2",
+        "edge weight factor",
+        0,
+    )
     np.testing.assert_array_equal(base[:, :2], cut[:, :2])  # R0, R1 upstream: unchanged
     np.testing.assert_array_equal(base[:300, 2], cut[:300, 2])  # R2 before the cut
     assert np.abs(base[400:, 2] - cut[400:, 2]).max() > 0.1

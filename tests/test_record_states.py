@@ -59,9 +59,9 @@ def test_engine_states_path_gives_the_same_numbers():
 
 def test_record_states_every_step_with_units(tmp_path):
     plain = write(tmp_path, "plain", "")
-    Simulation(load_experiment(plain), progress=False).run()
+    Simulation(load_experiment(plain).plan, progress=False).run()
     rec = write(tmp_path, "rec", ", states: [y0, y1, y2]")
-    Simulation(load_experiment(rec), progress=False).run()
+    Simulation(load_experiment(rec).plan, progress=False).run()
     with h5py.File(tmp_path / "plain.h5") as f0, h5py.File(tmp_path / "rec.h5") as f:
         obs = f["regions/data"][:]
         np.testing.assert_array_equal(obs, f0["regions/data"][:])  # recording changes nothing

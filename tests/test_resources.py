@@ -55,7 +55,7 @@ def test_refused_when_it_does_not_fit(tmp_path, monkeypatch):
     path = tmp_path / "e.yaml"
     path.write_text(GOOD)
     exp = load_experiment(path)
-    est = exp.derived["estimate"]
+    est = exp.plan.estimate
     assert est.circuits[0].synapses == pytest.approx(0.2 * 1000 * 999)
     monkeypatch.setattr(resources, "available_memory", lambda: est.memory_bytes - 1)
     with pytest.raises(ConfigError, match=r"circuits\[0\].parameters: got .* expected at most"):

@@ -19,7 +19,7 @@ EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "alzheimer_sl
 
 def test_alzheimer_slowing_slows_alpha_and_raises_theta(tmp_path):
     exp = load_experiment(EXPERIMENT, {"output.path": str(tmp_path / "ad.h5")})
-    assert Simulation(exp, progress=False).run()
+    assert Simulation(exp.plan, progress=False).run()
     with h5py.File(tmp_path / "ad.h5") as f:
         eeg = f["eeg/data"][:]
         fs = f["eeg/data"].attrs["sampling_rate"]

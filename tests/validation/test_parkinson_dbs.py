@@ -41,7 +41,7 @@ def beta(tmp_path_factory):
     for name, overrides in CONDITIONS.items():
         path = folder / f"{name}.h5"
         exp = load_experiment(EXPERIMENT, {**overrides, "output.path": str(path)})
-        assert Simulation(exp, progress=False).run()
+        assert Simulation(exp.plan, progress=False).run()
         with h5py.File(path) as f:
             assert f.attrs["complete"]
             t = f["circuits/bg/spikes/GPi/times"][:]

@@ -32,7 +32,7 @@ EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "stroke_lesio
 def run(tmp_path, name, overrides):
     out = tmp_path / f"{name}.h5"
     exp = load_experiment(EXPERIMENT, {"output.path": str(out), **overrides})
-    assert Simulation(exp, progress=False).run()
+    assert Simulation(exp.plan, progress=False).run()
     with h5py.File(out) as f:
         return {
             "eeg": f["eeg/data"][:],

@@ -130,7 +130,7 @@ def stopping_at(boundary: int, how: str):
 
 def run(path, out, cls=Simulation, **kw):
     exp = load_experiment(path, {"output.path": str(out)})
-    sim = cls(exp, progress=False, **kw)
+    sim = cls(exp.plan, progress=False, **kw)
     return sim, sim.run()
 
 

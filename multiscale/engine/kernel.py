@@ -1,0 +1,377 @@
+"""The kernel template: the engine's loop, written once for every (model, coupling) pair.
+
+The ``_k_*`` functions are never called from this module. Their source is copied into the
+module generated for a (model, coupling) pair (``compile._kernel_source``), where the
+upper-case names below are that pair's functions and sizes, and compiled there. They are
+defined here so that they are read, linted and hashed with the rest of the engine. Besides
+those names, the template may read only numpy (``np``), ``stack_array`` and ``pairwise``:
+the generated module imports exactly these (an edit that needs more must add it there).
+
+H and Hp are the flat histories (n_regions, 2 horizon, N_CV) and (n_regions, 2 horizon,
+N_C) (mirrored ring, ``multiscale.engine`` docstring); Hp caches pre(x_j) when pre ignores
+the receiver (CACHED), and _k_advance then leaves H alone (less memory traffic).
+row_ptr/cell/w: the incoming edges in CSR order, uint64 (unsigned indices need no
+wrap-around tests), with ``cell[e] = j * 2 horizon + horizon - d_e``: edge e's delayed
+value for the step that leaves slot s sits at position cell[e] + s of the flat history
+(times its width). The hot loops index arrays element by element and pass the model's and
+coupling's functions only vectors on the stack (state, parameters, q, scratch): an array
+view made in a loop, or a heap array passed to a function that is not inlined by numba,
+costs two atomic reference-count updates per call (these were once most of the time per
+step).
+
+The ``_tvb`` functions are the TVB-compatible loop (``tvb_compat.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from multiscale.engine.numba_helpers import stack_array
+from multiscale.engine.tvb_compat import pairwise
+
+#: the integration methods the template implements (EULER: Euler, else Heun)
+INTEGRATORS = ("heun", "euler")
+
+# The generated module sets these (compile._kernel_source); here they only let the template
+# be imported and linted.
+DFUN = OBSERVE = PRE = TVB_PRE = POST = None
+N_SV = N_CV = N_C = N_PAR = N_Q = 1
+CVAR = (0,)
+CACHED = True
+EULER = False
+HAS_BOUNDS = False
+LO = HI = np.zeros(1)
+U1 = np.uint64(1)
+U_NC = U_NCV = np.uint64(1)
+
+
+def _k_input(i, slot, hz, H, Hp, row_ptr, cell, w, q, xj, xi, tmp, acc, out):
+    """out = the coupling input of region i for the step that leaves ring slot ``slot``."""
+    for k in range(N_C):
+        acc[k] = 0.0
+    us = np.uint64(slot)
+    e = row_ptr[i]
+    e1 = row_ptr[i + 1]
+    if CACHED:  # pre(x_j) was computed once when x_j entered the history
+        while e < e1:
+            o = (cell[e] + us) * U_NC
+            we = w[e]
+            for k in range(N_C):
+                acc[k] += we * Hp[o + np.uint64(k)]
+            e += U1
+    else:
+        oi = (i * 2 * hz + slot) * N_CV
+        for k in range(N_CV):
+            xi[k] = H[oi + k]
+        while e < e1:
+            o = (cell[e] + us) * U_NCV
+            for k in range(N_CV):
+                xj[k] = H[o + np.uint64(k)]
+            PRE(xj, xi, q, tmp)
+            we = w[e]
+            for k in range(N_C):
+                acc[k] += we * tmp[k]
+            e += U1
+    POST(acc, q, out)
+
+
+def _k_bounded(v, k):
+    """v clipped to the bounds of state variable k (when the model has any)."""
+    if HAS_BOUNDS:
+        if v < LO[k]:
+            return LO[k]
+        if v > HI[k]:
+            return HI[k]
+    return v
+
+
+def _k_step(x, c, p, dt, nz, stochastic, inter, dx1, dx2):
+    """One step of one region, x in place; nz: its noise increments. Heun (TVB's
+    HeunDeterministic / HeunStochastic), or Euler / Euler-Maruyama when EULER (TVB's
+    EulerDeterministic / EulerStochastic: x + dt f(x) + nz, Heun's predictor)."""
+    DFUN(x, c, p, dx1)
+    pred = x if EULER else inter
+    for k in range(N_SV):
+        v = x[k] + dt * dx1[k]
+        if stochastic:
+            v += nz[k]
+        pred[k] = _k_bounded(v, k)
+    if EULER:
+        return
+    DFUN(inter, c, p, dx2)
+    for k in range(N_SV):
+        v = x[k] + 0.5 * dt * (dx1[k] + dx2[k])
+        if stochastic:
+            v += nz[k]
+        x[k] = _k_bounded(v, k)
+
+
+def _k_advance(
+    n_steps, step0, hz, X, H, Hp, row_ptr, cell, w, P, q_in, dt, noise, stochastic, nodes, obs
+):
+    """The float64 loop: for each step and region, its input, its Heun step, its history."""
+    q = stack_array(N_Q)  # the coupling's parameters, on the stack (note above)
+    for k in range(N_Q):
+        q[k] = q_in[k]
+    x = stack_array(N_SV)
+    inter = stack_array(N_SV)
+    dx1 = stack_array(N_SV)
+    dx2 = stack_array(N_SV)
+    nz = stack_array(N_SV)
+    p = stack_array(N_PAR)
+    c = stack_array(N_C)
+    acc = stack_array(N_C)
+    tmp = stack_array(N_C)
+    xj = stack_array(N_CV)
+    xi = stack_array(N_CV)
+    h = stack_array(N_CV)
+    hp = stack_array(N_C)
+    slot = step0 % hz
+    for s in range(n_steps):
+        nxt = slot + 1
+        if nxt == hz:
+            nxt = 0
+        for a in range(nodes.shape[0]):
+            i = nodes[a]
+            _k_input(i, slot, hz, H, Hp, row_ptr, cell, w, q, xj, xi, tmp, acc, c)
+            for k in range(N_SV):
+                x[k] = X[i, k]
+            for k in range(N_PAR):
+                p[k] = P[i, k]
+            if stochastic:  # (noise itself would be reference-counted per call)
+                for k in range(N_SV):
+                    nz[k] = noise[s, i, k]
+            _k_step(x, c, p, dt, nz, stochastic, inter, dx1, dx2)
+            for k in range(N_SV):
+                X[i, k] = x[k]
+            oh = (i * 2 * hz + nxt) * N_CV
+            for k in range(N_CV):
+                v = x[CVAR[k]]
+                h[k] = v
+                if not CACHED:  # else only Hp is read (and H kept out of the cache)
+                    H[oh + k] = v
+                    H[oh + hz * N_CV + k] = v
+            if CACHED:
+                PRE(h, h, q, hp)
+                op = (i * 2 * hz + nxt) * N_C
+                for k in range(N_C):
+                    Hp[op + k] = hp[k]
+                    Hp[op + hz * N_C + k] = hp[k]
+            obs[s, i] = OBSERVE(x, p)
+        slot = nxt
+
+
+def _k_input_tvb(i, slot, hz, H, Hp, row_ptr, col, w, d, q, work, work32, xj, xi, tmp, acc, out):
+    """_k_input in TVB's arithmetic. ``work32`` given (n_c, row length): its SparseCoupling,
+    float32 products w * pre and a float32 sum in ``numpy.add.reduceat`` order, p_0 +
+    pairwise(p_1 .. p_m). ``work32`` empty: its dense Coupling, float64 products (float32
+    weights) over every source j (zero weights included), summed by ``ndarray.sum``:
+    pairwise(p_0 .. p_m). row_ptr, col, d: int64 CSR arrays."""
+    sparse = work32.shape[1] > 0
+    e0 = row_ptr[i]
+    m = row_ptr[i + 1] - e0
+    oi = (i * 2 * hz + slot) * N_CV
+    for k in range(N_CV):
+        xi[k] = H[oi + k]
+    for e in range(e0, e0 + m):
+        t = slot - d[e]
+        if t < 0:
+            t += hz
+        j = col[e]
+        if CACHED:
+            op = (j * 2 * hz + t) * N_C
+            for k in range(N_C):
+                tmp[k] = Hp[op + k]
+        else:
+            oj = (j * 2 * hz + t) * N_CV
+            for k in range(N_CV):
+                xj[k] = H[oj + k]
+            TVB_PRE(xj, xi, q, tmp)
+        for k in range(N_C):
+            if sparse:  # w and pre are float32 values: one rounding, as in TVB
+                work32[k, e - e0] = np.float32(w[e] * tmp[k])
+            else:
+                work[k, e - e0] = w[e] * tmp[k]
+    for k in range(N_C):
+        if m == 0:
+            acc[k] = 0.0
+        elif not sparse:
+            acc[k] = pairwise(work[k], 0, m)
+        elif m == 1:
+            acc[k] = work32[k, 0]
+        else:
+            acc[k] = work32[k, 0] + pairwise(work32[k], 1, m - 1)
+    POST(acc, q, out)
+
+
+def _k_advance_tvb(
+    n_steps,
+    step0,
+    hz,
+    X,
+    H,
+    Hp,
+    row_ptr,
+    col,
+    w,
+    d,
+    P,
+    q_in,
+    dt,
+    noise,
+    stochastic,
+    nodes,
+    obs,
+    work,
+    work32,
+):
+    """The TVB-compatible loop: every region's input first, as TVB, then the steps, with
+    the history rounded to float32 and pre evaluated as TVB does."""
+    q = stack_array(N_Q)  # the coupling's parameters, on the stack (note above)
+    for k in range(N_Q):
+        q[k] = q_in[k]
+    x = stack_array(N_SV)
+    inter = stack_array(N_SV)
+    dx1 = stack_array(N_SV)
+    dx2 = stack_array(N_SV)
+    nz = stack_array(N_SV)
+    p = stack_array(N_PAR)
+    ci = stack_array(N_C)
+    acc = stack_array(N_C)
+    tmp = stack_array(N_C)
+    xj = stack_array(N_CV)
+    xi = stack_array(N_CV)
+    h = stack_array(N_CV)
+    hp = stack_array(N_C)
+    c = np.empty((nodes.shape[0], N_C))
+    slot = step0 % hz
+    for s in range(n_steps):
+        for a in range(nodes.shape[0]):
+            _k_input_tvb(
+                nodes[a], slot, hz, H, Hp, row_ptr, col, w, d, q, work, work32, xj, xi, tmp, acc, ci
+            )
+            for k in range(N_C):
+                c[a, k] = ci[k]
+        nxt = slot + 1
+        if nxt == hz:
+            nxt = 0
+        for a in range(nodes.shape[0]):
+            i = nodes[a]
+            for k in range(N_SV):
+                x[k] = X[i, k]
+            for k in range(N_PAR):
+                p[k] = P[i, k]
+            for k in range(N_C):
+                ci[k] = c[a, k]
+            if stochastic:
+                for k in range(N_SV):
+                    nz[k] = noise[s, i, k]
+            _k_step(x, ci, p, dt, nz, stochastic, inter, dx1, dx2)
+            for k in range(N_SV):
+                X[i, k] = x[k]
+            oh = (i * 2 * hz + nxt) * N_CV
+            for k in range(N_CV):
+                v = np.float64(np.float32(x[CVAR[k]]))  # TVB's history is float32
+                H[oh + k] = v
+                H[oh + hz * N_CV + k] = v
+                h[k] = v
+            if CACHED:
+                TVB_PRE(h, h, q, hp)
+                op = (i * 2 * hz + nxt) * N_C
+                for k in range(N_C):
+                    Hp[op + k] = hp[k]
+                    Hp[op + hz * N_C + k] = hp[k]
+            obs[s, i] = OBSERVE(x, p)
+        slot = nxt
+
+
+def _k_afferent(
+    nodes,
+    step0,
+    n_steps,
+    hz,
+    H,
+    Hp,
+    row_ptr,
+    cell,
+    w,
+    row_ptr_i,
+    col,
+    d,
+    q_in,
+    out,
+    compat,
+    work,
+    work32,
+):
+    """out[a, s] = the input of region nodes[a] for the step leaving step0 + s."""
+    q = stack_array(N_Q)  # the coupling's parameters, on the stack (note above)
+    for k in range(N_Q):
+        q[k] = q_in[k]
+    c = stack_array(N_C)
+    acc = stack_array(N_C)
+    tmp = stack_array(N_C)
+    xj = stack_array(N_CV)
+    xi = stack_array(N_CV)
+    for s in range(n_steps):
+        slot = (step0 + s) % hz
+        for a in range(nodes.shape[0]):
+            if compat:
+                _k_input_tvb(
+                    nodes[a],
+                    slot,
+                    hz,
+                    H,
+                    Hp,
+                    row_ptr_i,
+                    col,
+                    w,
+                    d,
+                    q,
+                    work,
+                    work32,
+                    xj,
+                    xi,
+                    tmp,
+                    acc,
+                    c,
+                )
+            else:
+                _k_input(nodes[a], slot, hz, H, Hp, row_ptr, cell, w, q, xj, xi, tmp, acc, c)
+            for k in range(N_C):
+                out[a, s, k] = c[k]
+
+
+def _k_fill_pre(hz, H, Hp, slots, nodes, q_in, compat):
+    """Hp = pre(H) at the given slots of the given regions (both copies)."""
+    q = stack_array(N_Q)  # the coupling's parameters, on the stack (note above)
+    for k in range(N_Q):
+        q[k] = q_in[k]
+    h = stack_array(N_CV)
+    hp = stack_array(N_C)
+    for b in range(nodes.shape[0]):
+        for a in range(slots.shape[0]):
+            oh = (nodes[b] * 2 * hz + slots[a]) * N_CV
+            for k in range(N_CV):
+                h[k] = H[oh + k]
+            if compat:
+                TVB_PRE(h, h, q, hp)
+            else:
+                PRE(h, h, q, hp)
+            op = (nodes[b] * 2 * hz + slots[a]) * N_C
+            for k in range(N_C):
+                Hp[op + k] = hp[k]
+                Hp[op + hz * N_C + k] = hp[k]
+
+
+# (template function, whether numba inlines it into its callers)
+TEMPLATE = (
+    (_k_input, True),
+    (_k_bounded, True),
+    (_k_step, True),
+    (_k_input_tvb, False),
+    (_k_advance, False),
+    (_k_advance_tvb, False),
+    (_k_afferent, False),
+    (_k_fill_pre, False),
+)

@@ -1,0 +1,379 @@
+"""The network object: ``Engine`` integrates the whole brain's neural masses.
+
+It holds the state, the mirrored history rings, the weights and delays in CSR order, the
+noise stream and the proxy nodes (conventions: the ``multiscale.engine`` docstring), and
+runs the compiled loop of its (model, coupling, method) (``compile.load_kernel``) on them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from multiscale.engine.compile import load_kernel
+from multiscale.engine.kernel import INTEGRATORS
+from multiscale.region import RegionModel
+
+if TYPE_CHECKING:  # multiscale.coupling imports the engine (tvb_compat): its type only
+    from multiscale.coupling import Coupling
+
+
+class Engine:
+    """Integrates a network of identical region models (parameters may differ per region).
+
+    model: the RegionModel class.
+    parameters: (n_regions, n_parameters) in the model's declared units.
+    coupling, coupling_parameters: a Coupling and its parameter vector.
+    weights: (n, n), W[i, j] from j onto i. delays: (n, n) integer steps of dt.
+    dt: step (ms). proxies: indices of regions simulated elsewhere (not integrated).
+    noise: per-state-variable additive noise intensity D (n_state,) or (n, n_state), in
+        state units^2 per ms, or None for a deterministic run.
+    rng: the generator of this engine's noise stream.
+    initial: the initial state (n_state,) or (n, n_state), with the history before t = 0
+        held at it; or an initial history (L, n, n_state) of steps -(L-1) .. 0, whose last
+        sample is the initial state (TVB's convention; L > the largest delay). Clipped to
+        the model's bounds.
+    min_horizon: extra history depth the caller needs (the co-simulation window).
+    method: "heun" (default) or "euler"; with noise, Heun stochastic or Euler-Maruyama,
+        both with increments sqrt(2 D dt) z as in TVB.
+    tvb_compat: reproduce TVB's float32 history, weights and coupling sums (tvb_compat.py),
+        to match TVB bit for bit; slower, for verification. Default: float64.
+    """
+
+    def __init__(
+        self,
+        model: type[RegionModel],
+        parameters: np.ndarray,
+        coupling: Coupling,
+        coupling_parameters: np.ndarray,
+        weights: np.ndarray,
+        delays: np.ndarray,
+        dt: float,
+        *,
+        proxies: list[int] | tuple[int, ...] = (),
+        noise: np.ndarray | None = None,
+        rng: np.random.Generator | None = None,
+        initial: np.ndarray | None = None,
+        min_horizon: int = 0,
+        tvb_compat: bool = False,
+        method: str = "heun",
+    ) -> None:
+        n = weights.shape[0]
+        if method not in INTEGRATORS:
+            raise ValueError(f"integration method {method!r}: expected one of {INTEGRATORS}")
+        self.method = method
+        nsv = len(model.STATE_VARIABLES)
+        self.model = model
+        self.n_regions = n
+        self.dt = float(dt)
+        self.P = np.ascontiguousarray(parameters, dtype=float)
+        self.coupling = coupling
+        self.q = np.ascontiguousarray(coupling_parameters, dtype=float)
+        if self.q.shape != (len(coupling.parameters),):
+            raise ValueError(
+                f"{coupling.name} coupling takes {len(coupling.parameters)} parameters "
+                f"({', '.join(coupling.parameters)}), not {self.q.shape}"
+            )
+        self.cvar_idx = model.coupling_indices()
+        self.n_c = coupling.n_inputs(len(self.cvar_idx))
+        self.proxies = np.asarray(proxies, dtype=np.int64)
+        self.integrate = np.ones(n, dtype=np.bool_)
+        self.integrate[self.proxies] = False
+        self.tvb_compat = bool(tvb_compat)
+        W = np.array(weights, dtype=float)
+        if self.tvb_compat:
+            W = W.astype(np.float32).astype(float)
+        # A spiking region models its own local connections: drop its self-edge.
+        W[self.proxies, self.proxies] = 0.0
+        D = np.asarray(delays, dtype=np.int64)
+        dense = self.tvb_compat and coupling.tvb_dense
+        rows, cols = np.nonzero(np.ones_like(W, dtype=bool) if dense else W)
+        order = np.lexsort((cols, rows))
+        rows, cols = rows[order], cols[order]
+        self.row_ptr = np.searchsorted(rows, np.arange(n + 1)).astype(np.int64)
+        self.col = cols.astype(np.int64)
+        self.w = W[rows, cols]
+        self.d = D[rows, cols]
+        if self.d.size and self.d.min() < 0:
+            raise ValueError("delays must be >= 0 steps")
+        # one slot more than the longest read: the slot a step writes is never read by it
+        self.horizon = hz = int(max(self.d.max(initial=0) + 1, min_horizon)) + 1
+        self._row_ptr_u = self.row_ptr.astype(np.uint64)
+        self._cell = (self.col * 2 * hz + hz - self.d).astype(np.uint64)
+        self.bounds = model.bounds()
+        hist = self._initial_history(initial, n, nsv)
+        self.X = np.ascontiguousarray(hist[-1]).copy()
+        if self.tvb_compat:  # TVB's history is float32
+            hist = hist.astype(np.float32).astype(float)
+        self.H = np.empty((n, 2 * hz, len(self.cvar_idx)))
+        L = hist.shape[0]
+        for s in range(-min(L, hz) + 1, 1):  # steps -(L-1) .. 0, in the ring
+            self.H[:, s % hz] = hist[L - 1 + s][:, self.cvar_idx]
+        for s in range(-hz + 1, -L + 1):  # older slots, never read: first sample
+            self.H[:, s % hz] = hist[0][:, self.cvar_idx]
+        self.H[:, hz:] = self.H[:, :hz]
+        self._nodes = np.flatnonzero(self.integrate).astype(np.int64)
+        self._work = np.zeros((self.n_c, 0))
+        self._work32 = np.zeros((self.n_c, 0), np.float32)
+        if self.tvb_compat:
+            row = max(1, int(np.diff(self.row_ptr).max(initial=0)))
+            if dense:
+                self._work = np.zeros((self.n_c, row))
+            else:
+                self._work32 = np.zeros((self.n_c, row), np.float32)
+        self._k = load_kernel(model, coupling, method)
+        # Couplings whose pre() ignores the receiving region are evaluated once per region
+        # and step instead of once per edge and step; the sums are the same to the bit.
+        self.cached = not coupling.pre_uses_receiver
+        self.Hp = np.zeros((n, 2 * hz, self.n_c) if self.cached else (1, 1, 1))
+        self._Hf, self._Hpf = self.H.reshape(-1), self.Hp.reshape(-1)
+        if self.cached:
+            self._fill_pre(np.arange(hz), np.arange(n))
+        self.stochastic = noise is not None and np.any(np.asarray(noise) > 0)
+        if self.stochastic:
+            D2 = np.broadcast_to(np.asarray(noise, dtype=float), self.X.shape)
+            self.noise_scale = np.sqrt(2.0 * D2 * self.dt)
+            self.rng = rng if rng is not None else np.random.default_rng()
+        self._no_noise = np.zeros((1, 1, 1))
+        self.step = 0
+
+    def _initial_history(self, initial: np.ndarray | None, n: int, nsv: int) -> np.ndarray:
+        """(L, n, n_state) float64 history of steps -(L-1) .. 0, clipped to the bounds."""
+        x0 = self.model.initial_state() if initial is None else np.asarray(initial, dtype=float)
+        if x0.ndim == 3:
+            hist = np.array(np.broadcast_to(x0, (x0.shape[0], n, nsv)))
+            max_delay = int(self.d.max(initial=0))
+            if hist.shape[0] <= max_delay:
+                raise ValueError(
+                    f"an initial history of {hist.shape[0]} samples is too short for the "
+                    f"largest delay ({max_delay} steps): it needs {max_delay + 1}"
+                )
+        else:
+            hist = np.array(np.broadcast_to(x0, (n, nsv)))[None]
+        return np.clip(hist, self.bounds[:, 0], self.bounds[:, 1])
+
+    def _fill_pre(self, slots: np.ndarray, nodes: np.ndarray) -> None:
+        self._k._k_fill_pre(
+            self.horizon,
+            self._Hf,
+            self._Hpf,
+            np.asarray(slots, dtype=np.int64),
+            np.asarray(nodes, dtype=np.int64),
+            self.q,
+            self.tvb_compat,
+        )
+
+    def advance(
+        self,
+        n_steps: int,
+        increments: np.ndarray | None = None,
+        stimulus: np.ndarray | None = None,
+        states: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Integrate n_steps; return the observable (n_steps, n_regions) of steps
+        step+1 .. step+n_steps (proxy columns are NaN: the co-simulation fills them).
+
+        increments: optional (n_steps, n_regions, n_state) additive noise increments to
+        add in both Heun stages instead of drawing them (e.g. TVB's stored
+        ``sqrt(2 nsig dt) z``, to reproduce a TVB stochastic run); the engine's own noise
+        stream is then not used.
+        stimulus: optional (n_steps, n_regions, n_state) term added to dx/dt (state unit
+        per ms) during each step, in both Heun stages, as TVB adds its stimuli; it draws
+        nothing from the noise stream, so a stimulus leaves the noise unchanged.
+        states: optional (n_steps, n_regions, n_state) array that receives the raw state
+        after every step (each variable in its declared unit); the loop then returns to
+        Python every step, which costs a few microseconds per step, not accuracy."""
+        obs = np.empty((n_steps, self.n_regions))
+        obs[:, self.proxies] = np.nan  # every other column is written
+        stochastic = self.stochastic or increments is not None
+        if increments is not None:
+            noise = np.ascontiguousarray(increments, dtype=float)
+            if noise.shape != (n_steps, *self.X.shape):
+                raise ValueError(f"increments must have shape {(n_steps, *self.X.shape)}")
+        elif self.stochastic:
+            noise = self.rng.standard_normal((n_steps, *self.X.shape)) * self.noise_scale
+        else:
+            noise = self._no_noise
+        if stimulus is not None:
+            drive = self.dt * np.asarray(stimulus, dtype=float)
+            if drive.shape != (n_steps, *self.X.shape):
+                raise ValueError(f"stimulus must have shape {(n_steps, *self.X.shape)}")
+            noise = drive + (noise if stochastic else 0.0)
+            stochastic = True
+        if states is None:
+            self._run_kernel(n_steps, self.step, noise, stochastic, obs)
+        else:  # one step at a time, copying the state: the same kernel, the same numbers
+            if states.shape != (n_steps, *self.X.shape):
+                raise ValueError(f"states must have shape {(n_steps, *self.X.shape)}")
+            one = noise.shape[0] == n_steps
+            for k in range(n_steps):
+                self._run_kernel(
+                    1, self.step + k, noise[k : k + 1] if one else noise, stochastic, obs[k : k + 1]
+                )
+                states[k] = self.X
+        self.step += n_steps
+        return obs
+
+    def _run_kernel(
+        self, n: int, step: int, noise: np.ndarray, stochastic: bool, out: np.ndarray
+    ) -> None:
+        """n steps of the compiled loop from ``step``; observable into ``out``."""
+        if self.tvb_compat:
+            self._k._k_advance_tvb(
+                n,
+                step,
+                self.horizon,
+                self.X,
+                self._Hf,
+                self._Hpf,
+                self.row_ptr,
+                self.col,
+                self.w,
+                self.d,
+                self.P,
+                self.q,
+                self.dt,
+                noise,
+                stochastic,
+                self._nodes,
+                out,
+                self._work,
+                self._work32,
+            )
+        else:
+            self._k._k_advance(
+                n,
+                step,
+                self.horizon,
+                self.X,
+                self._Hf,
+                self._Hpf,
+                self._row_ptr_u,
+                self._cell,
+                self.w,
+                self.P,
+                self.q,
+                self.dt,
+                noise,
+                stochastic,
+                self._nodes,
+                out,
+            )
+
+    def afferent(self, nodes: np.ndarray, n_steps: int) -> np.ndarray:
+        """Coupling input (len(nodes), n_steps, n_coupling) that ``nodes`` receive over
+        the next n_steps. Needs every delay into them to be >= n_steps."""
+        out = np.zeros((len(nodes), n_steps, self.n_c))
+        self._k._k_afferent(
+            np.asarray(nodes, dtype=np.int64),
+            self.step,
+            n_steps,
+            self.horizon,
+            self._Hf,
+            self._Hpf,
+            self._row_ptr_u,
+            self._cell,
+            self.w,
+            self.row_ptr,
+            self.col,
+            self.d,
+            self.q,
+            out,
+            self.tvb_compat,
+            self._work,
+            self._work32,
+        )
+        return out
+
+    def write_history(self, node: int, first_step: int, cvars: np.ndarray) -> None:
+        """Set the coupling variables (n_steps, n_cvar) of ``node`` for steps
+        first_step, first_step + 1, ... (how a proxy node's activity enters the network)."""
+        slots = (first_step + np.arange(len(cvars))) % self.horizon
+        cvars = np.asarray(cvars, dtype=float)
+        if self.tvb_compat:
+            cvars = cvars.astype(np.float32).astype(float)
+        self.H[node, slots] = cvars
+        self.H[node, slots + self.horizon] = cvars
+        if self.cached:
+            self._fill_pre(slots, np.array([node]))
+
+    # --- what perturbations change ----------------------------------------------------
+    def parameter(self, name: str) -> np.ndarray:
+        """A copy of one region parameter, per region (in the model's unit)."""
+        return self.P[:, self.model.parameter_names().index(name)].copy()
+
+    def set_parameter(self, name: str, regions: np.ndarray, value: np.ndarray | float) -> None:
+        """Set one region parameter of ``regions`` (the model's unit), from the next step."""
+        self.P[regions, self.model.parameter_names().index(name)] = value
+
+    def edge_weights(self) -> np.ndarray:
+        """A copy of the weight of every edge the engine integrates (indexed as ``edges``
+        returns them)."""
+        return self.w.copy()
+
+    def set_edge_weights(self, weights: np.ndarray) -> None:
+        """New weights for every edge; activity in flight on an edge arrives with its new
+        weight."""
+        self.w[:] = weights
+
+    def edges(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Indices of the edges from any region of ``sources`` onto any of ``targets``."""
+        receivers = np.repeat(np.arange(self.n_regions), np.diff(self.row_ptr))
+        return np.flatnonzero(np.isin(receivers, targets) & np.isin(self.col, sources))
+
+    def edges_touching(self, regions: np.ndarray) -> np.ndarray:
+        """Indices of the edges into or out of any of ``regions``."""
+        receivers = np.repeat(np.arange(self.n_regions), np.diff(self.row_ptr))
+        return np.flatnonzero(np.isin(receivers, regions) | np.isin(self.col, regions))
+
+    # --- checkpoints ------------------------------------------------------------------
+    def get_state(self) -> dict[str, np.ndarray | int | float | str]:
+        """Everything that determines the future of this engine, as copies: state, both
+        history rings, step, the noise stream, and what perturbations change (P, w, q) or
+        what decides which regions are integrated. With ``set_state`` on an engine built
+        with the same model, coupling, connectome and delays, the continuation is the same
+        to the bit (tests/test_state_snapshot.py)."""
+        state: dict[str, np.ndarray | int | float | str] = {
+            "X": self.X.copy(),
+            "H": self.H.copy(),
+            "Hp": self.Hp.copy(),
+            "step": int(self.step),
+            "P": self.P.copy(),
+            "q": self.q.copy(),
+            "w": self.w.copy(),
+            "integrate": self.integrate.copy(),
+            "proxies": self.proxies.copy(),
+            "horizon": int(self.horizon),
+            "stochastic": int(self.stochastic),
+        }
+        if self.stochastic:
+            state["noise_scale"] = self.noise_scale.copy()
+            state["rng"] = json.dumps(self.rng.bit_generator.state)
+        return state
+
+    def set_state(self, state: dict) -> None:
+        """Restore a ``get_state`` snapshot. Arrays are written in place: the compiled loop
+        reads H and Hp through flat views taken at construction."""
+        if int(state["horizon"]) != self.horizon:
+            raise ValueError(
+                f"snapshot history horizon {int(state['horizon'])} != this engine's "
+                f"{self.horizon}: built with other delays or window"
+            )
+        for name in ("X", "H", "Hp", "P", "q", "w", "integrate"):
+            mine, theirs = getattr(self, name), np.asarray(state[name])
+            if mine.shape != theirs.shape:
+                raise ValueError(f"snapshot {name} has shape {theirs.shape}, not {mine.shape}")
+            np.copyto(mine, theirs, casting="same_kind")
+        self.proxies = np.asarray(state["proxies"], dtype=np.int64).copy()
+        self._nodes = np.flatnonzero(self.integrate).astype(np.int64)
+        self.step = int(state["step"])
+        if bool(int(state["stochastic"])) != bool(self.stochastic):
+            raise ValueError("snapshot and engine disagree on whether there is noise")
+        if self.stochastic:
+            self.noise_scale = np.array(state["noise_scale"], dtype=float)
+            rng_state = state["rng"]
+            if isinstance(rng_state, bytes):
+                rng_state = rng_state.decode()
+            self.rng.bit_generator.state = json.loads(rng_state)

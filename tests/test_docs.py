@@ -104,3 +104,4 @@ def test_the_own_circuit_tutorial_runs(tmp_path, monkeypatch, capsys):
     assert "parameters.n_E: got 0" in out and "parameters.p: got 1.5" in out
     assert ns["after"] > 1.5 * ns["before"]  # the GABA block
     assert ns["result"].complete and ns["m1"].model == "my_circuit.py:TinyEI"
+    assert 0.5 < ns["e_before"] < 20 and ns["e_after"] > 1.5 * ns["e_before"]

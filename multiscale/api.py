@@ -55,8 +55,8 @@ def experiment(
 ) -> Experiment:
     """An experiment from a dict and/or keyword fields (keywords win), without a file:
     ``experiment(name="x", duration="1 s", regions={"model": "jansen_rit"})``. Validated
-    as a file with those fields would be (see :meth:`Experiment.from_dict`); relative
-    paths are relative to ``base_dir``."""
+    as a file with those fields would be (docs/experiment-files.md lists them; problems are
+    named ``<dict>: field.path``); relative paths are relative to ``base_dir``."""
     return Experiment.from_dict({**(data or {}), **fields}, base_dir, dict(overrides or {}))
 
 

@@ -31,9 +31,9 @@ other circuits share its process: runs give the same numbers on any number of MP
 Runtime randomness inside a circuit must come from ``DRIVE`` for the same reason
 (``rand()`` at build time, e.g. for initial conditions, is fine: it is seeded per circuit).
 
-The co-simulation talks to a circuit only through :meth:`set_input_window`,
-:meth:`collect_window`, :meth:`set_knob` and :meth:`add_pulse_train`; the circuit knows
-nothing of the connectome.
+The co-simulation talks to a circuit only through :meth:`Circuit.set_input_window`,
+:meth:`Circuit.collect_window`, :meth:`Circuit.set_knob` and
+:meth:`Circuit.add_pulse_train`; the circuit knows nothing of the connectome.
 
 Field proxy (Mazzoni et al. 2015, PLoS Comput Biol 11:e1004584): per excitatory cell
 ``|I_AMPA(t - 6 ms)| - 1.65 |I_GABA(t)|``, averaged over the cells, divided by the
@@ -186,6 +186,8 @@ class Circuit:
 
     # --- used by the co-simulation ----------------------------------------------------
     def set_knob(self, name: str, value: float) -> None:
+        """Set knob ``name`` (its declared unit) through :meth:`apply_knob` and remember the
+        value in ``self.knobs``; a KeyError names the circuit's knobs if it has no such one."""
         if name not in self.KNOBS:
             raise KeyError(f"{self.NAME} has no knob {name!r}; knobs: {sorted(self.KNOBS)}")
         self.apply_knob(name, value)

@@ -109,9 +109,10 @@ def drive_circuit(
     input_hz: afferent input in Hz per fibre (what ``input_gain`` x coupling is in an
         experiment): a constant, one value per bin, or a function of the bins' start times
         (s, an array) returning Hz.
-    duration, resolution, window, dt: simulated time, exchange bin, exchange window
-        (external spikes are drawn a window at a time) and Brian2 time step, each a time
-        with its unit ("1 s", "1 ms").
+    duration: simulated time, with its unit ("1 s"), as every time here.
+    resolution: exchange bin ("1 ms"): input is held for a bin, rate and field are per bin.
+    window: exchange window: external spikes are drawn a window at a time.
+    dt: Brian2's time step.
     knobs: time -> {knob: value}, e.g. ``{"500 ms": {"g_GABA": 0.3}}``; a time must be a
         window start.
     seed: seeds Brian2 and the circuit's stream of external spikes.

@@ -35,6 +35,7 @@ CASES = [("ei_network", {}), ("potjans_diesmann", {"scale_N": 0.1, "scale_K": 0.
 
 def build(model: str, params: dict):
     import brian2 as b2
+
     from multiscale.circuits import CIRCUITS
 
     b2.start_scope()

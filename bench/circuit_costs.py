@@ -63,6 +63,7 @@ def measure(
 
 def main() -> None:
     import brian2 as b2
+
     from multiscale.circuits import CIRCUITS
 
     b2.prefs.codegen.target = "cython"

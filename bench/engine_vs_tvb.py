@@ -130,10 +130,9 @@ def run_tvb(python: str, inputs: dict, workdir: str) -> dict:
 
 
 def jansen_rit_engine(weights, delays, initial, min_horizon=70, tvb_compat=False):
-    from multiscale.regions import JansenRit
-
     from multiscale.coupling import COUPLINGS
     from multiscale.engine import Engine
+    from multiscale.regions import JansenRit
 
     sig = COUPLINGS["sigmoidal_jansen_rit"]
     n = weights.shape[0]

@@ -36,6 +36,7 @@ SCORED_MS = 1000.0
 def run(scale: float) -> dict:
     """Build and run the circuit at scale_N = scale_K = ``scale``; rates and costs."""
     from circuit_costs import measure
+
     from multiscale.circuits.potjans_diesmann import (
         POPULATIONS,
         PotjansDiesmann,
@@ -65,6 +66,7 @@ def run(scale: float) -> dict:
 
 def main() -> None:
     import brian2 as b2
+
     from multiscale.circuits.potjans_diesmann import FULL_MEAN_RATES, POPULATIONS
 
     b2.prefs.codegen.target = "cython"

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from multiscale.circuit import Circuit
 from multiscale.circuits.basal_ganglia import BasalGanglia
 from multiscale.circuits.brunel2000 import Brunel2000
 from multiscale.circuits.ei_network import EINetwork
 from multiscale.circuits.hh_ei_network import HHEINetwork
 from multiscale.circuits.potjans_diesmann import PotjansDiesmann
 from multiscale.circuits.qif_population import QIFPopulation
-
-from multiscale.circuit import Circuit
 from multiscale.plugins import CIRCUIT_GROUP, load_class
 
 CIRCUITS: dict[str, type[Circuit]] = {

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from multiscale.plugins import REGION_GROUP, load_class
+from multiscale.region import RegionModel
 from multiscale.regions.epileptor import Epileptor
 from multiscale.regions.generic_2d_oscillator import Generic2dOscillator
 from multiscale.regions.jansen_rit import JansenRit
@@ -17,9 +19,6 @@ from multiscale.regions.kuramoto import Kuramoto
 from multiscale.regions.montbrio_pazo_roxin import MontbrioPazoRoxin
 from multiscale.regions.reduced_wong_wang import ReducedWongWangExcInh
 from multiscale.regions.wilson_cowan import WilsonCowan
-
-from multiscale.plugins import REGION_GROUP, load_class
-from multiscale.region import RegionModel
 
 REGION_MODELS: dict[str, type[RegionModel]] = {
     m.NAME: m

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from circuit_harness import build, run_windows
 from experiment_harness import write_tiny_connectome
-from multiscale.circuits.ei_network import EINetwork
 
 import multiscale as ms
+from multiscale.circuits.ei_network import EINetwork
 from multiscale.config import load_experiment
 from multiscale.storage import LogEntry
 

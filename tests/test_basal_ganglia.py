@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from circuit_harness import RES_MS, WINDOW_MS, build, run_windows
 from circuit_harness import population_rate as rate
+
 from multiscale.circuits.basal_ganglia import BasalGanglia, gpi_beta_power, per_cell_beta_power
 
 FAST = {"cell_dt": 0.1}

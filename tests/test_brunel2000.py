@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from circuit_harness import build, population_rate, run_windows
+
 from multiscale.circuits.brunel2000 import Brunel2000
 
 SKIP_MS = 50.0

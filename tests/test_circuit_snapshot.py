@@ -29,10 +29,10 @@ import numpy as np
 import pytest
 from circuit_harness import RES_MS, WINDOW_MS
 from circuit_harness import build as harness_build
-from multiscale.circuits import CIRCUITS
 from test_every_circuit_replaces_a_region import SMALL
 
 from multiscale.checkpoint_state import load_state, save_state
+from multiscale.circuits import CIRCUITS
 
 CODEGEN_TARGET = "numpy"
 K = 5  # windows before the snapshot

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-from multiscale.circuits import CIRCUITS
 
+from multiscale.circuits import CIRCUITS
 from multiscale.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

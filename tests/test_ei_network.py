@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from circuit_harness import RES_MS, build, population_rate, run_windows
+
 from multiscale.circuits.ei_network import EINetwork
 
 SKIP_MS = 100.0  # start-up transient left out of rate estimates

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from multiscale.regions import JansenRit, ReducedWongWangExcInh, WilsonCowan
 from numba import njit
 from scipy.integrate import solve_ivp
 
@@ -10,6 +9,7 @@ from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
 from multiscale.parameter import Parameter, StateVariable
 from multiscale.region import RegionModel
+from multiscale.regions import JansenRit, ReducedWongWangExcInh, WilsonCowan
 
 
 @njit

@@ -5,11 +5,11 @@ term (Ks), exactly as they would feel a mass region."""
 import h5py
 import numpy as np
 import pytest
-from multiscale.regions import Epileptor
-from multiscale.regions.epileptor import RATE_SCALE_HZ, X1_MAX, X1_REST, X2_REST
 
 from multiscale.config import load_experiment
 from multiscale.cosim import Simulation
+from multiscale.regions import Epileptor
+from multiscale.regions.epileptor import RATE_SCALE_HZ, X1_MAX, X1_REST, X2_REST
 
 EXPERIMENT = """
 name: epi

@@ -13,8 +13,8 @@ import h5py
 import numpy as np
 import pytest
 from experiment_harness import write_tiny_connectome
-from multiscale.circuits import CIRCUITS
 
+from multiscale.circuits import CIRCUITS
 from multiscale.config import load_experiment
 from multiscale.cosim import Simulation
 

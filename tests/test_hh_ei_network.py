@@ -22,6 +22,7 @@ from circuit_harness import (
     run_windows,
     synchrony_chi,
 )
+
 from multiscale.circuits.hh_ei_network import HHEINetwork, cell_step
 
 SKIP_MS = 100.0  # start-up transient left out of rate estimates

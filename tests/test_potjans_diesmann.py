@@ -14,6 +14,7 @@ import brian2 as b2
 import numpy as np
 import pytest
 from circuit_harness import build, population_rate, run_windows
+
 from multiscale.circuits.potjans_diesmann import (
     CONN_PROBS,
     FULL_MEAN_RATES,

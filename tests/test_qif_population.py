@@ -11,6 +11,7 @@ import brian2 as b2
 import numpy as np
 import pytest
 from circuit_harness import RES_MS, WINDOW_MS, build, run_windows
+
 from multiscale.circuits.qif_population import QIFPopulation, lorentzian_quantiles
 
 N = 2000

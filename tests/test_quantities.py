@@ -4,11 +4,11 @@ suggests a spelling that is itself refused."""
 import re
 
 import pytest
-from multiscale.circuits import CIRCUITS
-from multiscale.regions import REGION_MODELS
 
+from multiscale.circuits import CIRCUITS
 from multiscale.coupling import COUPLINGS
 from multiscale.quantities import QuantityError, to_float
+from multiscale.regions import REGION_MODELS
 
 
 @pytest.mark.parametrize("text", ["220 Hz", "220 /s", "220 1/s", "0.22 1/ms", "220 s^-1",

@@ -4,12 +4,12 @@ dataset per variable with its unit, and bad names rejected before anything runs.
 import h5py
 import numpy as np
 import pytest
-from multiscale.regions import JansenRit
 
 from multiscale.config import ConfigError, load_experiment
 from multiscale.cosim import Simulation
 from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
+from multiscale.regions import JansenRit
 
 EXPERIMENT = """
 name: s

@@ -3,9 +3,9 @@ more memory than is available is refused before anything is built."""
 
 import brian2 as b2
 import pytest
-from multiscale.circuits import CIRCUITS
 
 from multiscale import resources
+from multiscale.circuits import CIRCUITS
 from multiscale.config import ConfigError, load_experiment
 
 SMALL = {

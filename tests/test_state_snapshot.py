@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import h5py
 import numpy as np
-from multiscale.regions import JansenRit
 
 from multiscale.checkpoint_state import load_state, save_state
 from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
+from multiscale.regions import JansenRit
 
 WINDOW = 10  # steps
 PROXY = 1

@@ -23,6 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from multiscale.connectome import Connectome
+from multiscale.coupling import COUPLINGS
+from multiscale.engine import Engine
 from multiscale.regions import (
     Epileptor,
     Generic2dOscillator,
@@ -32,10 +36,6 @@ from multiscale.regions import (
     ReducedWongWangExcInh,
     WilsonCowan,
 )
-
-from multiscale.connectome import Connectome
-from multiscale.coupling import COUPLINGS
-from multiscale.engine import Engine
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tvb"
 
@@ -215,3 +215,58 @@ def test_initial_history_must_cover_the_largest_delay():
     a = Engine(*args, initial=longer).advance(400)
     b = Engine(*args, initial=hist).advance(400)
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["jansenrit", "epileptor"])
+def test_tvb_compat_from_an_experiment_file_matches_tvb_bit_for_bit(name, tmp_path):
+    """The same bit-parity, reached the way a user would: an experiment file with
+    regions.integrator.tvb_compat, the fixture's connectome and initial history as files,
+    every step's states recorded."""
+    import h5py
+    import yaml
+
+    from multiscale.config import load_experiment
+    from multiscale.cosim import Simulation
+
+    fx = fixture(name)
+    model, _, coupling_name, alias, _ = CASES[name]
+    np.save(tmp_path / "w.npy", fx["weights"])
+    np.save(tmp_path / "l.npy", fx["lengths"])
+    np.save(tmp_path / "hist.npy", fx["initial_history"][..., 0].transpose(0, 2, 1))
+    params = {
+        p: np.asarray(fx[f"param_{alias.get(p, p)}"], dtype=float).tolist()
+        for p in model.PARAMETERS
+    }
+    params = {p: v[0] if len(v) == 1 else v for p, v in params.items()}
+    q = {k.removeprefix("coupling_"): float(v[0]) for k, v in fx.items()
+         if k.startswith("coupling_") and k != "coupling_class"}  # fmt: skip
+    dt = float(fx["dt"])
+    steps = fx["states"].shape[0]
+    data = {
+        "name": name,
+        "seed": 1,
+        "duration": f"{steps * dt!r} ms",
+        "connectome": {
+            "source": {"weights": "w.npy", "lengths": "l.npy"},
+            "conduction_speed": f"{float(fx['speed'])!r} mm/ms",
+        },
+        "regions": {
+            "model": model.NAME,
+            "parameters": params,
+            "coupling": {"kind": coupling_name, **q},
+            "integrator": {"dt": f"{dt!r} ms", "tvb_compat": True},
+            "initial_history": "hist.npy",
+        },
+        "cosim": {"resolution": f"{dt!r} ms"},
+        "record": {"eeg": None, "states": "all", "sampling_rate": f"{1000 / dt!r} Hz"},
+        "output": {"path": str(tmp_path / "out.h5"), "figures": False},
+    }
+    (tmp_path / "tvb.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    exp = load_experiment(tmp_path / "tvb.yaml")
+    assert exp.plan.masses.tvb_compat
+    Simulation(exp.plan, progress=False).run()
+    ref = fixture(name)["states"]  # (T, n_state, n)
+    with h5py.File(tmp_path / "out.h5") as f:
+        for v, sv in enumerate(model.state_names()):
+            ours = f[f"regions/states/{sv}"][:steps]
+            assert np.array_equal(ours, ref[:, v, :]), f"{name}.{sv} differs from TVB"

@@ -45,10 +45,11 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 import pytest
-from multiscale.circuits.brunel2000 import Brunel2000
 from scipy.integrate import quad
 from scipy.optimize import brentq
 from scipy.special import erfcx
+
+from multiscale.circuits.brunel2000 import Brunel2000
 
 pytestmark = pytest.mark.validation
 

@@ -14,10 +14,10 @@ Seizure detector: the field potential x2 - x1 (the model's EEG source) swings by
 
 import numpy as np
 import pytest
-from multiscale.regions import Epileptor
 
 from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
+from multiscale.regions import Epileptor
 
 pytestmark = pytest.mark.validation
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 import pytest
+
 from multiscale.circuits.hh_ei_network import cell_group
 
 pytestmark = [pytest.mark.validation, pytest.mark.usefixtures("numpy_target")]

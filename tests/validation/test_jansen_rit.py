@@ -4,10 +4,10 @@ the first 2 s dropped; spectrum of y1 - y2 at 0.25 Hz resolution."""
 
 import numpy as np
 import pytest
-from multiscale.regions import JansenRit
 
 from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
+from multiscale.regions import JansenRit
 
 pytestmark = pytest.mark.validation
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import h5py
 import pytest
-from multiscale.circuits.basal_ganglia import gpi_beta_power, per_cell_beta_power
 
+from multiscale.circuits.basal_ganglia import gpi_beta_power, per_cell_beta_power
 from multiscale.config import load_experiment
 from multiscale.cosim import Simulation
 from multiscale.sweep import variants

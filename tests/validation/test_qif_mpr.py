@@ -34,11 +34,11 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 import pytest
-from multiscale.circuits.qif_population import QIFPopulation
-from multiscale.regions.montbrio_pazo_roxin import MontbrioPazoRoxin
 
+from multiscale.circuits.qif_population import QIFPopulation
 from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
+from multiscale.regions.montbrio_pazo_roxin import MontbrioPazoRoxin
 
 pytestmark = pytest.mark.validation
 

@@ -438,12 +438,8 @@ def _load_dict(source: Mapping, base_dir: Path | None) -> Connectome:
     for key in ("weights", "lengths"):
         if key not in source:
             raise ConnectomeError(f"connectome: the {key!r} file is missing from {dict(source)}")
-    w_path = _resolve(source["weights"], base_dir)
-    l_path = _resolve(source["lengths"], base_dir)
-    weights = _read_array(w_path, "weights")
-    lengths = _read_array(l_path, "tract lengths")
-    _check_matrix(weights, "weights", str(w_path))
-    _check_matrix(lengths, "tract lengths", str(l_path))
+    weights, w_path = _matrix(source["weights"], "weights", base_dir)
+    lengths, l_path = _matrix(source["lengths"], "tract lengths", base_dir)
     if lengths.shape != weights.shape:
         raise ConnectomeError(
             f"{l_path}: tract lengths have shape {lengths.shape} but {w_path} has {weights.shape}"
@@ -470,7 +466,7 @@ def _load_dict(source: Mapping, base_dir: Path | None) -> Connectome:
         raise ConnectomeError(f"{where}: {len(labels)} labels for {n} regions in {w_path}")
     try:
         return Connectome(
-            name=str(source.get("name", w_path.stem)),
+            name=str(source.get("name", w_path.stem if w_path.suffix else "connectome")),
             labels=labels,
             weights=weights,
             lengths_mm=lengths,
@@ -478,6 +474,22 @@ def _load_dict(source: Mapping, base_dir: Path | None) -> Connectome:
         )
     except ConnectomeError as err:
         raise ConnectomeError(f"{w_path}: {err}") from None
+
+
+def _matrix(value, what: str, base_dir: Path | None) -> tuple[np.ndarray, Path]:
+    """A square matrix from a file, or written out in the experiment (a list of rows:
+    ``weights: [[0]]`` is one isolated region); with the name messages give its source."""
+    if isinstance(value, (str, Path)):
+        path = _resolve(value, base_dir)
+        matrix = _read_array(path, what)
+    else:
+        path = Path(f"connectome.{'weights' if what == 'weights' else 'lengths'}")
+        try:
+            matrix = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise ConnectomeError(f"{path}: expected a file or a list of rows ({err})") from None
+    _check_matrix(matrix, what, str(path))
+    return matrix, path
 
 
 def _resolve(path: str | Path, base_dir: Path | None) -> Path:

@@ -407,3 +407,57 @@ def test_the_python_tutorial_runs(tmp_path, monkeypatch):
     for k, code in enumerate(blocks):
         exec(compile(code, f"docs/python.md block {k + 1}", "exec"), namespace)
     assert namespace["result"].complete
+
+
+def test_a_single_region_study_needs_no_connectome_file(tmp_path):
+    """One isolated Jansen-Rit node, its connectome written in the experiment: the alpha
+    rhythm of Jansen & Rit 1995 (p = 220/s, v0 = 6 mV, no noise: peak at 10-11.5 Hz, as
+    the engine's own test finds it)."""
+    exp = ms.experiment(
+        name="one_node",
+        seed=1,
+        duration="5 s",
+        connectome={"source": {"weights": [[0]], "lengths": [[0]], "labels": ["M1"]}},
+        regions={"model": "jansen_rit", "parameters": {"v0": "6 mV", "mu": 0.22}},
+        record={"eeg": None},
+        output={"path": str(tmp_path / "one.h5"), "figures": False},
+    )
+    assert exp.plan.connectome.labels == ["M1"]
+    result = ms.run(exp)
+    x = np.asarray(result.regions.data)[1000:, 0]  # after 1 s
+    f = np.fft.rfftfreq(len(x), 1 / result.regions.sampling_rate)
+    P = np.abs(np.fft.rfft(x - x.mean())) ** 2
+    assert 10.0 <= f[P.argmax()] <= 11.5
+    bad = {"weights": [[0, 1]], "lengths": [[0, 1]]}
+    with pytest.raises(ms.ConfigError, match="weights must be a non-empty square matrix"):
+        ms.experiment(name="bad", seed=1, duration="1 s", regions={"model": "jansen_rit"},
+                      connectome={"source": bad})  # fmt: skip
+
+
+def test_a_circuit_alone_in_one_region(tmp_path):
+    """A circuit in an isolated region: no dummy connectome file, no input from other
+    regions; its rate and spikes are recorded."""
+    exp = ms.experiment(
+        name="alone",
+        seed=3,
+        duration="300 ms",
+        connectome={"source": {"weights": [[0]], "lengths": [[0]], "labels": ["M1"]}},
+        regions={"model": "jansen_rit"},
+        circuits=[
+            {
+                "name": "c",
+                "model": "ei_network",
+                "region": "M1",
+                "parameters": {"n_E": 160, "n_I": 40},
+            }
+        ],  # fmt: skip
+        record={"eeg": None},
+        brian={"target": "numpy"},
+        output={"path": str(tmp_path / "alone.h5"), "figures": False},
+    )
+    assert exp.plan.window.ms == 10.0  # no edge touches the circuit: 10 exchange bins
+    result = ms.run(exp)
+    c = result.circuit("c")
+    assert c.rate.data.shape[0] == 300  # one bin per ms
+    t, _ = c.spikes("E")
+    assert len(t) > 0 and t.max() < 300.0

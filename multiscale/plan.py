@@ -1,9 +1,9 @@
 """The plan of a run: what a validated experiment resolves to once its connectome, region
 model, coupling and circuits are known, as small typed objects.
 
-``config`` reads a file's fields (syntax, units, ranges) into an :class:`Experiment`; this
+``config`` reads a file's fields (syntax, units, ranges) into an `Experiment`; this
 module checks them against the connectome and the models' declarations, and builds the
-:class:`Plan` a :class:`~multiscale.cosim.Simulation` runs: the connectome, the mass
+:class:`Plan` a `multiscale.cosim.Simulation` runs: the connectome, the mass
 model with its parameter matrix, delays and initial state, each circuit with its class,
 region and parameters, the exchange window (chosen here and nowhere else), the lead field
 and the region stimuli. Nothing here simulates; every problem found becomes one line of

@@ -23,6 +23,7 @@ integration points (``coil_def.dat``).
 from __future__ import annotations
 
 import functools
+
 import numpy as np
 
 from .geometry import (

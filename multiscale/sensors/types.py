@@ -167,4 +167,6 @@ class Gain:
             signal_unit=s.signal_unit,
             description=s.description,
         )
-        return Gain(sensors, self.matrix[idx], self.regions, self.unit, self.source, dict(self.parameters))
+        return Gain(
+            sensors, self.matrix[idx], self.regions, self.unit, self.source, dict(self.parameters)
+        )

@@ -7,11 +7,11 @@ from importlib.metadata import distribution
 from pathlib import Path
 
 import pytest
+from multiscale.circuits import CIRCUITS, resolve_circuit
+from multiscale.regions import REGION_MODELS, resolve_region_model
 
 from multiscale.circuit import Circuit
-from multiscale.circuits import CIRCUITS, resolve_circuit
 from multiscale.region import RegionModel
-from multiscale.regions import REGION_MODELS, resolve_region_model
 
 
 def test_only_multiscale_lands_at_the_top_of_site_packages(tmp_path):

@@ -592,6 +592,7 @@ class BasalGanglia(Circuit):
             v0[sl] = (-63.8 if kind == "msn" else -62.0) + 5.0 * np.random.randn(n)
             if kind == "gp":
                 ca0[sl] = 0.1
+            # gates at their steady state for the initial voltage
             for gate, value in GATES_INF[kind](v0[sl]).items():
                 gates[gate][sl] = value
         group.is_izh = is_izh

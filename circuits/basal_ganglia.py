@@ -42,11 +42,24 @@ Departures from the reference, all deliberate:
   (v -> v_inf + (v - v_inf) exp(-G dt / C_m)). This is stable at any step; the default step
   is 0.025 ms (firing rates within a few % of 0.01 ms). The Izhikevich cortical cells keep
   forward Euler (0.04 v^2 + 5 v + 140 - u, stable at these steps). All eight populations
-  are one NeuronGroup integrated by one code block, with one Synapses object carrying every
-  connection with its own delay: on 80 cells Brian2's cost is the number of code objects
-  run per step, not the arithmetic, so this is ~10x faster than one group per nucleus.
-  The cells' own clock may be finer than the framework's ``brian.dt`` (which must be a
-  multiple of it); the external spike tables are then read once per framework step.
+  are one NeuronGroup integrated by one code block per cell type (``STEP_CODE``), with one
+  Synapses object carrying every connection with its own delay: on 80 cells Brian2's cost
+  is the number of code objects run per step, not the arithmetic, so this is ~10x faster
+  than one group per nucleus. The cells' own clock may be finer than the framework's
+  ``brian.dt`` (which must be a multiple of it); the external spike tables are then read
+  once per framework step.
+
+  Why the integrator is written out rather than a Brian2 state updater (``method=``) on
+  ``Equations``: one group uses one method, and this scheme mixes three, none of which
+  Brian2 offers for the whole group: its ``exponential_euler`` needs every equation linear
+  in its own variable, which the Izhikevich v (v^2) and the STN Ca (Nernst log(Ca_o/Ca))
+  are not; the alpha kernels are advanced by their exact solution ((s + z h) e^(-h/tau),
+  with the decay factors computed once), which exponential Euler would not reproduce; and
+  Ca and the Izhikevich cells take forward-Euler steps. Even where a Brian2 updater does the
+  same scheme (the gates, v of the conductance cells) it derives its own expressions
+  (sympy, in volt and second) whose floating-point results differ from these, so it
+  could not reproduce the outputs of this model bit for bit. The step code is
+  therefore the model's integrator, written out per cell type next to its equations.
 - Cortex. KBG's cortex receives no input but the thalamus. Here the excitatory CTX cells
   also receive the framework's afferent input: ``n_ext`` AMPA fibres per cell (alpha kernel,
   5 ms, peak ``w_ext``) at ``nu_bg`` + the connectome input (Hz per fibre). This is the only
@@ -69,12 +82,8 @@ the connectome sees; the circuit's cortical population is KBG's small motor cort
 FIELD is empty: the basal ganglia and thalamus are deep and closed-field; the scalp EEG of
 the loop comes from the cortical region the circuit is coupled to.
 
-Beta measures (``gpi_beta_power``, ``per_cell_beta_power``): the 7-35 Hz power of GPi
-activity, KBG's marker of the parkinsonian state. ``gpi_beta_power`` uses the population
-activity (all GPi spikes in 1 ms bins, as a rate per cell), the synchronised part an LFP or
-multi-unit electrode sees; ``per_cell_beta_power`` is KBG's own measure (each cell's spike
-train, averaged spectra), in which, with 10 cells, each train's own rate-dependent floor
-weighs as much as the oscillation shared by the cells.
+Beta measures: ``multiscale.analysis.gpi_beta_power`` (7-35 Hz power of the GPi population
+activity) and ``multiscale.analysis.per_cell_beta_power`` (KBG's own, per-cell measure).
 """
 
 from __future__ import annotations
@@ -86,7 +95,7 @@ from multiscale.circuit import Circuit, Parameter
 
 #: populations, in their order in the one NeuronGroup
 ORDER = ("STN", "GPe", "GPi", "TC", "CTX", "CTXI", "D2", "D1")
-#: cell type of each population (its block of code in CELLS, or Izhikevich)
+#: cell type of each population (its integration step in STEP_CODE)
 CELL_TYPE = {
     "STN": "stn",
     "GPe": "gp",
@@ -120,105 +129,111 @@ BIEXP = {
     "bg": {"STN": (0.4, 7.7)},  # GABA_A: GPe->STN
 }
 
-# --- cell models -------------------------------------------------------------------------
-# vm is the membrane potential in mV, h_ms the step in ms. Every cell type is advanced by
-# its own block of code (run on its cells only): steady state and time constant (ms) of each
-# gate, and the membrane currents as (conductance mS/cm2, reversal mV) pairs evaluated with
-# the gates at the start of the step; instantaneous activations are written out.
-_B = "1/(1 + exp({}))"  # Boltzmann
+# --- cell models: one integration step per cell type --------------------------------------
+# Brian2 abstract code, run by each cell type on its own cells (run_regularly): the
+# integrator of the module docstring written out (see there why it is not a Brian2 state
+# updater). vm is the membrane potential (mV) and h_ms the step (ms) at the step start;
+# every right-hand side reads the state at the step start (v is written last). With
+# B(x) = 1/(1 + exp(x)) and C_m = 1 uF/cm2:
+#
+#   membrane  g_tot = sum_k g_k + g_syn,   v_inf = (sum_k g_k E_k + ge_syn + i_ext)/g_tot,
+#             v_new = v_inf + (vm - v_inf) exp(-h g_tot)      (currents g_k (v - E_k))
+#   gate x    x = inf_x + (x - inf_x) exp(-h/tau_x)           (tau in ms)
+#   Ca        ca = ca + h ca_rate                              (forward Euler)
+#
+# In the code each g_k is written out in full, and in v_inf as g_k*E_k (the expressions are
+# the ones the model has always been integrated with; rewriting them, even into named
+# intermediate values, changes the compiled floating-point arithmetic).
 
+#: synaptic conductance (mS/cm2) and reversal-weighted conductance of all kernels, and the
+#: applied + stimulation current (uA/cm2), at the step start; the same for every cell type
+SYNAPTIC_INPUT = """
+vm = v/mV
+h_ms = dt/ms
+i_ext = I_stim*stim_scale + i_app
+g_a5g = s_a5g*0.25*(1 + 3*pd)
+g_syn = s_a5e + s_a5i + g_a5g + (d_ba - r_ba) + (d_bn - r_bn) + (d_bg - r_bg) + s_gm
+ge_syn = -85*(s_a5i + g_a5g + (d_bg - r_bg)) - 80*s_gm
+"""
 
-def _msn_rates(gate: str) -> tuple[str, str]:
-    """Steady state and time constant of an MSN gate from its alpha/beta rates (1/ms)."""
-    return f"a_{gate}/(a_{gate} + b_{gate})", f"1/(a_{gate} + b_{gate})"
-
-
-CELLS = {
-    "tc": {  # Rubin & Terman 2004
-        "aux": """
+#: Rubin & Terman 2004 thalamocortical relay cell. I_L = 0.05 (v + 70);
+#: I_Na = 3 m_inf^3 h (v - 50), m_inf = B(-(v + 37)/7); I_K = 5 (0.75 (1 - h))^4 (v + 75);
+#: I_T = 5 p_inf^2 r v, p_inf = B(-(v + 60)/6.2). h: inf B((v + 41)/4), tau 1/(a_h + b_h);
+#: r: inf B((v + 84)/4), tau 0.15 (28 + exp(-(v + 25)/10.5)).
+TC_STEP = """
 ah = 0.128*exp(-(vm + 46)/18)
 bh = 4/(1 + exp(-(vm + 23)/5))
-""",
-        "gates": {
-            "h": (_B.format("(vm + 41)/4"), "1/(ah + bh)"),
-            "r": (_B.format("(vm + 84)/4"), "0.15*(28 + exp(-(vm + 25)/10.5))"),
-        },
-        "currents": [
-            ("0.05", "-70"),
-            ("3*(1/(1 + exp(-(vm + 37)/7)))**3*x_h", "50"),
-            ("5*(0.75*(1 - x_h))**4", "-75"),
-            ("5*(1/(1 + exp(-(vm + 60)/6.2)))**2*x_r", "0"),
-        ],
-    },
-    "stn": {  # Otsuka et al. 2004 as in KBG; Ca: alpha = 1/(zF), K_Ca = 2e-3/ms,
-        # Nernst E_Ca with Ca_o = 2000 and RT/zF = 12.84 mV
-        "aux": """
+g_tot = 0.05 + 3*(1/(1 + exp(-(vm + 37)/7)))**3*x_h + 5*(0.75*(1 - x_h))**4 + 5*(1/(1 + exp(-(vm + 60)/6.2)))**2*x_r + g_syn
+v_inf = (0.05*-70 + 3*(1/(1 + exp(-(vm + 37)/7)))**3*x_h*50 + 5*(0.75*(1 - x_h))**4*-75 + 5*(1/(1 + exp(-(vm + 60)/6.2)))**2*x_r*0 + ge_syn + i_ext)/g_tot
+v_new = v_inf + (vm - v_inf)*exp(-h_ms*g_tot)
+inf_h = 1/(1 + exp((vm + 41)/4))
+x_h = inf_h + (x_h - inf_h)*exp(-h_ms/(1/(ah + bh)))
+inf_r = 1/(1 + exp((vm + 84)/4))
+x_r = inf_r + (x_r - inf_r)*exp(-h_ms/(0.15*(28 + exp(-(vm + 25)/10.5))))
+"""  # noqa: E501
+
+#: Otsuka et al. 2004 STN cell as in KBG. I_L = 0.35 (v + 60); I_Na = 49 m^3 h (v - 60);
+#: I_K + I_A + I_AHP = (57 n^4 + 5 a^2 b + r^2) (v + 90); I_L(Ca) + I_T = g_ca (v - e_ca),
+#: g_ca = 15 c^2 d1 d2 + 5 p^2 q, Nernst e_ca = RT/zF ln(Ca_o/Ca) (Ca_o 2000, RT/zF 12.84
+#: mV); Ca: alpha = 1/(zF), K_Ca = 2e-3/ms. d2 and r are functions of v in KBG's code (of
+#: Ca in Otsuka et al.).
+STN_STEP = """
 g_ca = 15*x_c**2*x_d1*x_d2 + 5*x_p**2*x_q
 e_ca = 12.84*log(2000/ca)
 ca_rate = -5.18e-6*g_ca*(vm - e_ca) - 2e-3*ca
-""",
-        "gates": {
-            "m": (_B.format("-(vm + 40)/8"), "0.2 + 3/(1 + exp((vm + 53)/0.7))"),
-            "h": (
-                _B.format("(vm + 45.5)/6.4"),
-                "24.5/(exp((vm + 50)/15) + exp(-(vm + 50)/16))",
-            ),
-            "n": (
-                _B.format("-(vm + 41)/14"),
-                "11/(exp((vm + 40)/40) + exp(-(vm + 40)/50))",
-            ),
-            "a": (_B.format("-(vm + 45)/14.7"), "1 + 1/(1 + exp((vm + 40)/0.5))"),
-            "b": (
-                _B.format("(vm + 90)/7.5"),
-                "200/(exp((vm + 60)/30) + exp(-(vm + 40)/10))",
-            ),
-            "c": (
-                _B.format("-(vm + 30.6)/5"),
-                "45 + 10/(exp((vm + 27)/20) + exp(-(vm + 50)/15))",
-            ),
-            "d1": (
-                _B.format("(vm + 60)/7.5"),
-                "400 + 500/(exp((vm + 40)/15) + exp(-(vm + 20)/20))",
-            ),
-            # d2 and r: functions of v in KBG's code (of Ca in Otsuka et al.)
-            "d2": (_B.format("clip((vm - 0.1)/0.02, -500, 500)"), "130"),
-            "p": (
-                _B.format("-(vm + 56)/6.7"),
-                "5 + 0.33/(exp((vm + 27)/10) + exp(-(vm + 102)/15))",
-            ),
-            "q": (
-                _B.format("(vm + 85)/5.8"),
-                "400/(exp((vm + 50)/15) + exp(-(vm + 50)/16))",
-            ),
-            "r": (_B.format("clip(-(vm - 0.17)/0.08, -500, 500)"), "2"),
-        },
-        "currents": [
-            ("0.35", "-60"),
-            ("49*x_m**3*x_h", "60"),
-            ("57*x_n**4 + 5*x_a**2*x_b + x_r**2", "-90"),
-            ("g_ca", "e_ca"),
-        ],
-    },
-    "gp": {  # Rubin & Terman 2004, GPe and GPi; Ca: 1e-4 (-I_Ca - I_T - 15 Ca)
-        "aux": """
+g_tot = 0.35 + 49*x_m**3*x_h + (57*x_n**4 + 5*x_a**2*x_b + x_r**2) + g_ca + g_syn
+v_inf = (0.35*-60 + 49*x_m**3*x_h*60 + (57*x_n**4 + 5*x_a**2*x_b + x_r**2)*-90 + g_ca*e_ca + ge_syn + i_ext)/g_tot
+v_new = v_inf + (vm - v_inf)*exp(-h_ms*g_tot)
+inf_m = 1/(1 + exp(-(vm + 40)/8))
+x_m = inf_m + (x_m - inf_m)*exp(-h_ms/(0.2 + 3/(1 + exp((vm + 53)/0.7))))
+inf_h = 1/(1 + exp((vm + 45.5)/6.4))
+x_h = inf_h + (x_h - inf_h)*exp(-h_ms/(24.5/(exp((vm + 50)/15) + exp(-(vm + 50)/16))))
+inf_n = 1/(1 + exp(-(vm + 41)/14))
+x_n = inf_n + (x_n - inf_n)*exp(-h_ms/(11/(exp((vm + 40)/40) + exp(-(vm + 40)/50))))
+inf_a = 1/(1 + exp(-(vm + 45)/14.7))
+x_a = inf_a + (x_a - inf_a)*exp(-h_ms/(1 + 1/(1 + exp((vm + 40)/0.5))))
+inf_b = 1/(1 + exp((vm + 90)/7.5))
+x_b = inf_b + (x_b - inf_b)*exp(-h_ms/(200/(exp((vm + 60)/30) + exp(-(vm + 40)/10))))
+inf_c = 1/(1 + exp(-(vm + 30.6)/5))
+x_c = inf_c + (x_c - inf_c)*exp(-h_ms/(45 + 10/(exp((vm + 27)/20) + exp(-(vm + 50)/15))))
+inf_d1 = 1/(1 + exp((vm + 60)/7.5))
+x_d1 = inf_d1 + (x_d1 - inf_d1)*exp(-h_ms/(400 + 500/(exp((vm + 40)/15) + exp(-(vm + 20)/20))))
+inf_d2 = 1/(1 + exp(clip((vm - 0.1)/0.02, -500, 500)))
+x_d2 = inf_d2 + (x_d2 - inf_d2)*exp(-h_ms/130)
+inf_p = 1/(1 + exp(-(vm + 56)/6.7))
+x_p = inf_p + (x_p - inf_p)*exp(-h_ms/(5 + 0.33/(exp((vm + 27)/10) + exp(-(vm + 102)/15))))
+inf_q = 1/(1 + exp((vm + 85)/5.8))
+x_q = inf_q + (x_q - inf_q)*exp(-h_ms/(400/(exp((vm + 50)/15) + exp(-(vm + 50)/16))))
+inf_r = 1/(1 + exp(clip(-(vm - 0.17)/0.08, -500, 500)))
+x_r = inf_r + (x_r - inf_r)*exp(-h_ms/2)
+ca = ca + h_ms*ca_rate
+"""  # noqa: E501
+
+#: Rubin & Terman 2004 pallidal cell (GPe and GPi). I_L = 0.1 (v + 65); I_K + I_AHP =
+#: (30 n^4 + 10 Ca/(Ca + 10)) (v + 80); I_Na = 120 m_inf^3 h (v - 55), m_inf =
+#: B(-(v + 37)/10); I_T + I_Ca = g_ca (v - 120), g_ca = 0.5 a_inf^3 r + 0.15 s_inf^2;
+#: tau_n = tau/0.1, tau_h = tau/0.05; Ca: 1e-4 (-I_Ca - I_T - 15 Ca).
+GP_STEP = """
 tau = 0.05 + 0.27/(1 + exp((vm + 40)/12))
 g_ca = 0.5*(1/(1 + exp(-(vm + 57)/2)))**3*x_r + 0.15*(1/(1 + exp(-(vm + 35)/2)))**2
 ca_rate = 1e-4*(-g_ca*(vm - 120) - 15*ca)
-""",
-        "gates": {
-            "n": (_B.format("-(vm + 50)/14"), "tau/0.1"),
-            "h": (_B.format("(vm + 58)/12"), "tau/0.05"),
-            "r": (_B.format("(vm + 70)/2"), "30"),
-        },
-        "currents": [
-            ("0.1", "-65"),
-            ("30*x_n**4 + 10*ca/(ca + 10)", "-80"),
-            ("120*(1/(1 + exp(-(vm + 37)/10)))**3*x_h", "55"),
-            ("g_ca", "120"),
-        ],
-    },
-    "msn": {  # Traub-type rates, as in KBG (exprel avoids their 0/0 points)
-        "aux": """
+g_tot = 0.1 + (30*x_n**4 + 10*ca/(ca + 10)) + 120*(1/(1 + exp(-(vm + 37)/10)))**3*x_h + g_ca + g_syn
+v_inf = (0.1*-65 + (30*x_n**4 + 10*ca/(ca + 10))*-80 + 120*(1/(1 + exp(-(vm + 37)/10)))**3*x_h*55 + g_ca*120 + ge_syn + i_ext)/g_tot
+v_new = v_inf + (vm - v_inf)*exp(-h_ms*g_tot)
+inf_n = 1/(1 + exp(-(vm + 50)/14))
+x_n = inf_n + (x_n - inf_n)*exp(-h_ms/(tau/0.1))
+inf_h = 1/(1 + exp((vm + 58)/12))
+x_h = inf_h + (x_h - inf_h)*exp(-h_ms/(tau/0.05))
+inf_r = 1/(1 + exp((vm + 70)/2))
+x_r = inf_r + (x_r - inf_r)*exp(-h_ms/30)
+ca = ca + h_ms*ca_rate
+"""  # noqa: E501
+
+#: Striatal medium spiny neuron (D1 and D2; Traub-type rates as in KBG, exprel avoids their
+#: 0/0 points). I_L = 0.1 (v + 67); I_Na = 100 m^3 h (v - 50); I_K + I_M = (80 n^4 +
+#: g_M p) (v + 100), g_M = 2.6 - 1.1 pd (the M current falls with dopamine loss); each gate
+#: from its rates: inf = a/(a + b), tau = 1/(a + b).
+MSN_STEP = """
 a_m = 1.28/exprel(-(vm + 54)/4)
 b_m = 1.4/exprel((vm + 27)/5)
 a_h = 0.128*exp(-(vm + 50)/18)
@@ -227,27 +242,29 @@ a_n = 0.16/exprel(-(vm + 52)/5)
 b_n = 0.5*exp(-(vm + 57)/40)
 a_p = 3.209e-4*9/exprel(-(vm + 30)/9)
 b_p = 3.209e-4*9/exprel((vm + 30)/9)
-""",
-        "gates": {g: _msn_rates(g) for g in ("m", "h", "n", "p")},
-        "currents": [
-            ("0.1", "-67"),
-            ("100*x_m**3*x_h", "50"),
-            ("80*x_n**4 + (2.6 - 1.1*pd)*x_p", "-100"),  # M current falls with dopamine
-        ],
-    },
-}
-GATE_NAMES = tuple(dict.fromkeys(g for cell in CELLS.values() for g in cell["gates"]))
-
-_PROLOGUE = """
-vm = v/mV
-h_ms = dt/ms
-i_ext = I_stim*stim_scale + i_app
-g_a5g = s_a5g*0.25*(1 + 3*pd)
-g_syn = s_a5e + s_a5i + g_a5g + (d_ba - r_ba) + (d_bn - r_bn) + (d_bg - r_bg) + s_gm
-ge_syn = -85*(s_a5i + g_a5g + (d_bg - r_bg)) - 80*s_gm
+g_tot = 0.1 + 100*x_m**3*x_h + (80*x_n**4 + (2.6 - 1.1*pd)*x_p) + g_syn
+v_inf = (0.1*-67 + 100*x_m**3*x_h*50 + (80*x_n**4 + (2.6 - 1.1*pd)*x_p)*-100 + ge_syn + i_ext)/g_tot
+v_new = v_inf + (vm - v_inf)*exp(-h_ms*g_tot)
+inf_m = a_m/(a_m + b_m)
+x_m = inf_m + (x_m - inf_m)*exp(-h_ms/(1/(a_m + b_m)))
+inf_h = a_h/(a_h + b_h)
+x_h = inf_h + (x_h - inf_h)*exp(-h_ms/(1/(a_h + b_h)))
+inf_n = a_n/(a_n + b_n)
+x_n = inf_n + (x_n - inf_n)*exp(-h_ms/(1/(a_n + b_n)))
+inf_p = a_p/(a_p + b_p)
+x_p = inf_p + (x_p - inf_p)*exp(-h_ms/(1/(a_p + b_p)))
 """
-# kernels: exact decay (alpha: z -> s cascade with a common time constant)
-_EPILOGUE = """
+
+#: Izhikevich 2003 cortical cell (CTX, CTXI), forward Euler; the synaptic current is
+#: conductance-based as in KBG (reset in RESET)
+IZH_STEP = """
+v_new = vm + h_ms*(0.04*vm**2 + 5*vm + 140 - u - (g_syn*vm - ge_syn) + i_ext)
+u = u + h_ms*izh_a*(izh_b*vm - u)
+"""
+
+#: the kernels' exact decay over the step (alpha kernels: a z -> s cascade with a common
+#: time constant; bi-exponential kernels: d - r), then the new membrane potential
+KERNEL_DECAY = """
 s_a5e = (s_a5e + z_a5e*h_ms)*decay_alpha
 z_a5e = z_a5e*decay_alpha
 s_a5i = (s_a5i + z_a5i*h_ms)*decay_alpha
@@ -255,39 +272,90 @@ z_a5i = z_a5i*decay_alpha
 s_a5g = (s_a5g + z_a5g*h_ms)*decay_alpha
 z_a5g = z_a5g*decay_alpha
 s_gm = s_gm*decay_gm
-""" + "".join(f"d_{ch} = d_{ch}*dec_{ch}_d\nr_{ch} = r_{ch}*dec_{ch}_r\n" for ch in BIEXP)
-# note: E_SYN holds these reversals (0 for a5e, ba, bn)
+d_ba = d_ba*dec_ba_d
+r_ba = r_ba*dec_ba_r
+d_bn = d_bn*dec_bn_d
+r_bn = r_bn*dec_bn_r
+d_bg = d_bg*dec_bg_d
+r_bg = r_bg*dec_bg_r
+v = v_new*mV
+"""
+
+#: one integration step of the cells of each type
+STEP_CODE = {
+    kind: SYNAPTIC_INPUT + cell + KERNEL_DECAY
+    for kind, cell in {
+        "tc": TC_STEP,
+        "stn": STN_STEP,
+        "gp": GP_STEP,
+        "msn": MSN_STEP,
+        "izh": IZH_STEP,
+    }.items()
+}
 
 
-def step_code(kind: str) -> str:
-    """Abstract code of one integration step of the cells of one type."""
-    lines = _PROLOGUE.strip().splitlines()
-    if kind == "izh":  # forward Euler, synaptic current conductance-based as in KBG
-        lines += [
-            "v_new = vm + h_ms*(0.04*vm**2 + 5*vm + 140 - u - (g_syn*vm - ge_syn) + i_ext)",
-            "u = u + h_ms*izh_a*(izh_b*vm - u)",
-        ]
-    else:  # exponential Euler for v, Rush-Larsen for the gates, Euler for Ca
-        cell = CELLS[kind]
-        lines += cell["aux"].strip().splitlines()
-        terms = cell["currents"]
-        lines.append("g_tot = " + " + ".join(f"({g})" for g, _ in terms) + " + g_syn")
-        lines.append(
-            "v_inf = (" + " + ".join(f"({g})*({e})" for g, e in terms) + " + ge_syn + i_ext)/g_tot"
-        )
-        lines.append("v_new = v_inf + (vm - v_inf)*exp(-h_ms*g_tot)")
-        for gate, (x_inf, x_tau) in cell["gates"].items():
-            lines.append(f"inf_{gate} = {x_inf}")
-            lines.append(f"x_{gate} = inf_{gate} + (x_{gate} - inf_{gate})*exp(-h_ms/({x_tau}))")
-        if "ca_rate" in cell["aux"]:
-            lines.append("ca = ca + h_ms*ca_rate")
-    lines += _EPILOGUE.strip().splitlines()
-    lines.append("v = v_new*mV")
-    return "\n".join(lines)
+# --- initial gates: steady state at the initial membrane potential vm (mV) -----------------
+# The same formulas as inf_x in the step code above (tests/test_basal_ganglia.py checks that
+# they agree to the bit).
+def _boltzmann(x):
+    return 1 / (1 + np.exp(x))
 
 
-EQUATIONS = (
-    """
+def tc_gates_inf(vm):
+    """Steady state of the TC cell's gates (Rubin & Terman 2004)."""
+    return {"h": _boltzmann((vm + 41) / 4), "r": _boltzmann((vm + 84) / 4)}
+
+
+def stn_gates_inf(vm):
+    """Steady state of the STN cell's gates (Otsuka et al. 2004; d2, r of v as in KBG)."""
+    return {
+        "m": _boltzmann(-(vm + 40) / 8),
+        "h": _boltzmann((vm + 45.5) / 6.4),
+        "n": _boltzmann(-(vm + 41) / 14),
+        "a": _boltzmann(-(vm + 45) / 14.7),
+        "b": _boltzmann((vm + 90) / 7.5),
+        "c": _boltzmann(-(vm + 30.6) / 5),
+        "d1": _boltzmann((vm + 60) / 7.5),
+        "d2": _boltzmann(np.clip((vm - 0.1) / 0.02, -500, 500)),
+        "p": _boltzmann(-(vm + 56) / 6.7),
+        "q": _boltzmann((vm + 85) / 5.8),
+        "r": _boltzmann(np.clip(-(vm - 0.17) / 0.08, -500, 500)),
+    }
+
+
+def gp_gates_inf(vm):
+    """Steady state of the pallidal (GPe, GPi) cell's gates (Rubin & Terman 2004)."""
+    return {
+        "n": _boltzmann(-(vm + 50) / 14),
+        "h": _boltzmann((vm + 58) / 12),
+        "r": _boltzmann((vm + 70) / 2),
+    }
+
+
+def msn_gates_inf(vm):
+    """Steady state a/(a + b) of the MSN's gates from their rates (1/ms)."""
+    rates = {
+        "m": (1.28 / _exprel(-(vm + 54) / 4), 1.4 / _exprel((vm + 27) / 5)),
+        "h": (0.128 * np.exp(-(vm + 50) / 18), 4 / (1 + np.exp(-(vm + 27) / 5))),
+        "n": (0.16 / _exprel(-(vm + 52) / 5), 0.5 * np.exp(-(vm + 57) / 40)),
+        "p": (3.209e-4 * 9 / _exprel(-(vm + 30) / 9), 3.209e-4 * 9 / _exprel((vm + 30) / 9)),
+    }
+    return {gate: a / (a + b) for gate, (a, b) in rates.items()}
+
+
+def _exprel(x):
+    """(exp(x) - 1)/x, 1 at x = 0 (Brian2's exprel, for the initial gates)."""
+    x = np.asarray(x, dtype=float)
+    safe = np.where(x == 0.0, 1.0, x)
+    return np.where(x == 0.0, 1.0, np.expm1(safe) / safe)
+
+
+#: steady state of the gates of each conductance-based cell type
+GATES_INF = {"tc": tc_gates_inf, "stn": stn_gates_inf, "gp": gp_gates_inf, "msn": msn_gates_inf}
+#: every gate variable (x_<name> in the NeuronGroup), in their order of declaration
+GATE_NAMES = ("h", "r", "m", "n", "a", "b", "c", "d1", "d2", "p", "q")
+
+EQUATIONS = """
 v : volt
 u : 1
 ca : 1
@@ -300,13 +368,37 @@ izh_c : 1 (constant)
 izh_d : 1 (constant)
 is_izh : 1 (constant)
 pd : 1 (shared)
+x_h : 1
+x_r : 1
+x_m : 1
+x_n : 1
+x_a : 1
+x_b : 1
+x_c : 1
+x_d1 : 1
+x_d2 : 1
+x_p : 1
+x_q : 1
+s_a5e : 1
+z_a5e : 1
+s_a5i : 1
+z_a5i : 1
+s_a5g : 1
+z_a5g : 1
+s_gm : 1
+d_ba : 1
+r_ba : 1
+d_bn : 1
+r_bn : 1
+d_bg : 1
+r_bg : 1
+dec_ba_d : 1 (constant)
+dec_ba_r : 1 (constant)
+dec_bn_d : 1 (constant)
+dec_bn_r : 1 (constant)
+dec_bg_d : 1 (constant)
+dec_bg_r : 1 (constant)
 """
-    + "".join(f"x_{g} : 1\n" for g in GATE_NAMES)
-    + "".join(f"{s}_{ch} : 1\n" for ch in ("a5e", "a5i", "a5g") for s in ("s", "z"))
-    + "s_gm : 1\n"
-    + "".join(f"{s}_{ch} : 1\n" for ch in BIEXP for s in ("d", "r"))
-    + "".join(f"dec_{ch}_{s} : 1 (constant)\n" for ch in BIEXP for s in ("d", "r"))
-)
 
 RESET = """
 v = is_izh*izh_c*mV + (1 - is_izh)*v
@@ -456,7 +548,7 @@ class BasalGanglia(Circuit):
                 group, first, first + n * len(pops), name=f"{self.name}_{kind}_cells"
             )
             self.objects.append(
-                cells.run_regularly(step_code(kind), when="groups", name=f"{self.name}_{kind}")
+                cells.run_regularly(STEP_CODE[kind], when="groups", name=f"{self.name}_{kind}")
             )
         self.objects.append(group)
 
@@ -500,14 +592,9 @@ class BasalGanglia(Circuit):
             v0[sl] = (-63.8 if kind == "msn" else -62.0) + 5.0 * np.random.randn(n)
             if kind == "gp":
                 ca0[sl] = 0.1
-            # gates at steady state for the initial voltage, from the same formulas
-            env = {"vm": v0[sl], "exp": np.exp, "clip": np.clip, "exprel": _exprel}
-            for line in CELLS[kind]["aux"].strip().splitlines():
-                name, expr = line.split(" = ", 1)
-                if "x_" not in expr and "ca" not in expr:
-                    env[name] = eval(expr, {}, env)  # noqa: S307 (our own formulas)
-            for gate, (x_inf, _) in CELLS[kind]["gates"].items():
-                gates[gate][sl] = eval(x_inf, {}, env)  # noqa: S307
+            # gates at their steady state for the initial voltage
+            for gate, value in GATES_INF[kind](v0[sl]).items():
+                gates[gate][sl] = value
         group.is_izh = is_izh
         group.i_app = i_app
         group.v_spike = v_spike * b2.mV
@@ -622,52 +709,3 @@ class BasalGanglia(Circuit):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{self.NAME}: parkinsonian must be in [0, 1], got {value}")
         self._group.variables["pd"].set_value(float(value))
-
-
-BETA_BAND_HZ = (7.0, 35.0)
-
-
-def _binned(times_ms, start_ms: float, stop_ms: float, bin_ms: float = 1.0) -> np.ndarray:
-    edges = start_ms + bin_ms * np.arange(int(round((stop_ms - start_ms) / bin_ms)) + 1)
-    return np.histogram(np.asarray(times_ms, dtype=float), bins=edges)[0].astype(float)
-
-
-def gpi_beta_power(
-    times_ms, n_cells: int, start_ms: float, stop_ms: float, band=BETA_BAND_HZ
-) -> float:
-    """7-35 Hz power (Hz^2) of the population activity of a nucleus: its spikes (times in ms)
-    in [start, stop) counted in 1 ms bins and divided by n_cells x 1 ms (a rate per cell,
-    Hz), mean removed; Welch PSD (Hz^2/Hz) over 1 s Hann segments, 50 % overlap, integrated
-    (trapezoid) from 7 to 35 Hz."""
-    from scipy.signal import welch
-
-    rate = _binned(times_ms, start_ms, stop_ms) * 1e3 / n_cells
-    f, p = welch(rate - rate.mean(), fs=1e3, nperseg=min(1000, len(rate)), detrend=False)
-    sel = (f >= band[0]) & (f <= band[1])
-    return float(np.trapezoid(p[sel], f[sel]))
-
-
-def per_cell_beta_power(
-    times_ms, indices, n_cells: int, start_ms: float, stop_ms: float, band=BETA_BAND_HZ
-) -> float:
-    """KBG's measure, 7-35 Hz power (Hz^2) of single-cell spike trains: each cell's spikes in
-    1 ms bins as a rate (Hz), mean removed; multitaper PSD (Hz^2/Hz; time-bandwidth 3, 5
-    Slepian tapers, as KBG's Chronux call), averaged over tapers and cells, integrated from
-    7 to 35 Hz."""
-    from scipy.signal.windows import dpss
-
-    times_ms, indices = np.asarray(times_ms, dtype=float), np.asarray(indices, dtype=int)
-    x = np.array([_binned(times_ms[indices == k], start_ms, stop_ms) for k in range(n_cells)])
-    x = (x - x.mean(axis=1, keepdims=True)) * 1e3
-    tapers = dpss(x.shape[1], 3.0, 5)  # unit energy
-    spec = np.abs(np.fft.rfft(x[:, None, :] * tapers[None], axis=-1)) ** 2 * 2 / 1e3
-    f = np.fft.rfftfreq(x.shape[1], 1e-3)
-    p = spec.mean(axis=(0, 1))
-    sel = (f >= band[0]) & (f <= band[1])
-    return float(np.trapezoid(p[sel], f[sel]))
-
-
-def _exprel(x):
-    x = np.asarray(x, dtype=float)
-    safe = np.where(x == 0.0, 1.0, x)
-    return np.where(x == 0.0, 1.0, np.expm1(safe) / safe)

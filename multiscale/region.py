@@ -10,15 +10,32 @@ done once for every model (``multiscale.engine``).
 x is its state (n_state,), c its long-range coupling input (n_coupling,), p its parameter
 vector in the order of ``PARAMETERS``; dx receives dx/dt in state units per ms.
 Time is in ms everywhere in the mass engine.
+
+dfun reads its parameters by name, never by position: the model file builds
+``PAR = parameter_index(Model.PARAMETERS)`` (the column of each parameter in p, taken
+from the table) and dfun starts with ``c_ee = p[PAR.c_ee]``, ... so that a reordering of
+the table cannot silently swap two parameters.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import Any, ClassVar
 
 import numpy as np
 
 from multiscale.parameter import Parameter, StateVariable
+
+
+def parameter_index(parameters: dict[str, Parameter]) -> tuple:
+    """The column of each parameter in a model's parameter vector p, by name: a namedtuple of
+    ints built from the ``PARAMETERS`` table (``PAR.c_ee`` is the position of ``c_ee`` in it).
+
+    numba freezes a global tuple into the compiled code as a constant, so in a dfun
+    ``p[PAR.c_ee]`` compiles to the same load as a literal ``p[0]`` (the arithmetic, and so
+    the results, are unchanged), and the engine's kernel cache fingerprints it by value."""
+    columns = namedtuple("ParameterIndex", tuple(parameters))
+    return columns(*range(len(parameters)))
 
 
 class RegionModel:

@@ -49,7 +49,7 @@ import numpy as np
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel
+from multiscale.region import RegionModel, parameter_index
 
 X1_REST, X2_REST, X1_MAX = -1.46, -0.76, 1.0  # interictal x1, x2; largest proxy x1
 RATE_SCALE_HZ = 50.0  # rate that lifts a proxy's x1 by 1
@@ -57,25 +57,12 @@ RATE_SCALE_HZ = 50.0  # rate that lifts a proxy's x1 by 1
 
 @njit(cache=True)
 def dfun(x, c, p, dx):
-    (a, b, c_, d, r, x0, Iext, slope, Iext2, tau, aa, bb, Kvf, Kf, Ks, tt, modification) = (
-        p[0],
-        p[1],
-        p[2],
-        p[3],
-        p[4],
-        p[5],
-        p[6],
-        p[7],
-        p[8],
-        p[9],
-        p[10],
-        p[11],
-        p[12],
-        p[13],
-        p[14],
-        p[15],
-        p[16],
-    )
+    # parameters by name (PAR: their columns in p, from the table of Epileptor below);
+    # c_ is TVB's c, renamed here so that it is not confused with the coupling input c
+    a, b, c_, d, slope, Iext = p[PAR.a], p[PAR.b], p[PAR.c], p[PAR.d], p[PAR.slope], p[PAR.Iext]
+    r, x0, modification = p[PAR.r], p[PAR.x0], p[PAR.modification]
+    Iext2, tau, aa, bb = p[PAR.Iext2], p[PAR.tau], p[PAR.aa], p[PAR.bb]
+    Kvf, Kf, Ks, tt = p[PAR.Kvf], p[PAR.Kf], p[PAR.Ks], p[PAR.tt]
     x1, y1, z, x2, y2, g = x[0], x[1], x[2], x[3], x[4], x[5]
     c1, c2 = c[0], c[1]
     # population 1 (the order of operations is TVB's, for bit-identical results)
@@ -147,3 +134,6 @@ class Epileptor(RegionModel):
             raise ValueError("spiking regions in an Epileptor network need difference coupling")
         x1 = np.clip(X1_REST + np.asarray(rate_hz, dtype=float) / RATE_SCALE_HZ, X1_REST, X1_MAX)
         return np.stack([x1, np.full_like(x1, X2_REST)], axis=-1)
+
+
+PAR = parameter_index(Epileptor.PARAMETERS)

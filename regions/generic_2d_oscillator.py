@@ -21,25 +21,16 @@ a = -0.5 for ~10 Hz). V and W are dimensionless. EEG source: V.
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel
+from multiscale.region import RegionModel, parameter_index
 
 
 @njit(cache=True)
 def dfun(x, c, p, dx):
-    tau, I, a, b, c_W, d, e, f, g, alpha, beta, gamma = (
-        p[0],
-        p[1],
-        p[2],
-        p[3],
-        p[4],
-        p[5],
-        p[6],
-        p[7],
-        p[8],
-        p[9],
-        p[10],
-        p[11],
-    )
+    # parameters by name (PAR: their columns in p, from the table of Generic2dOscillator below)
+    tau, I = p[PAR.tau], p[PAR.I]
+    a, b, c_W, d = p[PAR.a], p[PAR.b], p[PAR.c_W], p[PAR.d]
+    e, f, g = p[PAR.e], p[PAR.f], p[PAR.g]
+    alpha, beta, gamma = p[PAR.alpha], p[PAR.beta], p[PAR.gamma]
     V, W = x[0], x[1]
     V2 = V * V
     dx[0] = d * tau * (alpha * W - f * V2 * V + e * V2 + g * V + gamma * I + gamma * c[0])
@@ -83,3 +74,6 @@ class Generic2dOscillator(RegionModel):
     OBSERVABLE = ("V", "1")
     dfun = dfun
     observe = observe
+
+
+PAR = parameter_index(Generic2dOscillator.PARAMETERS)

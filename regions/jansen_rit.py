@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel
+from multiscale.region import RegionModel, parameter_index
 
 
 @njit(cache=True, inline="always")
@@ -33,21 +33,11 @@ def _sigmoid(v, nu_max, r, v0):
 
 @njit(cache=True)
 def dfun(x, c, p, dx):
-    A, B, a, b, v0, nu_max, r, J, a_1, a_2, a_3, a_4, mu = (
-        p[0],
-        p[1],
-        p[2],
-        p[3],
-        p[4],
-        p[5],
-        p[6],
-        p[7],
-        p[8],
-        p[9],
-        p[10],
-        p[11],
-        p[12],
-    )
+    # parameters by name (PAR: their columns in p, from the table of JansenRit below)
+    A, B, a, b = p[PAR.A], p[PAR.B], p[PAR.a], p[PAR.b]
+    v0, nu_max, r = p[PAR.v0], p[PAR.nu_max], p[PAR.r]
+    J, a_1, a_2, a_3, a_4 = p[PAR.J], p[PAR.a_1], p[PAR.a_2], p[PAR.a_3], p[PAR.a_4]
+    mu = p[PAR.mu]
     y0, y1, y2, y3, y4, y5 = x[0], x[1], x[2], x[3], x[4], x[5]
     dx[0] = y3
     dx[1] = y4
@@ -113,3 +103,6 @@ class JansenRit(RegionModel):
         frac = np.clip((np.asarray(rate_hz) * 1e-3 - cmin) / (cmax - cmin), 1e-3, 1 - 1e-3)
         y1 = midpoint - np.log(1.0 / frac - 1.0) / r
         return np.stack([y1, np.zeros_like(y1)], axis=-1)
+
+
+PAR = parameter_index(JansenRit.PARAMETERS)

@@ -21,12 +21,13 @@ import numpy as np
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel
+from multiscale.region import RegionModel, parameter_index
 
 
 @njit(cache=True)
 def dfun(x, c, p, dx):
-    dx[0] = p[0] + c[0]
+    omega = p[PAR.omega]  # PAR: the columns of p, from the table of Kuramoto below
+    dx[0] = omega + c[0]
 
 
 @njit(cache=True)
@@ -52,3 +53,6 @@ class Kuramoto(RegionModel):
     OBSERVABLE = ("sin(theta)", "1")
     dfun = dfun
     observe = observe
+
+
+PAR = parameter_index(Kuramoto.PARAMETERS)

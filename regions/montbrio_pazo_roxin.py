@@ -27,12 +27,14 @@ import numpy as np
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel
+from multiscale.region import RegionModel, parameter_index
 
 
 @njit(cache=True)
 def dfun(x, c, p, dx):
-    tau, I, Delta, J, eta, cr, cv = p[0], p[1], p[2], p[3], p[4], p[5], p[6]
+    # parameters by name (PAR: their columns in p, from the table of MontbrioPazoRoxin below)
+    tau, I, Delta, J, eta = p[PAR.tau], p[PAR.I], p[PAR.Delta], p[PAR.J], p[PAR.eta]
+    cr, cv = p[PAR.cr], p[PAR.cv]
     r, V = x[0], x[1]
     dx[0] = 1 / tau * (Delta / (np.pi * tau) + 2 * V * r)
     dx[1] = (
@@ -67,3 +69,6 @@ class MontbrioPazoRoxin(RegionModel):
     OBSERVABLE = ("V", "1")
     dfun = dfun
     observe = observe
+
+
+PAR = parameter_index(MontbrioPazoRoxin.PARAMETERS)

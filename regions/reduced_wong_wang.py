@@ -26,52 +26,17 @@ import numpy as np
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel
+from multiscale.region import RegionModel, parameter_index
 
 
 @njit(cache=True)
 def dfun(x, c, p, dx):
-    (
-        a_e,
-        b_e,
-        d_e,
-        gamma_e,
-        tau_e,
-        w_p,
-        J_N,
-        W_e,
-        a_i,
-        b_i,
-        d_i,
-        gamma_i,
-        tau_i,
-        J_i,
-        W_i,
-        I_o,
-        I_ext,
-        G,
-        lamda,
-    ) = (
-        p[0],
-        p[1],
-        p[2],
-        p[3],
-        p[4],
-        p[5],
-        p[6],
-        p[7],
-        p[8],
-        p[9],
-        p[10],
-        p[11],
-        p[12],
-        p[13],
-        p[14],
-        p[15],
-        p[16],
-        p[17],
-        p[18],
-    )
+    # parameters by name (PAR: their columns in p, from the table of ReducedWongWangExcInh below)
+    a_e, b_e, d_e, gamma_e, tau_e = p[PAR.a_e], p[PAR.b_e], p[PAR.d_e], p[PAR.gamma_e], p[PAR.tau_e]
+    w_p, J_N, W_e = p[PAR.w_p], p[PAR.J_N], p[PAR.W_e]
+    a_i, b_i, d_i, gamma_i, tau_i = p[PAR.a_i], p[PAR.b_i], p[PAR.d_i], p[PAR.gamma_i], p[PAR.tau_i]
+    J_i, W_i, I_o, I_ext = p[PAR.J_i], p[PAR.W_i], p[PAR.I_o], p[PAR.I_ext]
+    G, lamda = p[PAR.G], p[PAR.lamda]
     S_e, S_i = x[0], x[1]
     cc = G * J_N * c[0]
     jn_se = J_N * S_e
@@ -125,3 +90,6 @@ class ReducedWongWangExcInh(RegionModel):
     OBSERVABLE = ("S_e", "1")
     dfun = dfun
     observe = observe
+
+
+PAR = parameter_index(ReducedWongWangExcInh.PARAMETERS)

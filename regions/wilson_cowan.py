@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel
+from multiscale.region import RegionModel, parameter_index
 
 
 @njit(cache=True, inline="always")
@@ -31,55 +31,15 @@ def _sigmoid(x, a, b, c, shift):
 
 @njit(cache=True)
 def dfun(x, c, p, dx):
-    (
-        c_ee,
-        c_ei,
-        c_ie,
-        c_ii,
-        tau_e,
-        tau_i,
-        a_e,
-        b_e,
-        c_e,
-        theta_e,
-        a_i,
-        b_i,
-        c_i,
-        theta_i,
-        r_e,
-        r_i,
-        k_e,
-        k_i,
-        P,
-        Q,
-        alpha_e,
-        alpha_i,
-        shift,
-    ) = (
-        p[0],
-        p[1],
-        p[2],
-        p[3],
-        p[4],
-        p[5],
-        p[6],
-        p[7],
-        p[8],
-        p[9],
-        p[10],
-        p[11],
-        p[12],
-        p[13],
-        p[14],
-        p[15],
-        p[16],
-        p[17],
-        p[18],
-        p[19],
-        p[20],
-        p[21],
-        p[22],
-    )
+    # parameters by name (PAR: their columns in p, from the table of WilsonCowan below)
+    c_ee, c_ei, c_ie, c_ii = p[PAR.c_ee], p[PAR.c_ei], p[PAR.c_ie], p[PAR.c_ii]
+    tau_e, tau_i = p[PAR.tau_e], p[PAR.tau_i]
+    a_e, b_e, c_e, theta_e = p[PAR.a_e], p[PAR.b_e], p[PAR.c_e], p[PAR.theta_e]
+    a_i, b_i, c_i, theta_i = p[PAR.a_i], p[PAR.b_i], p[PAR.c_i], p[PAR.theta_i]
+    r_e, r_i, k_e, k_i = p[PAR.r_e], p[PAR.r_i], p[PAR.k_e], p[PAR.k_i]
+    P, Q = p[PAR.P], p[PAR.Q]
+    alpha_e, alpha_i = p[PAR.alpha_e], p[PAR.alpha_i]
+    shift = p[PAR.shift_sigmoid]
     E, I = x[0], x[1]
     x_e = alpha_e * (c_ee * E - c_ei * I + P - theta_e + c[0])
     x_i = alpha_i * (c_ie * E - c_ii * I + Q - theta_i)
@@ -142,3 +102,6 @@ class WilsonCowan(RegionModel):
         if coupling != "linear":
             raise ValueError("spiking regions in a Wilson-Cowan network need linear coupling")
         return np.clip(np.asarray(rate_hz) / 100.0, 0.0, 1.0)[..., None]
+
+
+PAR = parameter_index(WilsonCowan.PARAMETERS)

@@ -1,9 +1,11 @@
-"""Spectral analysis: the spectrogram follows a rhythm that changes, and the report draws it."""
+"""Spectral analysis: the spectrogram follows a rhythm that changes, and the report draws it;
+the beta measures of spike trains see a shared rhythm."""
 
 import h5py
 import numpy as np
+import pytest
 
-from multiscale.analysis import spectrogram
+from multiscale.analysis import gpi_beta_power, per_cell_beta_power, spectrogram
 from multiscale.report import make_figures, write_html
 
 
@@ -47,3 +49,35 @@ def test_report_draws_the_eeg_spectrogram(tmp_path):
     assert (tmp_path / "run" / "eeg_spectrogram.png").stat().st_size > 10_000
     page = write_html(path, "a summary <line>", figures).read_text()
     assert page.count("<img") == len(figures) and "a summary &lt;line&gt;" in page
+
+
+def _synthetic_spikes(rate_hz, modulation, n=10, duration_ms=4000.0, seed=0):
+    """Inhomogeneous Poisson spikes of n cells (times ms, indices), rate (Hz) modulated at
+    20 Hz by the given depth, the same modulation in every cell (a synchronous rhythm)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, duration_ms, 0.1)
+    lam = rate_hz * (1 + modulation * np.sin(2 * np.pi * 20.0 * t * 1e-3)) * 1e-4
+    spikes = rng.random((n, len(t))) < lam
+    i, k = np.nonzero(spikes)
+    return t[k], i
+
+
+def test_beta_measures_see_a_shared_20_hz_rhythm_not_the_rate_alone():
+    flat_t, flat_i = _synthetic_spikes(40.0, 0.0)
+    beta_t, beta_i = _synthetic_spikes(40.0, 0.8, seed=1)
+    pop_flat = gpi_beta_power(flat_t, 10, 0.0, 4000.0)
+    pop_beta = gpi_beta_power(beta_t, 10, 0.0, 4000.0)
+    # Poisson population rate per cell: flat spectrum rate / n (Hz^2/Hz, one-sided x 2)
+    assert pop_flat == pytest.approx(2 * 40.0 / 10 * 28.0, rel=0.25)
+    # a shared 20 Hz modulation of depth 0.8 adds (0.8 x 40 Hz)^2 / 2 = 512 Hz^2
+    assert pop_beta - pop_flat == pytest.approx(512.0, rel=0.25)
+    cell_flat = per_cell_beta_power(flat_t, flat_i, 10, 0.0, 4000.0)
+    cell_beta = per_cell_beta_power(beta_t, beta_i, 10, 0.0, 4000.0)
+    assert cell_flat == pytest.approx(2 * 40.0 * 28.0, rel=0.15)  # one train: rate floor
+    assert cell_beta > cell_flat + 100.0  # the same rhythm, on top of a 2240 Hz^2 floor
+    # outside the band (a 60 Hz rhythm) neither measure moves much
+    t = np.arange(0.0, 4000.0, 0.1)
+    rng = np.random.default_rng(1)
+    lam = 40.0 * (1 + 0.8 * np.sin(2 * np.pi * 60.0 * t * 1e-3)) * 1e-4
+    i, k = np.nonzero(rng.random((10, len(t))) < lam)
+    assert gpi_beta_power(t[k], 10, 0.0, 4000.0) < 1.5 * pop_flat

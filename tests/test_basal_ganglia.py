@@ -9,13 +9,15 @@ tests). Runs go through the window protocol of the co-simulation, inside one net
 
 from __future__ import annotations
 
+import contextlib
+
 import brian2 as b2
 import numpy as np
 import pytest
 from circuit_harness import RES_MS, WINDOW_MS, build, run_windows
 from circuit_harness import population_rate as rate
 
-from multiscale.circuits.basal_ganglia import BasalGanglia, gpi_beta_power, per_cell_beta_power
+from multiscale.circuits.basal_ganglia import GATES_INF, STEP_CODE, BasalGanglia, _exprel
 
 FAST = {"cell_dt": 0.1}
 
@@ -143,33 +145,19 @@ def test_dbs_pulses_reach_stn_and_lock_its_firing(baseline):
     assert rate(run, "GPi", 175.0, 300.0) > rate(baseline, "GPi", 175.0, 300.0)
 
 
-def _synthetic_spikes(rate_hz, modulation, n=10, duration_ms=4000.0, seed=0):
-    """Inhomogeneous Poisson spikes of n cells (times ms, indices), rate (Hz) modulated at
-    20 Hz by the given depth, the same modulation in every cell (a synchronous rhythm)."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(0.0, duration_ms, 0.1)
-    lam = rate_hz * (1 + modulation * np.sin(2 * np.pi * 20.0 * t * 1e-3)) * 1e-4
-    spikes = rng.random((n, len(t))) < lam
-    i, k = np.nonzero(spikes)
-    return t[k], i
-
-
-def test_beta_measures_see_a_shared_20_hz_rhythm_not_the_rate_alone():
-    flat_t, flat_i = _synthetic_spikes(40.0, 0.0)
-    beta_t, beta_i = _synthetic_spikes(40.0, 0.8, seed=1)
-    pop_flat = gpi_beta_power(flat_t, 10, 0.0, 4000.0)
-    pop_beta = gpi_beta_power(beta_t, 10, 0.0, 4000.0)
-    # Poisson population rate per cell: flat spectrum rate / n (Hz^2/Hz, one-sided x 2)
-    assert pop_flat == pytest.approx(2 * 40.0 / 10 * 28.0, rel=0.25)
-    # a shared 20 Hz modulation of depth 0.8 adds (0.8 x 40 Hz)^2 / 2 = 512 Hz^2
-    assert pop_beta - pop_flat == pytest.approx(512.0, rel=0.25)
-    cell_flat = per_cell_beta_power(flat_t, flat_i, 10, 0.0, 4000.0)
-    cell_beta = per_cell_beta_power(beta_t, beta_i, 10, 0.0, 4000.0)
-    assert cell_flat == pytest.approx(2 * 40.0 * 28.0, rel=0.15)  # one train: rate floor
-    assert cell_beta > cell_flat + 100.0  # the same rhythm, on top of a 2240 Hz^2 floor
-    # outside the band (a 60 Hz rhythm) neither measure moves much
-    t = np.arange(0.0, 4000.0, 0.1)
-    rng = np.random.default_rng(1)
-    lam = 40.0 * (1 + 0.8 * np.sin(2 * np.pi * 60.0 * t * 1e-3)) * 1e-4
-    i, k = np.nonzero(rng.random((10, len(t))) < lam)
-    assert gpi_beta_power(t[k], 10, 0.0, 4000.0) < 1.5 * pop_flat
+@pytest.mark.parametrize("kind", sorted(GATES_INF))
+def test_initial_gates_are_the_steady_states_of_the_step_code(kind):
+    """The named steady-state functions that set the initial gates give, to the bit, the
+    inf_x of the integration step (the two are written separately)."""
+    vm = np.linspace(-100.0, 40.0, 2801)
+    env = {"vm": vm, "exp": np.exp, "clip": np.clip, "exprel": _exprel}
+    for line in filter(None, STEP_CODE[kind].splitlines()):
+        name, expr = line.split(" = ", 1)
+        if name.startswith("x_"):
+            continue
+        with contextlib.suppress(NameError):  # values of vm alone (not of other state)
+            env[name] = eval(expr, {}, env)  # noqa: S307 (the circuit's own formulas)
+    inf = GATES_INF[kind](vm)
+    assert sorted(inf) == sorted(k[4:] for k in env if k.startswith("inf_"))
+    for gate, value in inf.items():
+        assert value.tobytes() == env[f"inf_{gate}"].tobytes(), gate

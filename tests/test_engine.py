@@ -1,5 +1,11 @@
 """The mass engine against cases with known answers."""
 
+import ast
+import importlib
+import inspect
+import textwrap
+import types
+
 import numpy as np
 import pytest
 from numba import njit
@@ -8,8 +14,8 @@ from scipy.integrate import solve_ivp
 from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel
-from multiscale.regions import JansenRit, ReducedWongWangExcInh, WilsonCowan
+from multiscale.region import RegionModel, parameter_index
+from multiscale.regions import REGION_MODELS, JansenRit, ReducedWongWangExcInh, WilsonCowan
 
 
 @njit
@@ -236,3 +242,50 @@ def test_euler_maruyama_noise_has_the_stated_variance():
             Decay, np.zeros((1, 1)), lin, lin.parameter_vector({"a": 0.0}),
             np.zeros((1, 1)), np.zeros((1, 1), int), dt, method="rk4",
         )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(REGION_MODELS))
+def test_region_dfun_reads_parameters_by_name_from_the_table(name):
+    """No dfun indexes its parameter vector by a literal position (p[0]): every parameter is
+    read as p[PAR.name], and PAR is the index built from the model's own table."""
+    model = REGION_MODELS[name]
+    tree = ast.parse(textwrap.dedent(inspect.getsource(model.dfun.py_func)))
+    literal = [
+        ast.unparse(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "p"
+        and not (isinstance(node.slice, ast.Attribute) and node.slice.value.id == "PAR")
+    ]
+    assert literal == [], f"{name}: parameters read by position: {literal}"
+    module = importlib.import_module(model.__module__)
+    assert module.PAR._fields == tuple(model.PARAMETERS)  # names, not just 0..n-1
+    assert tuple(module.PAR) == tuple(range(len(model.PARAMETERS)))
+
+
+@pytest.mark.parametrize("name", sorted(REGION_MODELS))
+def test_shuffling_a_parameter_table_leaves_dfun_unchanged(name):
+    """Build the index from a permuted table, compile the same dfun against it and feed it the
+    parameter vector in the permuted order: dx is bit-identical to the original's."""
+    model = REGION_MODELS[name]
+    names = list(model.PARAMETERS)
+    rng = np.random.default_rng(7)
+    order = rng.permutation(len(names))
+    if len(names) > 1:
+        while (order == np.arange(len(names))).all():
+            order = rng.permutation(len(names))
+    shuffled = {names[k]: model.PARAMETERS[names[k]] for k in order}
+    f = model.dfun.py_func
+    glob = {**f.__globals__, "PAR": parameter_index(shuffled)}
+    dfun_shuffled = njit(types.FunctionType(f.__code__, glob, f.__name__, f.__defaults__))
+    n_sv = len(model.STATE_VARIABLES)
+    for _ in range(50):
+        x = model.initial_state() * (1 + 0.3 * rng.standard_normal(n_sv))
+        x += 0.1 * rng.standard_normal(n_sv)
+        c = rng.standard_normal(4)
+        p = model.parameter_matrix(1)[0] * (1 + 0.2 * rng.standard_normal(len(names)))
+        dx, dx_shuffled = np.zeros(n_sv), np.zeros(n_sv)
+        model.dfun(x, c, p, dx)
+        dfun_shuffled(x, c, p[order], dx_shuffled)
+        assert dx.tobytes() == dx_shuffled.tobytes()

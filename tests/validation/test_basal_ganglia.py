@@ -32,7 +32,8 @@ import brian2 as b2
 import numpy as np
 import pytest
 
-from multiscale.circuits.basal_ganglia import BasalGanglia, gpi_beta_power, per_cell_beta_power
+from multiscale.analysis import gpi_beta_power, per_cell_beta_power
+from multiscale.circuits.basal_ganglia import BasalGanglia
 
 pytestmark = pytest.mark.validation
 

@@ -8,7 +8,7 @@ Four conditions, the file's ``sweep.conditions``, each a run of the experiment: 
 as it is) and parkinsonian + 20 Hz DBS. Targets: parkinsonian / healthy
 GPi beta power > 1.5; 130 Hz DBS at least halves it; 20 Hz DBS changes it by < 20 %.
 
-Beta power: ``gpi_beta_power`` (circuits/basal_ganglia.py), the 7-35 Hz power (Hz^2) of the
+Beta power: ``gpi_beta_power`` (multiscale/analysis.py), the 7-35 Hz power (Hz^2) of the
 GPi population activity (spikes in 1 ms bins as a rate per cell, Welch PSD over 1 s Hann
 segments) from 0.5 s to the end: 4.5 s analysed per condition, one seed (42).
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-from multiscale.circuits.basal_ganglia import gpi_beta_power, per_cell_beta_power
+from multiscale.analysis import gpi_beta_power, per_cell_beta_power
 from multiscale.config import load_experiment
 from multiscale.cosim import Simulation
 from multiscale.sweep import variants

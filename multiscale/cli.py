@@ -200,6 +200,8 @@ def cmd_info(args) -> int:
         )
         for p, spec in m.PARAMETERS.items():
             print(f"    {p}: {spec.default:g} {spec.unit} - {spec.description}")
+        for set_name, chosen in m.PARAMETER_SETS.items():
+            print(f"    parameter_set {set_name}: {chosen.description} ({chosen.citation})")
     print("\nCouplings (regions.coupling.kind)")
     for name, c in COUPLINGS.items():
         params = ", ".join(f"{k}={p.default:g} {p.unit}" for k, p in c.parameters.items())

@@ -63,6 +63,8 @@ class RegionsSpec:
     method: str = "heun"
     #: reproduce TVB's float32 arithmetic (bit-parity with TVB runs; slower)
     tvb_compat: bool = False
+    #: a named parameter set of the model (``parameters`` then change single values)
+    parameter_set: str | None = None
 
 
 @dataclass
@@ -521,6 +523,7 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
     integ = r.section("integrator", {})
     regions = RegionsSpec(
         model=r.string("model"),
+        parameter_set=r.string("parameter_set", None),
         parameters=_mapping(r, "parameters"),
         coupling=None,
         coupling_parameters={},

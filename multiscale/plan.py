@@ -262,6 +262,16 @@ def _check_regions(exp: Experiment, got: Resolved, errors: list[str]) -> None:
         )
         got.coupling = coupling
     values = {}
+    if r.parameter_set is not None:
+        chosen = model.PARAMETER_SETS.get(r.parameter_set)
+        if chosen is None:
+            sets = list(model.PARAMETER_SETS)
+            errors.append(
+                f"regions.parameter_set: got {r.parameter_set!r}; expected one of {r.model}'s "
+                f"sets {sets}{_suggest(r.parameter_set, sets)}"
+            )
+        else:
+            values.update(chosen.values)
     for pname, value in r.parameters.items():
         where = f"regions.parameters.{pname}"
         if pname not in model.PARAMETERS:

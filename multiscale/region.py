@@ -20,6 +20,7 @@ the table cannot silently swap two parameters.
 from __future__ import annotations
 
 from collections import namedtuple
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,6 +39,18 @@ def parameter_index(parameters: dict[str, Parameter]) -> tuple:
     return columns(*range(len(parameters)))
 
 
+@dataclass(frozen=True)
+class ParameterSet:
+    """A named set of parameter values from one source (a paper, a simulator's defaults):
+    ``regions.parameter_set`` in an experiment picks one, and ``regions.parameters`` then
+    changes single values of it. values: parameter -> value, in the declared units; the
+    parameters it leaves out keep the table's defaults."""
+
+    description: str
+    citation: str
+    values: dict[str, float] = field(default_factory=dict)
+
+
 class RegionModel:
     """Base class; see the module docstring."""
 
@@ -48,6 +61,9 @@ class RegionModel:
     STATE_VARIABLES: ClassVar[dict[str, StateVariable]] = {}
     COUPLING_VARIABLES: ClassVar[tuple[str, ...]] = ()
     DEFAULT_COUPLING: ClassVar[str] = "linear"
+    #: named parameter sets (``regions.parameter_set``); the table's defaults are always
+    #: there, unnamed
+    PARAMETER_SETS: ClassVar[dict[str, ParameterSet]] = {}
     #: what observe() returns, and its unit (the EEG source of the region)
     OBSERVABLE: ClassVar[tuple[str, str]] = ("", "")
     dfun: ClassVar[Any]

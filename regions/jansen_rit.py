@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel, parameter_index
+from multiscale.region import ParameterSet, RegionModel, parameter_index
 
 
 @njit(cache=True, inline="always")
@@ -76,6 +76,24 @@ class JansenRit(RegionModel):
         "a_3": Parameter(0.25, "1", "pyramidal -> inhibitory interneuron, fraction of J"),
         "a_4": Parameter(0.25, "1", "inhibitory interneuron -> pyramidal, fraction of J"),
         "mu": Parameter(0.22, "1/ms", "mean extrinsic input pulse density (p)"),
+    }
+    # The two sets differ only in v0, and that is enough to change the rhythm at the
+    # default input p = 220/s (docs/science.md, "Jansen-Rit parameter sets", measured by
+    # tests/validation/test_jansen_rit.py): an isolated column
+    # oscillates near 11 Hz (alpha) with the paper's v0 = 6 mV, and near 7 Hz (theta, at a
+    # larger amplitude) with TVB's 5.52 mV.
+    PARAMETER_SETS = {
+        "tvb": ParameterSet(
+            "TVB's defaults (the table's): v0 = 5.52 mV; at p = 220/s an isolated column "
+            "oscillates near 7 Hz",
+            "The Virtual Brain, tvb.simulator.models.JansenRit",
+        ),
+        "jansen_rit_1995": ParameterSet(
+            "the paper's values: v0 = 6 mV (the rest equal TVB's); at p = 220/s an isolated "
+            "column oscillates near 11 Hz (alpha)",
+            "Jansen & Rit 1995, Biol Cybern 73:357, section 2 and Table 1",
+            {"v0": 6.0},
+        ),
     }
     STATE_VARIABLES = {
         "y0": StateVariable(0.0, "mV", "pyramidal output PSP"),

@@ -186,3 +186,37 @@ def test_initial_history_file(tmp_path):
     np.save(tmp_path / "h.npy", hist)
     exp = load_experiment(write(tmp_path, base))
     np.testing.assert_array_equal(exp.plan.masses.initial, hist)
+
+
+def test_a_parameter_set_by_name_and_single_values_over_it(tmp_path):
+    """regions.parameter_set picks a model's named set; regions.parameters change single
+    values of it; an unknown set is named with the choices."""
+    base = {
+        "name": "sets", "seed": 1, "duration": "1 s",
+        "connectome": {"source": {"weights": [[0]], "lengths": [[0]]}},
+        "record": {"eeg": None},
+    }  # fmt: skip
+    from multiscale.config import Experiment
+    from multiscale.regions import JansenRit
+
+    v0 = list(JansenRit.PARAMETERS).index("v0")
+    mu = list(JansenRit.PARAMETERS).index("mu")
+    tvb = Experiment.from_dict(base | {"regions": {"model": "jansen_rit"}}, tmp_path)
+    assert tvb.plan.masses.parameters[0, v0] == 5.52  # the table's defaults: TVB's
+    paper = Experiment.from_dict(
+        base | {"regions": {"model": "jansen_rit", "parameter_set": "jansen_rit_1995"}}, tmp_path
+    )
+    assert paper.plan.masses.parameters[0, v0] == 6.0
+    mixed = Experiment.from_dict(
+        base | {"regions": {"model": "jansen_rit", "parameter_set": "jansen_rit_1995",
+                            "parameters": {"v0": "5.8 mV", "mu": 0.2}}},
+        tmp_path,
+    )  # fmt: skip
+    assert mixed.plan.masses.parameters[0, [v0, mu]].tolist() == [5.8, 0.2]
+    with pytest.raises(ConfigError) as err:
+        Experiment.from_dict(
+            base | {"regions": {"model": "jansen_rit", "parameter_set": "jansen_rit_1996"}},
+            tmp_path,
+        )
+    assert "regions.parameter_set: got 'jansen_rit_1996'" in str(err.value)
+    assert "did you mean 'jansen_rit_1995'" in str(err.value)

@@ -139,6 +139,32 @@ class StimulusSpec:
 
 
 @dataclass
+class MeasureSpec:
+    """An outcome measure the run computes from its output and stores in /measures
+    (``multiscale.measures`` says how each kind is computed).
+
+    kind: "band_power" | "peak_frequency" | "rate". signal: "eeg", "regions" or "circuit"
+    (band_power, peak_frequency); channels / regions: which sensors or regions (default:
+    all, their spectra averaged); circuit, quantity ("rate" or "field"): a circuit's series;
+    circuit, population: whose spikes a ``rate`` counts. band_hz: (low, high) in Hz;
+    window_ms: (start, end) in ms (default: the whole run); versus_ms: a second window: the
+    measure is then the ratio of the two; relative: band power as a fraction of 1-45 Hz."""
+
+    name: str
+    kind: str
+    signal: str | None = None
+    channels: list[str] | None = None
+    regions: list[str] | None = None
+    circuit: str | None = None
+    quantity: str = "rate"
+    population: str | None = None
+    band_hz: tuple[float, float] | None = None
+    window_ms: tuple[float, float] | None = None
+    versus_ms: tuple[float, float] | None = None
+    relative: bool = False
+
+
+@dataclass
 class BoldSpec:
     tr_ms: float
     gain: float
@@ -190,6 +216,8 @@ class Experiment:
     brian_target: str
     brian_dt_ms: float
     checkpoint: CheckpointSpec = field(default_factory=CheckpointSpec)
+    #: outcome measures computed at the end of the run, stored in /measures
+    measures: list[MeasureSpec] = field(default_factory=list)
     #: what the experiment resolves to (connectome, models, window...), made by validation
     plan: Plan | None = field(default=None, repr=False)
     #: the file's fields after ``overrides`` (YAML), and the overrides: what actually ran
@@ -659,6 +687,8 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         )
         s.finish()
 
+    measures = [_measure(top, k, item, errors) for k, item in top.items("measures")]
+
     rec = top.section("record", {})
     bold = None
     if rec.raw("bold", None) is not None:
@@ -744,7 +774,70 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         brian_target=brian_target,
         brian_dt_ms=brian_dt,
         checkpoint=checkpoint,
+        measures=measures,
     )
+
+
+MEASURE_KINDS = ("band_power", "peak_frequency", "rate")
+
+
+def _measure(top: _Section, k: int, item: Any, errors: list[str]) -> MeasureSpec:
+    """One entry of ``measures:``; what needs the connectome and the circuits is checked by
+    the plan."""
+    where = f"measures[{k}]"
+    s = _Section(item, where, errors)
+    kind = s.string("kind", None, list(MEASURE_KINDS))
+    spectral = kind in ("band_power", "peak_frequency")
+    signal = s.string("signal", None, ["eeg", "regions", "circuit"]) if spectral else None
+    if spectral and signal is None and "signal" not in s.data:
+        s.error(f"{where}.signal", None, "one of ['eeg', 'regions', 'circuit']")
+    spec = MeasureSpec(
+        name=s.string("name", f"measure{k}"),
+        kind=kind,
+        signal=signal,
+        channels=_names(s, "channels") if signal == "eeg" else None,
+        regions=_names(s, "regions") if signal == "regions" else None,
+        circuit=s.string("circuit") if signal == "circuit" or kind == "rate" else None,
+        quantity=s.string("quantity", "rate", ["rate", "field"]) if signal == "circuit" else "rate",
+        population=s.string("population") if kind == "rate" else None,
+        band_hz=_pair(s, "band", "Hz", None if kind != "band_power" else _MISSING),
+        window_ms=_pair(s, "window", "ms", None),
+        versus_ms=_pair(s, "versus", "ms", None),
+        relative=s.boolean("relative", False) if kind == "band_power" else False,
+    )
+    s.finish()
+    if kind is None and "kind" not in s.data:
+        s.error(f"{where}.kind", None, f"one of {list(MEASURE_KINDS)}")
+    return spec
+
+
+def _names(s: _Section, key: str) -> list[str] | None:
+    value = s.raw(key, None)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        s.error(s._at(key), value, "a non-empty list of names")
+        return None
+    return value
+
+
+def _pair(s: _Section, key: str, unit: str, default: Any) -> tuple[float, float] | None:
+    """[low, high] of two quantities in ``unit``, low < high."""
+    value = s.raw(key, default)
+    if value is None or value is _MISSING:
+        return None
+    if not isinstance(value, list) or len(value) != 2:
+        s.error(s._at(key), value, f"[low, high], two quantities in {unit}")
+        return None
+    pair = _Section({"low": value[0], "high": value[1]}, s._at(key), s.errors)
+    lo = pair.quantity("low", unit, minimum=0.0)
+    hi = pair.quantity("high", unit, positive=True)
+    if None in (lo, hi):
+        return None
+    if lo >= hi:
+        s.error(s._at(key), value, "[low, high] with low < high")
+        return None
+    return (lo, hi)
 
 
 def _mapping(section: _Section, key: str) -> dict[str, Any]:

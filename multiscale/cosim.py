@@ -169,6 +169,8 @@ class Simulation:
         self.files = OutputFiles(exp.output.path)
         #: the signal that stopped the run early (SIGINT, SIGTERM), if one did
         self.interrupted: int | None = None
+        #: the declared measures, once a complete run has computed them
+        self.measured: list = []
         #: simulated time (ms) the output holds when the run ends
         self.stopped_at_ms: float | None = None
         self._signal: int | None = None
@@ -309,9 +311,27 @@ class Simulation:
         if self.recorder is not None:
             self.recorder.close(all_ok, self.timing.attrs() | self._end_attrs(None))
             if all_ok:
+                self.measured = self._measure(self.recorder.store.path)
                 finalize(self.files)
                 self._drop_stale_checkpoints()
         return all_ok
+
+    def _measure(self, path: Path) -> list:
+        """The experiment's declared measures, stored in the closed output before it takes
+        its final name. A failure here is reported, never allowed to cost the run."""
+        if not self.exp.measures:
+            return []
+        from multiscale import measures
+
+        try:
+            return measures.write(path, self.exp.measures)
+        except Exception as err:  # our bug: the output itself is complete and kept
+            print(
+                f"multiscale: the measures could not be computed ({_describe(err).strip()}); "
+                f"the output is complete. `multiscale report` still reads it.",
+                file=sys.stderr,
+            )
+            return []
 
     def _drop_stale_checkpoints(self) -> None:
         """Checkpoints beside a replaced output belong to the run that wrote it: a run that

@@ -227,6 +227,7 @@ def resolve(exp: Experiment, errors: list[str]) -> Resolved:
     _check_circuits(exp, got, errors)
     _check_perturbations(exp, got, errors)
     _check_stimuli(exp, got, errors)
+    _check_measures(exp, got, errors)
     _check_steps(exp, got, errors)
     return got
 
@@ -491,6 +492,64 @@ def _check_stimuli(exp: Experiment, got: Resolved, errors: list[str]) -> None:
             errors.append(
                 f"{where}.width: got {s.width_ms} ms; expected pulses shorter than "
                 f"the period ({period:g} ms)"
+            )
+
+
+def _check_measures(exp: Experiment, got: Resolved, errors: list[str]) -> None:
+    """Each measure's signal exists in the output this experiment writes, its windows lie
+    in the run and its band below the signal's Nyquist frequency."""
+    conn, classes = got.connectome, got.circuit_classes
+    circuit_names = [str(c.name) for c in exp.circuits]
+    seen: set[str] = set()
+    for k, m in enumerate(exp.measures):
+        where = f"measures[{k}]"
+        if m.name in seen:
+            errors.append(f"{where}.name: got {m.name!r}; expected a name not used before")
+        seen.add(m.name)
+        for key, window in (("window", m.window_ms), ("versus", m.versus_ms)):
+            if window is not None and exp.duration_ms is not None and window[1] > exp.duration_ms:
+                errors.append(
+                    f"{where}.{key}: got {window[0]:g}-{window[1]:g} ms; expected a window "
+                    f"within the run ({exp.duration_ms:g} ms)"
+                )
+        rate_hz = exp.record.sampling_rate_hz
+        if m.signal == "eeg":
+            if exp.record.eeg is None:
+                errors.append(f"{where}.signal: got 'eeg'; the experiment records no EEG")
+            elif got.leadfield is not None and m.channels is not None:
+                missing = [c for c in m.channels if c not in got.leadfield.channels]
+                if missing:
+                    errors.append(
+                        f"{where}.channels: got {missing}, not channels of {exp.record.eeg}"
+                        f"{_suggest(missing[0], list(got.leadfield.channels))}"
+                    )
+        elif m.signal == "regions" and m.regions is not None:
+            for label in m.regions:
+                try:
+                    conn.index(label)
+                except (ValueError, TypeError) as err:
+                    errors.append(f"{where}.regions: got {label!r}; {err}")
+        if m.circuit is not None:
+            if m.circuit not in circuit_names:
+                errors.append(
+                    f"{where}.circuit: got {m.circuit!r}; expected one of {circuit_names}"
+                    f"{_suggest(m.circuit, circuit_names)}"
+                )
+            elif m.kind == "rate" and m.circuit in classes:
+                pops = list(classes[m.circuit].POPULATIONS)
+                if m.population not in pops:
+                    errors.append(
+                        f"{where}.population: got {m.population!r}; expected one of {pops}"
+                        f"{_suggest(str(m.population), pops)}"
+                    )
+                if not exp.record.spikes:
+                    errors.append(f"{where}: a rate counts spikes; record.spikes is false")
+            if exp.cosim.resolution_ms is not None:
+                rate_hz = 1000.0 / exp.cosim.resolution_ms
+        if m.band_hz is not None and rate_hz is not None and m.band_hz[1] > rate_hz / 2:
+            errors.append(
+                f"{where}.band: got up to {m.band_hz[1]:g} Hz; expected at most the Nyquist "
+                f"frequency of the signal ({rate_hz / 2:g} Hz)"
             )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from multiscale import measures
 from multiscale.analysis import (
     near_far_channels,
     peak_frequency,
@@ -27,11 +28,13 @@ def _skip_ms(f: h5py.File) -> float:
 
 
 def summarize(path: str | Path) -> str:
-    """Text summary of a run: EEG peak and band powers, circuit rates, and for every
-    perturbation of a circuit the EEG change near its region against far from it."""
+    """Text summary of a run: the experiment's declared measures, EEG peak and band powers,
+    circuit rates, and for every perturbation of a circuit the EEG change near its region
+    against far from it."""
     lines = []
     with open_output(path) as f:
         lines.append(_status(f, path))
+        lines += [f"measure {m.describe()}" for m in measures.read(f)]
         if "eeg" in f:
             eeg = f["eeg/data"][:]
             fs = f["eeg/data"].attrs["sampling_rate"]

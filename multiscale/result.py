@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     import h5py
     import xarray
 
+    from multiscale.measures import Measured
     from multiscale.storage import LogEntry
+
 
 
 def open(path: str | Path) -> Result:  # noqa: A001 - multiscale.open, as h5py.File
@@ -319,6 +321,15 @@ class Result:
                 populations=populations,
                 file=self.path,
             )
+
+    @property
+    def measures(self) -> dict[str, Measured]:
+        """The experiment's declared outcome measures (``measures:``), by name: value, unit
+        and what was measured (see :mod:`multiscale.measures`)."""
+        from multiscale import measures
+
+        with _reading(self.path) as f:
+            return {m.name: m for m in measures.read(f)}
 
     @property
     def perturbations(self) -> list[LogEntry]:

@@ -1,0 +1,166 @@
+"""Outcome measures declared by an experiment (``measures:``), computed from its output at
+the end of the run, printed, and stored in the output's /measures table.
+
+Kinds, each over ``window`` (default: the whole run):
+
+- ``band_power``: power of a signal in ``band`` (Welch periodogram, 2 s Hann segments or the
+  window if shorter, half overlap; integrated over the band), averaged over the selected
+  EEG channels (average reference, as stored), regions or a circuit's series. Unit: the
+  signal's unit squared; with ``relative: true`` a fraction of the 1-45 Hz power.
+- ``peak_frequency``: the frequency of the largest value of the same averaged spectrum
+  within ``band`` (default 1-45 Hz), in Hz.
+- ``rate``: spikes of a circuit population in the window per cell per second (Hz).
+
+With ``versus: [t0, t1]`` a measure is the ratio of its value in ``window`` to its value in
+``versus`` (for example after a perturbation against before it), unit 1.
+
+Reads only the samples of each window, and spikes in blocks, never a whole dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import h5py
+import numpy as np
+
+if TYPE_CHECKING:
+    from multiscale.config import MeasureSpec
+
+#: the range a relative band power is a fraction of, and a peak's default range (Hz)
+TOTAL_BAND_HZ = (1.0, 45.0)
+#: Welch segment length (s)
+SEGMENT_S = 2.0
+#: spikes read at a time
+SPIKE_BLOCK = 1 << 20
+
+_TEXT = h5py.string_dtype()
+_DTYPE = np.dtype([("name", _TEXT), ("kind", _TEXT), ("value", "f8"), ("unit", _TEXT),
+                   ("what", _TEXT)])  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A measure's value, its unit and what was measured, in words."""
+
+    name: str
+    kind: str
+    value: float
+    unit: str
+    what: str
+
+    def describe(self) -> str:
+        return f"{self.name} = {self.value:.4g} {self.unit}: {self.what}".replace(" 1:", ":")
+
+
+def evaluate(spec: MeasureSpec, f: h5py.File) -> Measured:
+    """The value of one measure in the output ``f``."""
+    value, unit, what = _value(spec, f, spec.window_ms)
+    if spec.versus_ms is not None:
+        reference, _, _ = _value(spec, f, spec.versus_ms)
+        value = value / reference if reference != 0 else float("nan")
+        unit = "1"
+        what = f"{what}, against {_span(spec.versus_ms)}"
+    return Measured(spec.name, spec.kind, float(value), unit, what)
+
+
+def write(path: Path, specs: list[MeasureSpec]) -> list[Measured]:
+    """Evaluate ``specs`` on the closed output at ``path`` and store them in its /measures
+    table (columns name, kind, value, unit, what)."""
+    with h5py.File(path, "r+") as f:
+        values = [evaluate(s, f) for s in specs]
+        rows = np.array([(v.name, v.kind, v.value, v.unit, v.what) for v in values], _DTYPE)
+        if "measures" in f:
+            del f["measures"]
+        ds = f.create_dataset("measures", data=rows)
+        ds.attrs["unit"] = "per row: the unit column"
+        ds.attrs["what"] = "the experiment's declared outcome measures (multiscale.measures)"
+    return values
+
+
+def read(f: h5py.File) -> list[Measured]:
+    """The measures stored in an output (none if it has no /measures)."""
+    if "measures" not in f:
+        return []
+
+    def text(x) -> str:
+        return x.decode() if isinstance(x, bytes) else str(x)
+
+    return [
+        Measured(text(r["name"]), text(r["kind"]), float(r["value"]), text(r["unit"]),
+                 text(r["what"]))
+        for r in f["measures"][:]
+    ]  # fmt: skip
+
+
+# --- one value ------------------------------------------------------------------------
+def _value(spec: MeasureSpec, f: h5py.File, window: tuple[float, float] | None):
+    if spec.kind == "rate":
+        return _rate(spec, f, window)
+    x, fs, unit, source = _signal(spec, f, window)
+    seg = max(8, min(len(x), int(SEGMENT_S * fs)))
+    from scipy.signal import welch
+
+    freqs, P = welch(x, fs=fs, nperseg=seg, axis=0)
+    spectrum = P.mean(axis=1)
+    df = freqs[1] - freqs[0]
+    if spec.kind == "peak_frequency":
+        lo, hi = spec.band_hz or TOTAL_BAND_HZ
+        inside = (freqs >= lo) & (freqs <= hi)
+        peak = freqs[inside][np.argmax(spectrum[inside])]
+        return peak, "Hz", f"spectral peak of {source} in {lo:g}-{hi:g} Hz, {_span(window)}"
+    lo, hi = spec.band_hz
+    power = spectrum[(freqs >= lo) & (freqs < hi)].sum() * df
+    what = f"{lo:g}-{hi:g} Hz power of {source}, {_span(window)}"
+    if spec.relative:
+        t_lo, t_hi = TOTAL_BAND_HZ
+        total = spectrum[(freqs >= t_lo) & (freqs < t_hi)].sum() * df
+        return power / total, "1", f"{what}, fraction of {t_lo:g}-{t_hi:g} Hz"
+    return power, f"({unit})^2", what
+
+
+def _signal(spec: MeasureSpec, f: h5py.File, window):
+    """(samples, series) of the window, sampling rate, unit and a description."""
+    if spec.signal == "circuit":
+        ds = f[f"circuits/{spec.circuit}/{spec.quantity}"]
+        source = f"circuit {spec.circuit}'s {spec.quantity}"
+        columns = None
+    else:
+        ds = f["eeg/data" if spec.signal == "eeg" else "regions/data"]
+        names = [n.decode() if isinstance(n, bytes) else str(n)
+                 for n in ds.attrs["channels" if spec.signal == "eeg" else "labels"]]  # fmt: skip
+        chosen = spec.channels if spec.signal == "eeg" else spec.regions
+        columns = None if chosen is None else [names.index(c) for c in chosen]
+        kind = "EEG channel" if spec.signal == "eeg" else "region"
+        source = (f"the mean of every {kind}" if chosen is None
+                  else f"{kind}s {','.join(chosen)}")  # fmt: skip
+    fs = float(ds.attrs["sampling_rate"])
+    i0, i1 = _rows(window, fs, ds.shape[0])
+    x = ds[i0:i1] if columns is None else ds[i0:i1, sorted(columns)]
+    x = np.asarray(x, dtype=float)
+    x = x[:, None] if x.ndim == 1 else x
+    return x, fs, str(ds.attrs.get("unit", "1")), source
+
+
+def _rate(spec: MeasureSpec, f: h5py.File, window):
+    g = f[f"circuits/{spec.circuit}/spikes/{spec.population}"]
+    t = g["times"]
+    t0, t1 = window if window is not None else (0.0, float(f.attrs["duration_ms"]))
+    n = 0
+    for start in range(0, t.shape[0], SPIKE_BLOCK):
+        block = t[start : start + SPIKE_BLOCK]
+        n += int(np.count_nonzero((block >= t0) & (block < t1)))
+    rate = n / int(g.attrs["n_cells"]) / ((t1 - t0) / 1000.0)
+    return rate, "Hz", f"{spec.population} rate of circuit {spec.circuit}, {_span(window)}"
+
+
+def _rows(window, fs: float, n: int) -> tuple[int, int]:
+    if window is None:
+        return 0, n
+    return int(round(window[0] * fs / 1000.0)), min(n, int(round(window[1] * fs / 1000.0)))
+
+
+def _span(window) -> str:
+    return "the whole run" if window is None else f"{window[0] / 1000:g}-{window[1] / 1000:g} s"

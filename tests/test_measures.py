@@ -1,0 +1,156 @@
+"""Declared outcome measures (``measures:``): computed at the end of a run from its output,
+stored in /measures, printed in the summary; each value checked here against the same
+quantity computed independently from the stored data."""
+
+import h5py
+import numpy as np
+import pytest
+from scipy.signal import welch
+
+import multiscale as ms
+
+TWO_NODES = {"weights": [[0, 1], [1, 0]], "lengths": [[0, 30], [30, 0]], "labels": ["A", "B"]}
+
+
+def masses(tmp_path, measures, **fields):
+    return ms.experiment(
+        {
+            "name": "measured",
+            "seed": 4,
+            "duration": "6 s",
+            "connectome": {"source": TWO_NODES},
+            "regions": {
+                "model": "jansen_rit",
+                "parameter_set": "jansen_rit_1995",
+                "coupling": {"kind": "sigmoidal_jansen_rit", "a": 0.01},
+                "integrator": {"noise": {"y4": 1e-3}},
+            },
+            # B raised at 3 s: the rhythm slows (docs/science.md)
+            "perturbations": [
+                {"name": "slow", "regions": "all", "parameter": "B", "set": 30, "at": "3 s"}
+            ],  # fmt: skip
+            "record": {"eeg": None},
+            "measures": measures,
+            "output": {"path": str(tmp_path / "m.h5"), "figures": False},
+        }
+        | fields
+    )
+
+
+def spectrum(x, fs):
+    f, P = welch(x, fs=fs, nperseg=min(len(x), int(2 * fs)), axis=0)
+    return f, P.reshape(len(f), -1).mean(axis=1)
+
+
+def test_band_power_peak_and_ratio_equal_an_independent_computation(tmp_path):
+    declared = [
+        {"name": "alpha_before", "kind": "band_power", "signal": "regions",
+         "band": ["8 Hz", "13 Hz"], "window": ["1 s", "3 s"]},
+        {"name": "alpha_change", "kind": "band_power", "signal": "regions", "regions": ["A"],
+         "band": ["8 Hz", "13 Hz"], "window": ["4 s", "6 s"], "versus": ["1 s", "3 s"]},
+        {"name": "relative_theta_after", "kind": "band_power", "signal": "regions",
+         "band": ["4 Hz", "8 Hz"], "window": ["4 s", "6 s"], "relative": True},
+        {"name": "peak_before", "kind": "peak_frequency", "signal": "regions",
+         "window": ["1 s", "3 s"]},
+        {"name": "peak_after", "kind": "peak_frequency", "signal": "regions",
+         "window": ["4 s", "6 s"]},
+    ]  # fmt: skip
+    result = ms.run(masses(tmp_path, declared))
+    got = result.measures
+    assert list(got) == [m["name"] for m in declared]
+    with h5py.File(result.path) as f:
+        x = f["regions/data"][:]
+        fs = f["regions/data"].attrs["sampling_rate"]
+    before, after = x[1000:3000], x[4000:6000]
+
+    def band(sig, lo, hi):
+        f, P = spectrum(sig, fs)
+        return P[(f >= lo) & (f < hi)].sum() * (f[1] - f[0])
+
+    assert got["alpha_before"].value == pytest.approx(band(before, 8, 13), rel=1e-12)
+    assert got["alpha_before"].unit == "(mV)^2"
+    ratio = band(after[:, 0], 8, 13) / band(before[:, 0], 8, 13)
+    assert got["alpha_change"].value == pytest.approx(ratio, rel=1e-12)
+    assert got["alpha_change"].unit == "1"
+    rel = band(after, 4, 8) / band(after, 1, 45)
+    assert got["relative_theta_after"].value == pytest.approx(rel, rel=1e-12)
+    for name, sig in (("peak_before", before), ("peak_after", after)):
+        f, P = spectrum(sig, fs)
+        inside = (f >= 1) & (f <= 45)
+        assert got[name].value == f[inside][P[inside].argmax()]
+    # the perturbation does what the model predicts: alpha before, slower after
+    assert 9.5 <= got["peak_before"].value <= 11.5
+    assert got["peak_after"].value < got["peak_before"].value - 2
+    assert got["alpha_change"].value < 1  # alpha power falls (measured 0.52)
+    # printed with the summary, as `multiscale run` and `report` show it
+    summary = result.summary()
+    assert "measure alpha_change = " in summary and "against 1-3 s" in summary
+
+
+def test_a_rate_counts_the_population_s_spikes_in_its_window(tmp_path):
+    exp = masses(
+        tmp_path,
+        [
+            {
+                "name": "e_rate",
+                "kind": "rate",
+                "circuit": "c",
+                "population": "E",
+                "window": ["100 ms", "400 ms"],
+            },
+            {
+                "name": "field_beta",
+                "kind": "band_power",
+                "signal": "circuit",
+                "circuit": "c",
+                "quantity": "field",
+                "band": ["13 Hz", "30 Hz"],
+            },
+        ],  # fmt: skip
+        duration="400 ms",
+        perturbations=[],
+        circuits=[
+            {
+                "name": "c",
+                "model": "ei_network",
+                "region": "A",
+                "parameters": {"n_E": 160, "n_I": 40},
+            }
+        ],  # fmt: skip
+        brian={"target": "numpy"},
+    )
+    got = ms.run(exp).measures
+    with h5py.File(tmp_path / "m.h5") as f:
+        t = f["circuits/c/spikes/E/times"][:]
+        n = f["circuits/c/spikes/E"].attrs["n_cells"]
+    expected = np.count_nonzero((t >= 100) & (t < 400)) / n / 0.3
+    assert expected > 0 and got["e_rate"].value == pytest.approx(expected, rel=1e-12)
+    assert got["e_rate"].unit == "Hz" and got["field_beta"].unit == "(mV)^2"
+
+
+@pytest.mark.parametrize(
+    "measure, message",
+    [
+        ({"name": "x", "kind": "power"}, "measures[0].kind: got 'power'; expected one of"),
+        ({"name": "x", "kind": "band_power", "signal": "regions"},
+         "measures[0].band: got (missing)"),
+        ({"name": "x", "kind": "band_power", "signal": "regions", "band": ["13 Hz", "8 Hz"]},
+         "measures[0].band: got ['13 Hz', '8 Hz']; expected [low, high] with low < high"),
+        ({"name": "x", "kind": "band_power", "signal": "regions", "band": [8, 13]},
+         "measures[0].band.low: got 8; expected a quantity in Hz"),
+        ({"name": "x", "kind": "peak_frequency", "signal": "regions", "regions": ["Q"]},
+         "measures[0].regions: got 'Q'"),
+        ({"name": "x", "kind": "peak_frequency", "signal": "eeg"},
+         "measures[0].signal: got 'eeg'; the experiment records no EEG"),
+        ({"name": "x", "kind": "peak_frequency", "signal": "regions",
+          "window": ["1 s", "9 s"]}, "measures[0].window: got 1000-9000 ms; expected a window"),
+        ({"name": "x", "kind": "band_power", "signal": "regions", "band": ["8 Hz", "900 Hz"]},
+         "measures[0].band: got up to 900 Hz; expected at most the Nyquist frequency"),
+        ({"name": "x", "kind": "rate", "circuit": "m1", "population": "E"},
+         "measures[0].circuit: got 'm1'; expected one of []"),
+    ],
+)  # fmt: skip
+def test_a_wrong_measure_is_named_before_anything_runs(tmp_path, measure, message):
+    with pytest.raises(ms.ConfigError) as err:
+        masses(tmp_path, [measure])
+    assert message in str(err.value)

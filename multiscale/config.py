@@ -148,7 +148,8 @@ class MeasureSpec:
     all, their spectra averaged); circuit, quantity ("rate" or "field"): a circuit's series;
     circuit, population: whose spikes a ``rate`` counts. band_hz: (low, high) in Hz;
     window_ms: (start, end) in ms (default: the whole run); versus_ms: a second window: the
-    measure is then the ratio of the two; relative: band power as a fraction of 1-45 Hz."""
+    measure is then the ratio of the two; relative: band power as a fraction of 1-80 Hz;
+    resolution_hz: the spectra's resolution."""
 
     name: str
     kind: str
@@ -162,6 +163,8 @@ class MeasureSpec:
     window_ms: tuple[float, float] | None = None
     versus_ms: tuple[float, float] | None = None
     relative: bool = False
+    #: spectral resolution (Hz): Welch segments of 1 / resolution s
+    resolution_hz: float = 0.5
 
 
 @dataclass
@@ -804,6 +807,7 @@ def _measure(top: _Section, k: int, item: Any, errors: list[str]) -> MeasureSpec
         window_ms=_pair(s, "window", "ms", None),
         versus_ms=_pair(s, "versus", "ms", None),
         relative=s.boolean("relative", False) if kind == "band_power" else False,
+        resolution_hz=s.quantity("resolution", "Hz", 0.5, positive=True) if spectral else 0.5,
     )
     s.finish()
     if kind is None and "kind" not in s.data:

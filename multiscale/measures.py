@@ -3,12 +3,14 @@ the end of the run, printed, and stored in the output's /measures table.
 
 Kinds, each over ``window`` (default: the whole run):
 
-- ``band_power``: power of a signal in ``band`` (Welch periodogram, 2 s Hann segments or the
-  window if shorter, half overlap; integrated over the band), averaged over the selected
-  EEG channels (average reference, as stored), regions or a circuit's series. Unit: the
-  signal's unit squared; with ``relative: true`` a fraction of the 1-45 Hz power.
+- ``band_power``: power of a signal in ``band``: the Welch spectrum of each selected EEG
+  channel (average reference, as stored), region or circuit series, averaged, then
+  integrated over the band (``multiscale.analysis.power_spectrum`` and ``band_power``;
+  segments of 1 / ``resolution`` s, default resolution 0.5 Hz, half overlap). Unit: the
+  signal's unit squared; with ``relative: true`` a fraction of the 1-80 Hz power (as
+  ``analysis.relative_band_powers``).
 - ``peak_frequency``: the frequency of the largest value of the same averaged spectrum
-  within ``band`` (default 1-45 Hz), in Hz.
+  within ``band`` (default 1-40 Hz, as ``analysis.peak_frequency``), in Hz.
 - ``rate``: spikes of a circuit population in the window per cell per second (Hz).
 
 With ``versus: [t0, t1]`` a measure is the ratio of its value in ``window`` to its value in
@@ -30,9 +32,8 @@ if TYPE_CHECKING:
     from multiscale.config import MeasureSpec
 
 #: the range a relative band power is a fraction of, and a peak's default range (Hz)
-TOTAL_BAND_HZ = (1.0, 45.0)
-#: Welch segment length (s)
-SEGMENT_S = 2.0
+TOTAL_BAND_HZ = (1.0, 80.0)
+PEAK_BAND_HZ = (1.0, 40.0)
 #: spikes read at a time
 SPIKE_BLOCK = 1 << 20
 
@@ -99,24 +100,21 @@ def read(f: h5py.File) -> list[Measured]:
 def _value(spec: MeasureSpec, f: h5py.File, window: tuple[float, float] | None):
     if spec.kind == "rate":
         return _rate(spec, f, window)
-    x, fs, unit, source = _signal(spec, f, window)
-    seg = max(8, min(len(x), int(SEGMENT_S * fs)))
-    from scipy.signal import welch
+    from multiscale.analysis import band_power, peak_frequency, power_spectrum
 
-    freqs, P = welch(x, fs=fs, nperseg=seg, axis=0)
+    x, fs, unit, source = _signal(spec, f, window)
+    freqs, P = power_spectrum(x, fs, resolution_hz=spec.resolution_hz)
     spectrum = P.mean(axis=1)
-    df = freqs[1] - freqs[0]
     if spec.kind == "peak_frequency":
-        lo, hi = spec.band_hz or TOTAL_BAND_HZ
-        inside = (freqs >= lo) & (freqs <= hi)
-        peak = freqs[inside][np.argmax(spectrum[inside])]
+        lo, hi = spec.band_hz or PEAK_BAND_HZ
+        peak = peak_frequency(freqs, spectrum, (lo, hi))
         return peak, "Hz", f"spectral peak of {source} in {lo:g}-{hi:g} Hz, {_span(window)}"
     lo, hi = spec.band_hz
-    power = spectrum[(freqs >= lo) & (freqs < hi)].sum() * df
+    power = band_power(freqs, spectrum, (lo, hi))
     what = f"{lo:g}-{hi:g} Hz power of {source}, {_span(window)}"
     if spec.relative:
         t_lo, t_hi = TOTAL_BAND_HZ
-        total = spectrum[(freqs >= t_lo) & (freqs < t_hi)].sum() * df
+        total = band_power(freqs, spectrum, (t_lo, min(t_hi, fs / 2)))
         return power / total, "1", f"{what}, fraction of {t_lo:g}-{t_hi:g} Hz"
     return power, f"({unit})^2", what
 

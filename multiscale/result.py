@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from multiscale.storage import LogEntry
 
 
-
 def open(path: str | Path) -> Result:  # noqa: A001 - multiscale.open, as h5py.File
     """The output at ``path`` (complete or not); an OutputError (a ConfigError) if it is
     missing or not an output of multiscale."""

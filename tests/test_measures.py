@@ -38,6 +38,7 @@ def masses(tmp_path, measures, **fields):
 
 
 def spectrum(x, fs):
+    """Welch, 2 s segments (0.5 Hz), averaged over columns: computed here with scipy."""
     f, P = welch(x, fs=fs, nperseg=min(len(x), int(2 * fs)), axis=0)
     return f, P.reshape(len(f), -1).mean(axis=1)
 
@@ -65,18 +66,19 @@ def test_band_power_peak_and_ratio_equal_an_independent_computation(tmp_path):
 
     def band(sig, lo, hi):
         f, P = spectrum(sig, fs)
-        return P[(f >= lo) & (f < hi)].sum() * (f[1] - f[0])
+        m = (f >= lo) & (f < hi)
+        return np.trapezoid(P[m], f[m])
 
     assert got["alpha_before"].value == pytest.approx(band(before, 8, 13), rel=1e-12)
     assert got["alpha_before"].unit == "(mV)^2"
     ratio = band(after[:, 0], 8, 13) / band(before[:, 0], 8, 13)
     assert got["alpha_change"].value == pytest.approx(ratio, rel=1e-12)
     assert got["alpha_change"].unit == "1"
-    rel = band(after, 4, 8) / band(after, 1, 45)
+    rel = band(after, 4, 8) / band(after, 1, 80)
     assert got["relative_theta_after"].value == pytest.approx(rel, rel=1e-12)
     for name, sig in (("peak_before", before), ("peak_after", after)):
         f, P = spectrum(sig, fs)
-        inside = (f >= 1) & (f <= 45)
+        inside = (f >= 1) & (f <= 40)
         assert got[name].value == f[inside][P[inside].argmax()]
     # the perturbation does what the model predicts: alpha before, slower after
     assert 9.5 <= got["peak_before"].value <= 11.5

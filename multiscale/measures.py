@@ -132,7 +132,7 @@ def _signal(spec: MeasureSpec, f: h5py.File, window):
         chosen = spec.channels if spec.signal == "eeg" else spec.regions
         columns = None if chosen is None else [names.index(c) for c in chosen]
         kind = "EEG channel" if spec.signal == "eeg" else "region"
-        source = (f"the mean of every {kind}" if chosen is None
+        source = (f"every {kind} (spectra averaged)" if chosen is None
                   else f"{kind}s {','.join(chosen)}")  # fmt: skip
     fs = float(ds.attrs["sampling_rate"])
     i0, i1 = _rows(window, fs, ds.shape[0])

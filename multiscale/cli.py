@@ -233,6 +233,9 @@ def cmd_sweep(args) -> int:
         return 0
     if result.summary is not None:
         print(f"summary: {result.summary}\nfigure: {result.summary.with_name('comparison.png')}")
+        table = result.summary.with_name("measures.csv")
+        if table.exists():
+            print(f"measures: {table}\n" + table.read_text().rstrip())
     for label, why in result.failed.items():
         print(f"variant {label} did not complete ({why}); not in the summary", file=sys.stderr)
     return 1 if result.failed else 0

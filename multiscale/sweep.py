@@ -7,9 +7,10 @@ ranks when launched with mpirun (each variant on one rank, single-process), else
 ``jobs`` local processes. Random streams derive from the experiment's seed, so two
 variants differ only by what was swept.
 
-Outputs: ``<dir>/<variant>.h5`` per variant, ``<dir>/summary.csv`` (band powers of the
-EEG per sensor group, of the region signals per region group, circuit rates, and the mean
-rate and band powers of every circuit population's activity, ``spikes:<circuit>:<pop>``,
+Outputs: ``<dir>/<variant>.h5`` per variant, ``<dir>/measures.csv`` (the experiment's
+declared measures per variant, with their ratio to a control variant),
+``<dir>/summary.csv`` (band powers of the EEG per sensor group, of the region signals per
+region group, circuit rates, and the mean rate and band powers of every circuit population's activity, ``spikes:<circuit>:<pop>``,
 e.g. the beta power of GPi in a Parkinson's study) and ``<dir>/comparison.png``.
 """
 
@@ -153,6 +154,7 @@ def run_sweep(
         return SweepResult(None, failed)
     summary = out_dir / "summary.csv"
     write_summary(files, summary)
+    write_measures(files, out_dir / "measures.csv")
     comparison_figure(files, out_dir / "comparison.png")
     return SweepResult(summary, failed)
 
@@ -269,6 +271,39 @@ def write_summary(files: list[tuple[str, Path]], out: Path) -> None:
         for label, file in files:
             for row in band_table(file):
                 w.writerow({"variant": label, **row})
+
+
+def reference_variant(labels: list[str]) -> str:
+    """The variant others are compared with: one whose label names a control condition,
+    else the first."""
+    return next((lab for lab in labels if "control" in re.split(r"[_=,-]+", lab)), labels[0])
+
+
+def write_measures(files: list[tuple[str, Path]], out: Path) -> list[dict]:
+    """``measures.csv``: each variant's declared measures (their /measures rows) and each
+    value's ratio to the reference variant's (``reference_variant``). Nothing is written
+    when the experiment declares no measures. The rows, as written."""
+    from multiscale import measures
+
+    values = {}
+    for label, file in files:
+        with h5py.File(file) as f:
+            values[label] = {m.name: m for m in measures.read(f)}
+    if not any(values.values()):
+        return []
+    ref = reference_variant([label for label, _ in files])
+    rows = []
+    for label, measured in values.items():
+        for name, m in measured.items():
+            base = values[ref].get(name)
+            ratio = m.value / base.value if base is not None and base.value != 0 else np.nan
+            rows.append({"variant": label, "measure": name, "value": m.value, "unit": m.unit,
+                         f"ratio_to_{ref}": ratio, "what": m.what})  # fmt: skip
+    with open(out, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return rows
 
 
 def comparison_figure(files: list[tuple[str, Path]], out: Path) -> None:

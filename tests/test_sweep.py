@@ -62,6 +62,23 @@ def test_sweep_runs_and_summarises(exp, tmp_path):
     assert (tmp_path / "out" / "B=22.h5").exists() and (
         tmp_path / "out" / "comparison.png"
     ).exists()
+    assert not (tmp_path / "out" / "measures.csv").exists()  # none declared
+
+
+def test_declared_measures_are_tabled_per_variant_against_the_reference(exp, tmp_path):
+    text = exp.read_text() + (
+        "measures:\n  - {name: peak, kind: peak_frequency, signal: regions, window: [1 s, 3 s]}\n"
+    )
+    exp.write_text(text.replace("[22, 30]", "[30, 22]"))  # the reference: the first, B = 30
+    result = run_sweep(exp, {}, tmp_path / "out")
+    with open(tmp_path / "out" / "measures.csv") as fh:
+        rows = {r["variant"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == {"B=30", "B=22"}
+    slow, alpha = float(rows["B=30"]["value"]), float(rows["B=22"]["value"])
+    assert 4.0 <= slow <= 6.0 and 10.0 <= alpha <= 11.5 and rows["B=22"]["unit"] == "Hz"
+    assert float(rows["B=30"]["ratio_to_B=30"]) == 1.0
+    assert float(rows["B=22"]["ratio_to_B=30"]) == pytest.approx(alpha / slow)
+    assert result.summary is not None
 
 
 def test_named_conditions_change_several_fields_together(exp):

@@ -11,7 +11,8 @@ Outputs: ``<dir>/<variant>.h5`` per variant, ``<dir>/measures.csv`` (the experim
 declared measures per variant, with their ratio to a control variant),
 ``<dir>/summary.csv`` (band powers of the EEG per sensor group, of the region signals per
 region group, circuit rates, and the mean rate and band powers of every circuit
-population's activity, ``spikes:<circuit>:<pop>``, e.g. the beta power of GPi in a Parkinson's study) and ``<dir>/comparison.png``.
+population's activity, ``spikes:<circuit>:<pop>``, e.g. the beta power of GPi in a
+Parkinson's study) and ``<dir>/comparison.png``.
 """
 
 from __future__ import annotations

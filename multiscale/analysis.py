@@ -144,7 +144,10 @@ def mean_spectrogram(
     nperseg = int(min(n, round(window_s * fs_hz)))
     step = nperseg - max(0, nperseg - int(round(step_s * fs_hz)))
     ts, Ss, f = [], [], None
-    for a, k in _segment_chunks(n, nperseg, step, x.rows_per_chunk()):
+    # the windows overlap (nperseg / step of them hold each sample): a chunk of rows whose
+    # windows, not rows, make CHUNK_VALUES values
+    rows = max(nperseg, x.rows_per_chunk() * step // max(nperseg, 1))
+    for a, k in _segment_chunks(n, nperseg, step, rows):
         t, f, S = spectrogram(x.read(a, a + (k - 1) * step + nperseg), fs_hz, window_s, step_s)
         ts.append(t + a / fs_hz)
         Ss.append(S.mean(axis=1))

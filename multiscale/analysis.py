@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import spectrogram as _stft_power
-from scipy.signal import welch
-from scipy.signal.windows import dpss
+
+#: values (samples x channels) read at once from an output: a chunk of 8 MB in float64, so
+#: that the summary and figures of a long run need no more memory than those of a short one
+CHUNK_VALUES = 2**20
 
 BANDS_HZ = {
     "delta": (1.0, 4.0),
@@ -20,12 +21,98 @@ BANDS_HZ = {
 }
 
 
-def power_spectrum(x: np.ndarray, fs_hz: float, resolution_hz: float = 0.5):
+class Rows:
+    """Rows [start, stop) of a 2-D array or HDF5 dataset (samples, channels), read only
+    when asked: slicing gives another view (``rows[a:b]``), ``read()`` the numbers, and
+    ``chunks(n)`` them n rows at a time. Lets the spectra of an output be computed without
+    holding its whole EEG in memory."""
+
+    def __init__(self, data, start: int = 0, stop: int | None = None, cols=None):
+        n = len(data)
+        self.data = data
+        self.cols = None if cols is None else [int(c) for c in cols]
+        self.start = max(0, min(start, n))
+        self.stop = max(self.start, min(n if stop is None else stop, n))
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        if self.cols is not None:
+            return (len(self), len(self.cols))
+        return (len(self), *self.data.shape[1:])
+
+    def __getitem__(self, s: slice) -> Rows:
+        a, b, step = s.indices(len(self))
+        if step != 1:
+            raise ValueError("Rows take contiguous slices only")
+        return Rows(self.data, self.start + a, self.start + max(a, b), self.cols)
+
+    def read(self, a: int = 0, b: int | None = None) -> np.ndarray:
+        """Rows a to b of the view (all by default), as float64."""
+        b = len(self) if b is None else b
+        rows = slice(self.start + a, self.start + b)
+        if self.cols is None:
+            return np.asarray(self.data[rows], dtype=float)
+        # HDF5 reads increasing columns: read those, then put them in the order asked
+        have, back = np.unique(self.cols, return_inverse=True)
+        return np.asarray(self.data[rows, have], dtype=float)[:, back]
+
+    def rows_per_chunk(self) -> int:
+        width = int(np.prod(self.shape[1:], dtype=int)) or 1
+        return max(1, CHUNK_VALUES // width)
+
+
+def mean_of(x: Rows) -> float:
+    """Mean of all the values of x, read a chunk at a time (np.mean's own pairwise sums
+    when x fits in one chunk; else the chunks' sums, the same to rounding)."""
+    n = x.rows_per_chunk()
+    if len(x) <= n:
+        return float(x.read().mean()) if len(x) else float("nan")
+    total = sum(float(x.read(a, a + n).sum()) for a in range(0, len(x), n))
+    return total / (len(x) * int(np.prod(x.shape[1:], dtype=int)))
+
+
+def _segment_chunks(n: int, nperseg: int, step: int, rows: int):
+    """(first row, number of segments) of consecutive groups of the segments
+    [k * step, k * step + nperseg) that fit in n, each group spanning at most ``rows`` rows
+    (at least one segment)."""
+    total = (n - nperseg) // step + 1
+    per = max(1, (rows - nperseg) // step + 1)
+    for k in range(0, total, per):
+        yield k * step, min(per, total - k)
+
+
+def power_spectrum(x, fs_hz: float, resolution_hz: float = 0.5):
     """Welch power spectral density along axis 0. Returns (f in Hz, P in unit^2/Hz).
-    Segments are 1 / resolution_hz long (shorter if the signal is), with 50 % overlap."""
-    x = np.asarray(x, dtype=float)
-    nperseg = int(min(len(x), round(fs_hz / resolution_hz)))
-    return welch(x, fs=fs_hz, nperseg=nperseg, axis=0, detrend="constant")
+    Segments are 1 / resolution_hz long (shorter if the signal is), with 50 % overlap.
+
+    ``x`` is an array or a ``Rows`` view: a view that fits in one chunk is read whole (the
+    same numbers as an array); a longer one is read a group of segments at a time, and the
+    segments' periodograms, the same as in one piece, are averaged group by group (the
+    mean differs from scipy's one-piece mean by rounding alone, ~1e-16 relative)."""
+    from scipy.signal import welch
+
+    if isinstance(x, Rows) and len(x) <= x.rows_per_chunk():
+        x = x.read()
+    if not isinstance(x, Rows):
+        x = np.asarray(x, dtype=float)
+        nperseg = int(min(len(x), round(fs_hz / resolution_hz)))
+        return welch(x, fs=fs_hz, nperseg=nperseg, axis=0, detrend="constant")
+    n = len(x)
+    nperseg = int(min(n, round(fs_hz / resolution_hz)))
+    step = nperseg - nperseg // 2  # welch's default overlap: nperseg // 2
+    total, f = 0.0, None
+    count = 0
+    for a, k in _segment_chunks(n, nperseg, step, x.rows_per_chunk()):
+        f, P = welch(
+            x.read(a, a + (k - 1) * step + nperseg), fs=fs_hz, nperseg=nperseg, axis=0,
+            detrend="constant",
+        )  # fmt: skip
+        total = total + P * k
+        count += k
+    return f, total / count
 
 
 def spectrogram(
@@ -34,6 +121,8 @@ def spectrogram(
     """Time-resolved power along axis 0 of x (samples, ...): Hann windows of window_s
     seconds every step_s seconds. Returns (t in s at the window centres, f in Hz,
     S in unit^2/Hz with shape (len(f), ..., len(t)))."""
+    from scipy.signal import spectrogram as _stft_power
+
     x = np.asarray(x, dtype=float)
     nperseg = int(min(len(x), round(window_s * fs_hz)))
     noverlap = max(0, nperseg - int(round(step_s * fs_hz)))
@@ -42,6 +131,27 @@ def spectrogram(
         detrend="constant", scaling="density",
     )  # fmt: skip
     return t, f, S
+
+
+def mean_spectrogram(
+    x: Rows, fs_hz: float, window_s: float = 1.0, step_s: float = 0.25
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``spectrogram`` of the rows of ``x`` averaged over its columns (channels), read a
+    group of windows at a time: (t, f, S with shape (len(f), len(t))). Each window's
+    spectrum is computed as in one piece, so the numbers are those of
+    ``spectrogram(x)[2].mean(axis=1)``."""
+    n = len(x)
+    nperseg = int(min(n, round(window_s * fs_hz)))
+    step = nperseg - max(0, nperseg - int(round(step_s * fs_hz)))
+    ts, Ss, f = [], [], None
+    # the windows overlap (nperseg / step of them hold each sample): a chunk of rows whose
+    # windows, not rows, make CHUNK_VALUES values
+    rows = max(nperseg, x.rows_per_chunk() * step // max(nperseg, 1))
+    for a, k in _segment_chunks(n, nperseg, step, rows):
+        t, f, S = spectrogram(x.read(a, a + (k - 1) * step + nperseg), fs_hz, window_s, step_s)
+        ts.append(t + a / fs_hz)
+        Ss.append(S.mean(axis=1))
+    return np.concatenate(ts), f, np.concatenate(Ss, axis=-1)
 
 
 def band_power(f: np.ndarray, P: np.ndarray, band: tuple[float, float]) -> np.ndarray:
@@ -179,6 +289,8 @@ def gpi_beta_power(
     Hz), mean removed; Welch PSD (Hz^2/Hz) over 1 s Hann segments, 50 % overlap, integrated
     (trapezoid) from 7 to 35 Hz. The synchronised part of the activity, what an LFP or
     multi-unit electrode sees (circuits/basal_ganglia.py: GPi)."""
+    from scipy.signal import welch
+
     rate = _binned(times_ms, start_ms, stop_ms) * 1e3 / n_cells
     f, p = welch(rate - rate.mean(), fs=1e3, nperseg=min(1000, len(rate)), detrend=False)
     sel = (f >= band[0]) & (f <= band[1])
@@ -193,6 +305,8 @@ def per_cell_beta_power(
     Slepian tapers, as KBG's Chronux call), averaged over tapers and cells, integrated from
     7 to 35 Hz. With few cells (KBG: 10) each train's own rate-dependent floor weighs as much
     as the oscillation the cells share."""
+    from scipy.signal.windows import dpss
+
     times_ms, indices = np.asarray(times_ms, dtype=float), np.asarray(indices, dtype=int)
     x = np.array([_binned(times_ms[indices == k], start_ms, stop_ms) for k in range(n_cells)])
     x = (x - x.mean(axis=1, keepdims=True)) * 1e3

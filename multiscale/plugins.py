@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def registered(group: str) -> dict[str, str]:
 
 
 def load_class(
-    spec: str, *, base: type, builtins: dict[str, type], group: str, base_dir: Path | None = None
+    spec: str, *, base: type, builtins: Mapping[str, type], group: str, base_dir: Path | None = None
 ) -> type:
     """The subclass of ``base`` that ``spec`` names. Raises ValueError saying what is wrong."""
     if spec in builtins:

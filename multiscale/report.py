@@ -10,12 +10,14 @@ import numpy as np
 
 from multiscale import measures
 from multiscale.analysis import (
+    Rows,
+    mean_of,
+    mean_spectrogram,
     near_far_channels,
     peak_frequency,
     perturbation_effect,
     power_spectrum,
     relative_band_powers,
-    spectrogram,
 )
 from multiscale.outputs import OutputFiles, open_output, remove_figures
 from multiscale.storage import read_log
@@ -36,7 +38,7 @@ def summarize(path: str | Path) -> str:
         lines.append(_status(f, path))
         lines += [f"measure {m.describe()}" for m in measures.read(f)]
         if "eeg" in f:
-            eeg = f["eeg/data"][:]
+            eeg = Rows(f["eeg/data"])  # read a chunk at a time
             fs = f["eeg/data"].attrs["sampling_rate"]
             skip = int(_skip_ms(f) * fs / 1000)
             if len(eeg) - skip > fs / 4:
@@ -50,18 +52,18 @@ def summarize(path: str | Path) -> str:
         events = _circuit_perturbations(f)
         for name in f.get("circuits", {}):
             g = f[f"circuits/{name}"]
-            rate = g["rate"][:]
+            rate = Rows(g["rate"])
             fs_r = g["rate"].attrs["sampling_rate"]
             s = int(_skip_ms(f) * fs_r / 1000)
             text = (
                 f"circuit {name} ({g.attrs['model']} in {g.attrs['region']}): "
-                f"{g['rate'].attrs['population']} rate {rate[s:].mean():.2f} Hz"
+                f"{g['rate'].attrs['population']} rate {mean_of(rate[s:]):.2f} Hz"
             )
             for t_ms, pname in events.get(name, []):
                 it = int(t_ms * fs_r / 1000)
                 if s < it < len(rate) - s:
                     text += (
-                        f"; {rate[s:it].mean():.2f} Hz before / {rate[it + s :].mean():.2f} Hz"
+                        f"; {mean_of(rate[s:it]):.2f} Hz before / {mean_of(rate[it + s :]):.2f} Hz"
                         f" after {pname} at {t_ms / 1000:g} s"
                     )
             lines.append(text)
@@ -114,7 +116,7 @@ def _circuit_perturbations(f: h5py.File) -> dict[str, list]:
 
 
 def _effect(f: h5py.File, g: h5py.Group, t_ms: float):
-    eeg = f["eeg/data"][:]
+    eeg = Rows(f["eeg/data"])
     fs = f["eeg/data"].attrs["sampling_rate"]
     channels = [_s(c) for c in f["eeg/data"].attrs["channels"]]
     region = int(g.attrs["region_index"])
@@ -145,15 +147,14 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
     with open_output(path) as f:
         events = [(e.time_ms, e.name) for e in read_log(f)]
         if "eeg" in f:
-            eeg = f["eeg/data"][:]
+            eeg = Rows(f["eeg/data"])
             fs = f["eeg/data"].attrs["sampling_rate"]
             channels = [_s(c) for c in f["eeg/data"].attrs["channels"]]
-            t = np.arange(len(eeg)) / fs
             show = np.linspace(0, eeg.shape[1] - 1, min(16, eeg.shape[1])).astype(int)
+            t, traces, spread = _traces(f["eeg/data"], show, fs)
             fig, ax = plt.subplots(figsize=(11, 7))
-            spread = 4 * np.nanstd(eeg[:, show]) or 1.0
-            for row, c in enumerate(show):
-                ax.plot(t, eeg[:, c] - row * spread, lw=0.5, color="k")
+            for row in range(len(show)):
+                ax.plot(t, traces[:, row] - row * spread, lw=0.5, color="k")
             ax.set_yticks([-row * spread for row in range(len(show))], [channels[c] for c in show])
             for te, name in events:
                 ax.axvline(te / 1000, color="r", lw=1)
@@ -196,10 +197,10 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
             fig.tight_layout()
             written.append(_save(fig, out_dir / "eeg_spectra.png"))
 
-            ts, fr, S = spectrogram(eeg, fs)
+            ts, fr, S = mean_spectrogram(eeg, fs)  # the channel mean
             m = (fr >= 1) & (fr <= 60)
             fig, ax = plt.subplots(figsize=(10, 4.5))
-            power_db = 10 * np.log10(S[m].mean(axis=1) + np.finfo(float).tiny)
+            power_db = 10 * np.log10(S[m] + np.finfo(float).tiny)
             mesh = ax.pcolormesh(ts, fr[m], power_db, shading="auto", cmap="magma")
             fig.colorbar(mesh, ax=ax, label="dB (channel mean PSD)")
             for te, name in events:
@@ -223,19 +224,14 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
                 t0 = max(0.0, te - 500.0) if te < t_end - 500 else t0
             offset = 0
             for k, pop in enumerate(g.get("spikes", {})):
-                ts = g[f"spikes/{pop}/times"][:]
-                ids = g[f"spikes/{pop}/indices"][:]
-                m = (ts >= t0) & (ts < t0 + 1000.0) & (ids < 400)
-                a1.scatter(ts[m] / 1000, ids[m] + offset, s=0.5, color=f"C{k}", label=pop)
+                ts, ids = _spikes_in(g[f"spikes/{pop}"], t0, t0 + 1000.0, 400)
+                a1.scatter(ts / 1000, ids + offset, s=0.5, color=f"C{k}", label=pop)
                 offset += 400
             a1.set_ylabel("neuron (first 400 per population)")
             a1.legend(loc="upper right", markerscale=10)
-            rate = g["rate"][:]
             fs_r = g["rate"].attrs["sampling_rate"]
-            tr = np.arange(len(rate)) / fs_r
-            m = (tr >= t0 / 1000) & (tr < t0 / 1000 + 1.0)
-            kernel = np.ones(5) / 5
-            a2.plot(tr[m], np.convolve(rate, kernel, "same")[m], color="k", lw=0.8)
+            tr, smooth = _rate_window(g["rate"], fs_r, t0 / 1000, t0 / 1000 + 1.0)
+            a2.plot(tr, smooth, color="k", lw=0.8)
             a2.set_ylabel(f"{g['rate'].attrs['population']} rate (Hz)")
             a2.set_xlabel("time (s)")
             for te, _ in events:
@@ -246,6 +242,72 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
             fig.tight_layout()
             written.append(_save(fig, out_dir / f"circuit_{name}.png"))
     return written
+
+
+#: at most this many points per trace in the EEG figure (a 1210-pixel-wide axis): longer
+#: runs are drawn as each bin's minimum and maximum, the envelope the full trace would draw
+_TRACE_POINTS = 20000
+
+
+def _traces(ds: h5py.Dataset, show: np.ndarray, fs: float):
+    """(t, traces of the channels ``show``, offset between traces: 4 x their std), read a
+    chunk at a time; a run longer than _TRACE_POINTS samples as a min/max envelope."""
+    n = len(ds)
+    rows = max(1, Rows(ds).rows_per_chunk())
+    if n <= _TRACE_POINTS:
+        x = ds[:, show] if n else np.zeros((0, len(show)))
+        return np.arange(n) / fs, x, 4 * np.nanstd(x) or 1.0
+    bins = _TRACE_POINTS // 2
+    edges = np.linspace(0, n, bins + 1).astype(int)
+    lo = np.full((bins, len(show)), np.nan)
+    hi = np.full((bins, len(show)), np.nan)
+    count, total, total2 = 0, 0.0, 0.0
+    for a in range(0, n, rows):
+        x = np.asarray(ds[a : a + rows, show], dtype=float)
+        ok = ~np.isnan(x)
+        count += int(ok.sum())
+        total += float(np.nansum(x))
+        total2 += float(np.nansum(x * x))
+        b = np.searchsorted(edges, np.arange(a, a + len(x)), side="right") - 1
+        with np.errstate(invalid="ignore"):
+            np.fmin.at(lo, b, x)
+            np.fmax.at(hi, b, x)
+    mean = total / count if count else np.nan
+    std = np.sqrt(max(total2 / count - mean * mean, 0.0)) if count else np.nan
+    t = np.repeat(edges[:-1], 2) / fs
+    traces = np.empty((2 * bins, len(show)))
+    traces[0::2], traces[1::2] = lo, hi
+    return t, traces, 4 * std or 1.0
+
+
+def _spikes_in(g: h5py.Group, t0: float, t1: float, max_id: int):
+    """Times and indices of the spikes in [t0, t1) of neurons below max_id, read a chunk
+    at a time."""
+    times, ids = g["times"], g["indices"]
+    n, rows = len(times), 2**20
+    keep_t, keep_i = [], []
+    for a in range(0, n, rows):
+        ts, ix = times[a : a + rows], ids[a : a + rows]
+        m = (ts >= t0) & (ts < t1) & (ix < max_id)
+        keep_t.append(ts[m])
+        keep_i.append(ix[m])
+    if not keep_t:
+        return np.zeros(0), np.zeros(0, dtype=int)
+    return np.concatenate(keep_t), np.concatenate(keep_i)
+
+
+def _rate_window(ds: h5py.Dataset, fs: float, t0_s: float, t1_s: float):
+    """Times and the 5-sample moving average (np.convolve "same") of a rate in [t0, t1)
+    s: only that window, and two samples either side, is read."""
+    n = len(ds)
+    a = min(n, max(0, int(np.floor(t0_s * fs)) - 1))  # a sample either side: the mask
+    b = max(a, min(n, int(np.ceil(t1_s * fs)) + 1))  # below decides, as it did
+    tr = np.arange(a, b) / fs
+    m = (tr >= t0_s) & (tr < t1_s)
+    lo, hi = max(0, a - 2), min(n, b + 2)
+    x = np.concatenate([np.zeros(2 - (a - lo)), ds[lo:hi], np.zeros(2 - (hi - b))])
+    smooth = np.convolve(x, np.ones(5) / 5, "valid")
+    return tr[m], smooth[m]
 
 
 def _save(fig, path: Path) -> Path:

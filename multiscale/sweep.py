@@ -29,7 +29,14 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from multiscale.analysis import BANDS_HZ, band_power, near_far_channels, power_spectrum
+from multiscale.analysis import (
+    BANDS_HZ,
+    Rows,
+    band_power,
+    mean_of,
+    near_far_channels,
+    power_spectrum,
+)
 from multiscale.config import ConfigError, load_experiment
 from multiscale.outputs import check_outputs
 from multiscale.yaml_safe import YamlError, load_file, loads
@@ -202,29 +209,29 @@ def band_table(file: Path, skip_ms: float = 500.0) -> list[dict]:
         skip_ms = min(skip_ms, 0.2 * float(f.attrs["duration_ms"]))
         groups = {}
         if "eeg" in f:
-            eeg = f["eeg/data"][:]
-            fs = f["eeg/data"].attrs["sampling_rate"]
-            groups["eeg:all"] = (eeg, fs)
+            eeg = f["eeg/data"]  # read a chunk at a time (analysis.Rows)
+            fs = eeg.attrs["sampling_rate"]
+            groups["eeg:all"] = (Rows(eeg), fs)
             positions = f["eeg/positions"][:] if "eeg/positions" in f else None
             centres = f["connectome/centres"][:] if "connectome/centres" in f else None
             for name in f.get("circuits", {}):
                 r = int(f[f"circuits/{name}"].attrs["region_index"])
                 near, far = near_far_channels(positions, centres, r, f["eeg/gain"][:])
-                groups[f"eeg:near_{name}"] = (eeg[:, near], fs)
-                groups[f"eeg:far_{name}"] = (eeg[:, far], fs)
-        reg = f["regions/data"][:]
-        fs_r = f["regions/data"].attrs["sampling_rate"]
-        groups["regions:all"] = (reg, fs_r)
+                groups[f"eeg:near_{name}"] = (Rows(eeg, cols=near), fs)
+                groups[f"eeg:far_{name}"] = (Rows(eeg, cols=far), fs)
+        reg = f["regions/data"]
+        fs_r = reg.attrs["sampling_rate"]
+        groups["regions:all"] = (Rows(reg), fs_r)
         for name in f.get("circuits", {}):
             r = int(f[f"circuits/{name}"].attrs["region_index"])
-            groups[f"regions:{name}"] = (reg[:, [r]], fs_r)
+            groups[f"regions:{name}"] = (Rows(reg, cols=[r]), fs_r)
             rate = f[f"circuits/{name}/rate"]
             s = int(skip_ms * rate.attrs["sampling_rate"] / 1000)
             rows.append(
                 {
                     "group": f"rate:{name}",
                     "band": "mean",
-                    "power": float(rate[s:].mean()),
+                    "power": mean_of(Rows(rate)[s:]),
                     "relative": float("nan"),
                 }
             )
@@ -232,9 +239,12 @@ def band_table(file: Path, skip_ms: float = 500.0) -> list[dict]:
             duration_ms = float(f.attrs["duration_ms"])
             for pop, g in f[f"circuits/{name}"].get("spikes", {}).items():
                 edges = np.arange(0.0, duration_ms + 0.5, 1.0)
-                counts, _ = np.histogram(g["times"][:], bins=edges)
+                counts = sum(  # integer counts: the same read in chunks
+                    np.histogram(g["times"][a : a + 2**20], bins=edges)[0]
+                    for a in range(0, max(len(g["times"]), 1), 2**20)
+                )
                 activity = counts / (int(g.attrs.get("n_cells", 1)) * 1e-3)
-                groups[f"spikes:{name}:{pop}"] = (activity[:, None], 1000.0)
+                groups[f"spikes:{name}:{pop}"] = (Rows(activity[:, None]), 1000.0)
         for group, (x, fs) in groups.items():
             s = int(skip_ms * fs / 1000)
             fr, P = power_spectrum(x[s:], fs, resolution_hz=1.0)
@@ -249,7 +259,7 @@ def band_table(file: Path, skip_ms: float = 500.0) -> list[dict]:
                     {
                         "group": group,
                         "band": "mean",
-                        "power": float(x[s:].mean()),
+                        "power": mean_of(x[s:]),
                         "relative": float("nan"),
                     }
                 )
@@ -319,10 +329,9 @@ def comparison_figure(files: list[tuple[str, Path]], out: Path) -> None:
     for k, (label, file) in enumerate(files):
         with h5py.File(file) as f:
             key = "eeg/data" if "eeg" in f else "regions/data"
-            x = f[key][:]
             fs = f[key].attrs["sampling_rate"]
             skip = int(min(500.0, 0.2 * float(f.attrs["duration_ms"])) * fs / 1000)
-        fr, P = power_spectrum(x[skip:], fs, resolution_hz=1.0)
+            fr, P = power_spectrum(Rows(f[key])[skip:], fs, resolution_hz=1.0)
         P = P.mean(axis=1)
         m = (fr >= 1) & (fr <= 80)
         a1.semilogy(fr[m], P[m], label=label)

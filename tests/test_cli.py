@@ -63,3 +63,35 @@ output: {path: out.h5}
     assert main(["report", str(tmp_path / "out.h5")]) == 0
     page = (tmp_path / "out" / "report.html").read_text()
     assert "tiny_cli: 1.5 s simulated" in page and "name: tiny_cli" in page  # summary, file
+
+
+def _modules_after(code: str) -> set[str]:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    return set(out.stdout.splitlines()[-1].split())
+
+
+def test_validating_a_masses_only_experiment_imports_neither_brian2_nor_matplotlib():
+    mods = _modules_after(
+        "from multiscale.cli import main\n"
+        "assert main(['validate', 'experiments/stroke_lesion.yaml']) == 0"
+    )
+    assert "multiscale.plan" in mods  # it did validate
+    assert "brian2" not in mods and "matplotlib" not in mods
+
+
+def test_a_masses_only_run_never_imports_brian2(tmp_path):
+    out = tmp_path / "x.h5"
+    mods = _modules_after(
+        "from multiscale.cli import main\n"
+        "assert main(['run', 'experiments/stroke_lesion.yaml', '-q', '--no-figures',"
+        " '--set', 'duration=1 s', '--set', 'perturbations=[]', '-o', "
+        f"{str(out)!r}]) == 0"
+    )
+    assert "multiscale.cosim" in mods and out.exists()
+    assert "brian2" not in mods and "matplotlib" not in mods

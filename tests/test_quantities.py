@@ -59,3 +59,52 @@ def test_the_suggested_spelling_is_accepted(unit):
             for example in re.findall(r"'([^']*)'", str(err)):
                 if example[:1].isdigit():  # a suggested spelling, not the unit name quoted
                     to_float(example, unit, bare=False)
+
+
+def test_the_unit_table_is_brian2s():
+    """multiscale/unit_names.py (read without Brian2) holds Brian2's names, values and
+    dimensions exactly; rewrite it with `python tests/unit_table.py` if this fails."""
+    from unit_table import brian2_units
+
+    from multiscale.quantities import _UNIT_NAMES
+
+    ref = brian2_units()
+    assert set(_UNIT_NAMES) == set(ref)
+    for name, (scale, value, dims) in ref.items():
+        u = _UNIT_NAMES[name]
+        assert (u.scale, float(u.value), u.dims) == (scale, value, dims), name
+
+
+def test_unit_expressions_read_as_brian2_reads_them():
+    """Values to the last bit and dimensions, as Brian2's unit arithmetic gave them (the
+    parser used Brian2 until the table replaced it)."""
+    import random
+
+    import brian2
+    from brian2.units.fundamentalunits import Quantity
+
+    from multiscale.quantities import _UNIT_NAMES, _unit
+
+    names = sorted(_UNIT_NAMES)
+    b2 = {n: v for n, v in vars(brian2.units).items() if isinstance(v, Quantity)}
+    b2.update({n: v for n, v in vars(brian2.units.allunits).items() if isinstance(v, Quantity)})
+    b2.update({"s": brian2.second, "m": brian2.metre, "V": brian2.volt, "A": brian2.amp,
+               "S": brian2.siemens, "F": brian2.farad, "min": 60 * brian2.second})  # fmt: skip
+    rng = random.Random(1)
+    exprs = ["1/s", "1/ms", "mV/ms", "m/s", "mm/ms", "(m/s)**2", "s**(-1)", "min/s", "ms+s"]
+    exprs += [f"{rng.choice(names)}{rng.choice('*/')}{rng.choice(names)}" for _ in range(2000)]
+    bases = [n for n in names if not n[-1].isdigit()]  # "cm2**2" is refused before eval
+    exprs += [f"{rng.choice(bases)}**{rng.choice([-3, -2, -1, 2, 3])}" for _ in range(2000)]
+    for e in exprs:
+        try:
+            want = Quantity(eval(e, {"__builtins__": {}}, b2))
+        except OverflowError:
+            with pytest.raises(QuantityError, match="cannot read unit"):
+                _unit(e)
+            continue
+        got = _unit(e)
+        assert float(got.value) == float(want), e
+        assert got.dims == tuple(int(d) for d in want.dim._dims), e
+    # a value in another unit: the ratio of the two, as Brian2's quantities divided
+    assert to_float("1 s", "ms") == float(Quantity(brian2.second) / Quantity(brian2.ms))
+    assert to_float("10 A", "nA") == 10 * float(Quantity(brian2.amp) / Quantity(brian2.nA))

@@ -324,7 +324,7 @@ class Result:
     @property
     def measures(self) -> dict[str, Measured]:
         """The experiment's declared outcome measures (``measures:``), by name: value, unit
-        and what was measured (see :mod:`multiscale.measures`)."""
+        and what was measured (see `multiscale.measures`)."""
         from multiscale import measures
 
         with _reading(self.path) as f:

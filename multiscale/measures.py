@@ -16,7 +16,8 @@ Kinds, each over ``window`` (default: the whole run):
 With ``versus: [t0, t1]`` a measure is the ratio of its value in ``window`` to its value in
 ``versus`` (for example after a perturbation against before it), unit 1.
 
-Reads only the samples of each window, and spikes in blocks, never a whole dataset.
+Reads each window a chunk at a time (``multiscale.analysis.Rows``), and spikes in blocks:
+never a whole dataset.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def _value(spec: MeasureSpec, f: h5py.File, window: tuple[float, float] | None):
         return _rate(spec, f, window)
     from multiscale.analysis import band_power, peak_frequency, power_spectrum
 
-    x, fs, unit, source = _signal(spec, f, window)
+    x, fs, unit, source = _signal(spec, f, window)  # a view, read a chunk at a time
     freqs, P = power_spectrum(x, fs, resolution_hz=spec.resolution_hz)
     spectrum = P.mean(axis=1)
     if spec.kind == "peak_frequency":
@@ -120,7 +121,10 @@ def _value(spec: MeasureSpec, f: h5py.File, window: tuple[float, float] | None):
 
 
 def _signal(spec: MeasureSpec, f: h5py.File, window):
-    """(samples, series) of the window, sampling rate, unit and a description."""
+    """A view of the window's rows (samples, series), the sampling rate, the unit and a
+    description."""
+    from multiscale.analysis import Rows
+
     if spec.signal == "circuit":
         ds = f[f"circuits/{spec.circuit}/{spec.quantity}"]
         source = f"circuit {spec.circuit}'s {spec.quantity}"
@@ -136,10 +140,8 @@ def _signal(spec: MeasureSpec, f: h5py.File, window):
                   else f"{kind}s {','.join(chosen)}")  # fmt: skip
     fs = float(ds.attrs["sampling_rate"])
     i0, i1 = _rows(window, fs, ds.shape[0])
-    x = ds[i0:i1] if columns is None else ds[i0:i1, sorted(columns)]
-    x = np.asarray(x, dtype=float)
-    x = x[:, None] if x.ndim == 1 else x
-    return x, fs, str(ds.attrs.get("unit", "1")), source
+    data = ds if ds.ndim == 2 else _Column(ds)
+    return Rows(data, i0, i1, columns), fs, str(ds.attrs.get("unit", "1")), source
 
 
 def _rate(spec: MeasureSpec, f: h5py.File, window):
@@ -152,6 +154,21 @@ def _rate(spec: MeasureSpec, f: h5py.File, window):
         n += int(np.count_nonzero((block >= t0) & (block < t1)))
     rate = n / int(g.attrs["n_cells"]) / ((t1 - t0) / 1000.0)
     return rate, "Hz", f"{spec.population} rate of circuit {spec.circuit}, {_span(window)}"
+
+
+class _Column:
+    """A 1-D dataset read as one column (samples, 1)."""
+
+    def __init__(self, ds: h5py.Dataset) -> None:
+        self.ds = ds
+        self.shape = (ds.shape[0], 1)
+
+    def __len__(self) -> int:
+        return self.ds.shape[0]
+
+    def __getitem__(self, rows):
+        rows = rows[0] if isinstance(rows, tuple) else rows
+        return self.ds[rows][:, None]
 
 
 def _rows(window, fs: float, n: int) -> tuple[int, int]:

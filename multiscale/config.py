@@ -143,10 +143,10 @@ class MeasureSpec:
     """An outcome measure the run computes from its output and stores in /measures
     (``multiscale.measures`` says how each kind is computed).
 
-    kind: "band_power" | "peak_frequency" | "rate". signal: "eeg", "regions" or "circuit"
-    (band_power, peak_frequency); channels / regions: which sensors or regions (default:
+    kind: "band_power" | "peak_frequency" | "rate" | "synchrony". signal: "eeg", "regions"
+    or "circuit" (band_power, peak_frequency); channels / regions: which sensors or regions (default:
     all, their spectra averaged); circuit, quantity ("rate" or "field"): a circuit's series;
-    circuit, population: whose spikes a ``rate`` counts. band_hz: (low, high) in Hz;
+    circuit, population: whose spikes a ``rate`` or ``synchrony`` counts (bin_ms: its bins). band_hz: (low, high) in Hz;
     window_ms: (start, end) in ms (default: the whole run); versus_ms: a second window: the
     measure is then the ratio of the two; relative: band power as a fraction of 1-80 Hz;
     resolution_hz: the spectra's resolution."""
@@ -165,6 +165,8 @@ class MeasureSpec:
     relative: bool = False
     #: spectral resolution (Hz): Welch segments of 1 / resolution s
     resolution_hz: float = 0.5
+    #: synchrony: the spike-count bin (ms)
+    bin_ms: float = 20.0
 
 
 @dataclass
@@ -781,7 +783,8 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
     )
 
 
-MEASURE_KINDS = ("band_power", "peak_frequency", "rate")
+MEASURE_KINDS = ("band_power", "peak_frequency", "rate", "synchrony")
+SPIKING = ("rate", "synchrony")  # kinds that read a circuit population's spikes
 
 
 def _measure(top: _Section, k: int, item: Any, errors: list[str]) -> MeasureSpec:
@@ -800,14 +803,15 @@ def _measure(top: _Section, k: int, item: Any, errors: list[str]) -> MeasureSpec
         signal=signal,
         channels=_names(s, "channels") if signal == "eeg" else None,
         regions=_names(s, "regions") if signal == "regions" else None,
-        circuit=s.string("circuit") if signal == "circuit" or kind == "rate" else None,
+        circuit=s.string("circuit") if signal == "circuit" or kind in SPIKING else None,
         quantity=s.string("quantity", "rate", ["rate", "field"]) if signal == "circuit" else "rate",
-        population=s.string("population") if kind == "rate" else None,
+        population=s.string("population") if kind in SPIKING else None,
         band_hz=_pair(s, "band", "Hz", None if kind != "band_power" else _MISSING),
         window_ms=_pair(s, "window", "ms", None),
         versus_ms=_pair(s, "versus", "ms", None),
         relative=s.boolean("relative", False) if kind == "band_power" else False,
         resolution_hz=s.quantity("resolution", "Hz", 0.5, positive=True) if spectral else 0.5,
+        bin_ms=s.quantity("bin", "ms", 20.0, positive=True) if kind == "synchrony" else 20.0,
     )
     s.finish()
     if kind is None and "kind" not in s.data:

@@ -12,6 +12,10 @@ Kinds, each over ``window`` (default: the whole run):
 - ``peak_frequency``: the frequency of the largest value of the same averaged spectrum
   within ``band`` (default 1-40 Hz, as ``analysis.peak_frequency``), in Hz.
 - ``rate``: spikes of a circuit population in the window per cell per second (Hz).
+- ``synchrony``: Golomb's chi of a circuit population (Golomb 2007, Scholarpedia 2:1347):
+  the cells' spike counts in ``bin`` (default 20 ms) bins; sqrt(variance over time of the
+  population-mean count / mean over cells of each cell's count variance). About
+  1 / sqrt(cells) for independent cells, 1 in lockstep. Unit 1.
 
 With ``versus: [t0, t1]`` a measure is the ratio of its value in ``window`` to its value in
 ``versus`` (for example after a perturbation against before it), unit 1.
@@ -101,6 +105,8 @@ def read(f: h5py.File) -> list[Measured]:
 def _value(spec: MeasureSpec, f: h5py.File, window: tuple[float, float] | None):
     if spec.kind == "rate":
         return _rate(spec, f, window)
+    if spec.kind == "synchrony":
+        return _synchrony(spec, f, window)
     from multiscale.analysis import band_power, peak_frequency, power_spectrum
 
     x, fs, unit, source = _signal(spec, f, window)  # a view, read a chunk at a time
@@ -169,6 +175,46 @@ class _Column:
     def __getitem__(self, rows):
         rows = rows[0] if isinstance(rows, tuple) else rows
         return self.ds[rows][:, None]
+
+
+def _synchrony(spec: MeasureSpec, f: h5py.File, window):
+    """Golomb's chi from the spikes, streamed: each block's (bin, cell) counts are folded
+    into per-cell sums and per-bin population counts; the last bin of a block waits for
+    the next block, so no count is split. Memory: the cells and bins, never the spikes."""
+    g = f[f"circuits/{spec.circuit}/spikes/{spec.population}"]
+    n = int(g.attrs["n_cells"])
+    t0, t1 = window if window is not None else (0.0, float(f.attrs["duration_ms"]))
+    width = spec.bin_ms
+    n_bins = int((t1 - t0) // width)
+    end = t0 + n_bins * width
+    sum_c, sum_c2, population = np.zeros(n), np.zeros(n), np.zeros(n_bins)
+    held = np.zeros(0, dtype=np.int64)  # keys (bin * n + cell) of a bin not yet complete
+
+    def fold(keys: np.ndarray) -> None:
+        keys, counts = np.unique(keys, return_counts=True)
+        cells, bins = keys % n, keys // n
+        np.add.at(sum_c, cells, counts)
+        np.add.at(sum_c2, cells, counts.astype(float) ** 2)
+        np.add.at(population, bins, counts)
+
+    times, cells = g["times"], g["indices"]
+    for start in range(0, times.shape[0], SPIKE_BLOCK):
+        t = times[start : start + SPIKE_BLOCK]
+        i = cells[start : start + SPIKE_BLOCK].astype(np.int64)
+        inside = (t >= t0) & (t < end)
+        keys = ((t[inside] - t0) // width).astype(np.int64) * n + i[inside]
+        keys = np.concatenate([held, keys])
+        if len(keys):
+            last = keys.max() // n  # spikes are in time order: later blocks start here
+            held, keys = keys[keys // n == last], keys[keys // n != last]
+            fold(keys)
+    if len(held):
+        fold(held)
+    per_cell = sum_c2 / n_bins - (sum_c / n_bins) ** 2
+    chi = np.sqrt(np.var(population / n) / per_cell.mean()) if per_cell.mean() > 0 else np.nan
+    what = (f"synchrony (Golomb's chi, {width:g} ms bins) of {spec.population} in circuit "
+            f"{spec.circuit}, {_span(window)}")  # fmt: skip
+    return chi, "1", what
 
 
 def _rows(window, fs: float, n: int) -> tuple[int, int]:

@@ -535,7 +535,7 @@ def _check_measures(exp: Experiment, got: Resolved, errors: list[str]) -> None:
                     f"{where}.circuit: got {m.circuit!r}; expected one of {circuit_names}"
                     f"{_suggest(m.circuit, circuit_names)}"
                 )
-            elif m.kind == "rate" and m.circuit in classes:
+            elif m.kind in ("rate", "synchrony") and m.circuit in classes:
                 pops = list(classes[m.circuit].POPULATIONS)
                 if m.population not in pops:
                     errors.append(
@@ -543,7 +543,7 @@ def _check_measures(exp: Experiment, got: Resolved, errors: list[str]) -> None:
                         f"{_suggest(str(m.population), pops)}"
                     )
                 if not exp.record.spikes:
-                    errors.append(f"{where}: a rate counts spikes; record.spikes is false")
+                    errors.append(f"{where}: a {m.kind} counts spikes; record.spikes is false")
             if exp.cosim.resolution_ms is not None:
                 rate_hz = 1000.0 / exp.cosim.resolution_ms
         if m.band_hz is not None and rate_hz is not None and m.band_hz[1] > rate_hz / 2:

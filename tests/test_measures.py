@@ -5,6 +5,7 @@ quantity computed independently from the stored data."""
 import h5py
 import numpy as np
 import pytest
+from circuit_harness import synchrony_chi
 from scipy.signal import welch
 
 import multiscale as ms
@@ -101,6 +102,14 @@ def test_a_rate_counts_the_population_s_spikes_in_its_window(tmp_path):
                 "window": ["100 ms", "400 ms"],
             },
             {
+                "name": "e_chi",
+                "kind": "synchrony",
+                "circuit": "c",
+                "population": "E",
+                "window": ["100 ms", "400 ms"],
+                "bin": "10 ms",
+            },
+            {
                 "name": "field_beta",
                 "kind": "band_power",
                 "signal": "circuit",
@@ -124,10 +133,36 @@ def test_a_rate_counts_the_population_s_spikes_in_its_window(tmp_path):
     got = ms.run(exp).measures
     with h5py.File(tmp_path / "m.h5") as f:
         t = f["circuits/c/spikes/E/times"][:]
+        i = f["circuits/c/spikes/E/indices"][:]
         n = f["circuits/c/spikes/E"].attrs["n_cells"]
     expected = np.count_nonzero((t >= 100) & (t < 400)) / n / 0.3
     assert expected > 0 and got["e_rate"].value == pytest.approx(expected, rel=1e-12)
+    # the streamed chi against the whole-array definition the circuit tests use
+    chi = synchrony_chi(t, i, n, 100.0, 400.0, bin_ms=10.0)
+    assert 0 < chi < 1 and got["e_chi"].value == pytest.approx(chi, rel=1e-9)
     assert got["e_rate"].unit == "Hz" and got["field_beta"].unit == "(mV)^2"
+
+
+def test_the_streamed_synchrony_holds_across_spike_blocks(tmp_path, monkeypatch):
+    """Blocks of 7 spikes split bins everywhere: the same chi as one block."""
+    import multiscale.measures as measures
+
+    exp = masses(
+        tmp_path,
+        [{"name": "chi", "kind": "synchrony", "circuit": "c", "population": "E"}],
+        duration="300 ms", perturbations=[],
+        circuits=[{"name": "c", "model": "ei_network", "region": "A",
+                   "parameters": {"n_E": 80, "n_I": 20}}],
+        brian={"target": "numpy"},
+    )  # fmt: skip
+    whole = ms.run(exp).measures["chi"].value
+    monkeypatch.setattr(measures, "SPIKE_BLOCK", 7)
+    with h5py.File(tmp_path / "m.h5") as f:
+        split = measures.evaluate(exp.measures[0], f).value
+        t = f["circuits/c/spikes/E/times"][:]
+        i = f["circuits/c/spikes/E/indices"][:]
+    assert len(t) > 50 and split == pytest.approx(whole, rel=1e-12)
+    assert whole == pytest.approx(synchrony_chi(t, i, 80, 0.0, 300.0), rel=1e-9)
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,8 @@ def cmd_validate(args) -> int:
     print()
     if plan.window.clamped_edges:
         print(f"note: zero-delay edges clamped to one step: {plan.window.clamped_edges}")
+    for note in plan.notes:
+        print(f"note: {note}")
     print(plan.estimate.describe())
     return 0
 
@@ -167,6 +169,8 @@ def _execute(exp, comm, args, start=None, sources=None) -> int:
             print(f"circuit {c.name}: {c.model} replaces region {c.region}")
         if exp.plan.circuits:
             print(f"exchange window: {exp.plan.window.ms:g} ms")
+        for note in exp.plan.notes:
+            print(f"note: {note}")
         if start is not None:
             print(f"starting from the checkpoint at {start.t_ms / 1000:g} s: {start.folder}")
     ok = sim.run()

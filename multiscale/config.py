@@ -143,12 +143,13 @@ class MeasureSpec:
     """An outcome measure the run computes from its output and stores in /measures
     (``multiscale.measures`` says how each kind is computed).
 
-    kind: "band_power" | "peak_frequency" | "rate" | "synchrony". signal: "eeg", "regions"
-    or "circuit" (band_power, peak_frequency); channels / regions: which sensors or regions (default:
-    all, their spectra averaged); circuit, quantity ("rate" or "field"): a circuit's series;
-    circuit, population: whose spikes a ``rate`` or ``synchrony`` counts (bin_ms: its bins). band_hz: (low, high) in Hz;
-    window_ms: (start, end) in ms (default: the whole run); versus_ms: a second window: the
-    measure is then the ratio of the two; relative: band power as a fraction of 1-80 Hz;
+    kind: "band_power" | "peak_frequency" | "rate" | "synchrony". signal: "eeg",
+    "regions" or "circuit" (band_power, peak_frequency); channels / regions: which sensors
+    or regions (default: all, their spectra averaged); circuit, quantity ("rate" or
+    "field"): a circuit's series; circuit, population: whose spikes a ``rate`` or
+    ``synchrony`` counts (bin_ms: its bins). band_hz: (low, high) in Hz; window_ms: (start,
+    end) in ms (default: the whole run); versus_ms: a second window: the measure is then
+    the ratio of the two; relative: band power as a fraction of 1-80 Hz;
     resolution_hz: the spectra's resolution."""
 
     name: str

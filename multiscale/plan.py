@@ -114,6 +114,8 @@ class Plan:
     leadfield: LeadField | None
     region_stimuli: tuple[RegionStimulus, ...]
     estimate: Estimate
+    #: what a user should know that is not an error (a measure left out of a shortened run)
+    notes: tuple[str, ...] = ()
 
     @property
     def proxies(self) -> dict[str, int]:
@@ -138,6 +140,8 @@ class Resolved:
     delays: np.ndarray | None = None
     window: Window | None = None
     initial_history: np.ndarray | None = None
+    #: what a user should know that is not an error (printed by validate and run)
+    notes: list[str] = field(default_factory=list)
 
 
 def build(exp: Experiment, got: Resolved, estimate: Estimate) -> Plan:
@@ -207,6 +211,7 @@ def build(exp: Experiment, got: Resolved, estimate: Estimate) -> Plan:
         leadfield=got.leadfield,
         region_stimuli=stimuli,
         estimate=estimate,
+        notes=tuple(got.notes),
     )
 
 
@@ -497,21 +502,37 @@ def _check_stimuli(exp: Experiment, got: Resolved, errors: list[str]) -> None:
 
 def _check_measures(exp: Experiment, got: Resolved, errors: list[str]) -> None:
     """Each measure's signal exists in the output this experiment writes, its windows lie
-    in the run and its band below the signal's Nyquist frequency."""
+    in the run and its band below the signal's Nyquist frequency.
+
+    A window past the end is an error in the file as written; when the duration was
+    overridden (``--set duration=...``, a sweep), the measures that no longer fit are left
+    out with a note: shortening a run for a quick look is not a mistake."""
     conn, classes = got.connectome, got.circuit_classes
     circuit_names = [str(c.name) for c in exp.circuits]
     seen: set[str] = set()
+    shortened = "duration" in exp.overrides
+    kept = []
     for k, m in enumerate(exp.measures):
         where = f"measures[{k}]"
         if m.name in seen:
             errors.append(f"{where}.name: got {m.name!r}; expected a name not used before")
         seen.add(m.name)
-        for key, window in (("window", m.window_ms), ("versus", m.versus_ms)):
-            if window is not None and exp.duration_ms is not None and window[1] > exp.duration_ms:
-                errors.append(
-                    f"{where}.{key}: got {window[0]:g}-{window[1]:g} ms; expected a window "
-                    f"within the run ({exp.duration_ms:g} ms)"
-                )
+        late = [
+            (key, w) for key, w in (("window", m.window_ms), ("versus", m.versus_ms))
+            if w is not None and exp.duration_ms is not None and w[1] > exp.duration_ms
+        ]  # fmt: skip
+        if late and shortened:
+            got.notes.append(
+                f"{where} ({m.name}) left out: its {late[0][0]} ends at "
+                f"{late[0][1][1] / 1000:g} s, after this run's {exp.duration_ms / 1000:g} s"
+            )
+            continue
+        kept.append(m)
+        for key, window in late:
+            errors.append(
+                f"{where}.{key}: got {window[0]:g}-{window[1]:g} ms; expected a window "
+                f"within the run ({exp.duration_ms:g} ms)"
+            )
         rate_hz = exp.record.sampling_rate_hz
         if m.signal == "eeg":
             if exp.record.eeg is None:
@@ -551,6 +572,7 @@ def _check_measures(exp: Experiment, got: Resolved, errors: list[str]) -> None:
                 f"{where}.band: got up to {m.band_hz[1]:g} Hz; expected at most the Nyquist "
                 f"frequency of the signal ({rate_hz / 2:g} Hz)"
             )
+    exp.measures = kept
 
 
 def _region_stimulus_amplitude(where: str, s: StimulusSpec, model, errors: list[str]) -> Any:

@@ -90,6 +90,8 @@ def test_the_perturbation_study_tutorial_runs(tmp_path, monkeypatch, capsys):
     assert set(ns["results"]) == {"control", "gaba_loss"}
     rates = ns["rates"]  # condition -> (E rate before, after) in Hz
     assert rates["gaba_loss"][1] > 1.5 * rates["gaba_loss"][0]
+    change = {n: r.measures["e_rate_change"].value for n, r in ns["results"].items()}
+    assert change["gaba_loss"] > 1.5 and change["gaba_loss"] > 2 * change["control"]
     assert rates["control"][1] < 1.5 * rates["control"][0]
     assert "gamma" in out and "near rM1" in out
     assert (tmp_path / "gaba_vs_control.png").stat().st_size > 10_000

@@ -191,3 +191,24 @@ def test_a_wrong_measure_is_named_before_anything_runs(tmp_path, measure, messag
     with pytest.raises(ms.ConfigError) as err:
         masses(tmp_path, [measure])
     assert message in str(err.value)
+
+
+def test_a_shortened_run_leaves_out_the_measures_that_no_longer_fit(tmp_path):
+    """Past the end in the file as written: an error (above). Past the end because the
+    duration was overridden (a quick look): left out, with a note saying so."""
+    declared = [
+        {"name": "early", "kind": "peak_frequency", "signal": "regions", "window": ["0 s", "1 s"]},
+        {"name": "late", "kind": "peak_frequency", "signal": "regions", "window": ["4 s", "6 s"]},
+    ]
+    full = masses(tmp_path, declared, perturbations=[])
+    assert [m.name for m in full.measures] == ["early", "late"] and full.plan.notes == ()
+    data = {"name": "measured", "seed": 4, "duration": "6 s", "perturbations": [],
+            "connectome": {"source": TWO_NODES}, "regions": {"model": "jansen_rit"},
+            "record": {"eeg": None}, "measures": declared,
+            "output": {"path": str(tmp_path / "short.h5"), "figures": False}}  # fmt: skip
+    short = ms.experiment(data, overrides={"duration": "2 s"})
+    assert [m.name for m in short.measures] == ["early"]
+    assert short.plan.notes == (
+        "measures[1] (late) left out: its window ends at 6 s, after this run's 2 s",
+    )
+    assert list(ms.run(short).measures) == ["early"]

@@ -53,10 +53,12 @@ not have; its amplitude depends on that choice, its time course follows the inpu
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import brian2 as b2
 import numpy as np
 
-from multiscale.circuit import Circuit, Parameter
+from multiscale.circuit import Circuit, FieldGroup, Parameter
 
 GAMMA = 0.25  # C_I / C_E and N_I / N_E in the paper
 TAU_EXC_FIELD = 2.0 * b2.ms  # read-out kernels of the field currents (see module docstring)
@@ -151,6 +153,10 @@ class Brunel2000(Circuit):
     def estimate(cls, params: dict[str, float]) -> tuple[int, int]:
         n = int(params["n_E"]) + int(params["n_I"])
         return n, n * (int(params["C_E"]) + int(round(GAMMA * params["C_E"])))
+
+    @classmethod
+    def field_group(cls, values: dict[str, float]) -> FieldGroup | None:
+        return replace(super().field_group(values), g_leak_nS=values["C_m"] / values["tau"])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -75,7 +75,7 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 
-from multiscale.circuit import Circuit, Parameter
+from multiscale.circuit import Circuit, FieldGroup, Parameter
 
 POPULATIONS = ("L23e", "L23i", "L4e", "L4i", "L5e", "L5i", "L6e", "L6i")
 IS_EXC = np.array([p.endswith("e") for p in POPULATIONS])
@@ -265,6 +265,13 @@ class PotjansDiesmann(Circuit):
     def n_neurons(cls, parameters: dict[str, float] | None = None) -> int:
         values = {k: p.default for k, p in cls.PARAMETERS.items()} | dict(parameters or {})
         return int(population_sizes(float(values["scale_N"])).sum())
+
+    @classmethod
+    def field_group(cls, values: dict[str, float]) -> FieldGroup:
+        """L5e: its cells at this scale; it stands for L5e's share of the full column."""
+        sizes = population_sizes(float(values["scale_N"]))
+        k = POPULATIONS.index("L5e")
+        return FieldGroup("L5e", int(sizes[k]), G_LEAK_NS, float(N_FULL[k] / N_FULL.sum()))
 
     def build(self) -> None:
         scale_N = float(self.params["scale_N"])

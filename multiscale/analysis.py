@@ -244,6 +244,19 @@ def perturbation_effect(
     )
 
 
+def sensor_positions(f, kind: str = "eeg") -> np.ndarray | None:
+    """The stored positions (mm) of an output's ``kind`` sensors in the connectome's axes
+    (for :func:`near_far_channels`), or None where the file has none or their frame is
+    unknown. f: the open output (h5py.File)."""
+    from multiscale.sensors.geometry import in_connectome_axes
+
+    ds = f.get(f"{kind}/positions")
+    if ds is None:
+        return None
+    frame = ds.attrs.get("frame", "tvb_sensors")  # outputs from before frames were stored
+    return in_connectome_axes(ds[:], frame.decode() if isinstance(frame, bytes) else frame)
+
+
 def near_far_channels(
     positions_mm: np.ndarray | None,
     centres_mm: np.ndarray | None,

@@ -13,7 +13,9 @@ declares, at class level, what a user can read in ``multiscale info``:
   (amp) that stimulation electrodes drive;
 - ``OUTPUT_POPULATION``: the population whose rate the connectome sees;
 - ``FIELD``: where the field-potential proxy comes from: the group, its per-cell AMPA and
-  GABA current variables (amp) and its leak conductance (nS);
+  GABA current variables (amp), its leak conductance (nS) and ``fraction``, the share of a
+  region's neurons the group stands for (0.8 for all excitatory cells), which scales the
+  region's current dipole moment (:mod:`multiscale.sources`);
 
 - ``DRIVE``: population -> Brian2 statement that delivers ``n_events`` external
   (Poisson) spikes to a cell in one time step, e.g. ``"x_ampa += w_ext * n_events"``;
@@ -54,10 +56,24 @@ import numpy as np
 from multiscale import brian_state
 from multiscale.parameter import Parameter
 
-__all__ = ["Circuit", "Parameter", "WindowOutput"]
+__all__ = ["Circuit", "FieldGroup", "Parameter", "WindowOutput"]
 
 MAZZONI_AMPA_DELAY_MS = 6.0
 MAZZONI_GABA_WEIGHT = 1.65
+
+
+@dataclass(frozen=True)
+class FieldGroup:
+    """The cells whose synaptic currents make a circuit's field proxy and dipole moment.
+
+    name: the population. cells: how many the network has. g_leak_nS: their leak
+    conductance (nS): field proxy (mV) x g_L = mean proxy current per cell. fraction: the
+    share of a region's neurons they stand for."""
+
+    name: str
+    cells: int
+    g_leak_nS: float  # noqa: N815 - the unit in the name, as FIELD["g_leak_nS"]
+    fraction: float
 
 
 @dataclass
@@ -98,6 +114,21 @@ class Circuit:
     def n_neurons(cls, parameters: dict[str, float] | None = None) -> int:
         values = {k: p.default for k, p in cls.PARAMETERS.items()} | dict(parameters or {})
         return int(sum(values[k] for k in cls.SIZE_PARAMETERS))
+
+    @classmethod
+    def field_group(cls, values: dict[str, float]) -> FieldGroup | None:
+        """The FIELD group with ``values`` (every parameter, defaults filled in), or None
+        for a circuit without a field (closed-field structures). The base class reads the
+        group's size from the parameter ``n_<group>``; circuits sized otherwise override."""
+        if not cls.FIELD:
+            return None
+        group = str(cls.FIELD["group"])
+        return FieldGroup(
+            name=group,
+            cells=int(values[f"n_{group}"]),
+            g_leak_nS=float(cls.FIELD["g_leak_nS"]),
+            fraction=float(cls.FIELD.get("fraction", 0.8)),
+        )
 
     @classmethod
     def check_parameters(cls, params: dict[str, float]) -> list[str]:

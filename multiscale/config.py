@@ -143,13 +143,13 @@ class MeasureSpec:
     """An outcome measure the run computes from its output and stores in /measures
     (``multiscale.measures`` says how each kind is computed).
 
-    kind: "band_power" | "peak_frequency" | "rate" | "synchrony". signal: "eeg",
-    "regions" or "circuit" (band_power, peak_frequency); channels / regions: which sensors
-    or regions (default: all, their spectra averaged); circuit, quantity ("rate" or
-    "field"): a circuit's series; circuit, population: whose spikes a ``rate`` or
-    ``synchrony`` counts (bin_ms: its bins). band_hz: (low, high) in Hz; window_ms: (start,
-    end) in ms (default: the whole run); versus_ms: a second window: the measure is then
-    the ratio of the two; relative: band power as a fraction of 1-80 Hz;
+    kind: "band_power" | "peak_frequency" | "rate" | "synchrony". signal: "eeg", "meg",
+    "seeg", "regions", "sources" or "circuit" (band_power, peak_frequency); channels /
+    regions: which sensors or regions (default: all, their spectra averaged); circuit,
+    quantity ("rate" or "field"): a circuit's series; circuit, population: whose spikes a
+    ``rate`` or ``synchrony`` counts (bin_ms: its bins). band_hz: (low, high) in Hz;
+    window_ms: (start, end) in ms (default: the whole run); versus_ms: a second window:
+    the measure is then the ratio of the two; relative: band power as a fraction of 1-80 Hz;
     resolution_hz: the spectra's resolution."""
 
     name: str
@@ -180,11 +180,23 @@ class BoldSpec:
 @dataclass
 class RecordSpec:
     sampling_rate_hz: float
-    eeg: str | None
+    #: forward model per sensor kind ("eeg", "meg", "seeg"), as written: a name such as
+    #: "sphere", "tvb65", "tvb276", "seeg:tvb", or {file: gain.npz, unit: "V/(A m)"};
+    #: "auto" (EEG's default) = the sphere model where the connectome has centres
+    eeg: str | dict | None
     spikes: bool
     bold: BoldSpec | None
     #: state variables recorded raw at every integration step ("all" is expanded)
     states: list[str] = field(default_factory=list)
+    meg: str | dict | None = None
+    seeg: str | dict | None = None
+    #: record every region's current dipole moment (nA m) under /sources
+    sources: bool = True
+
+    def sensors(self) -> dict[str, str | dict]:
+        """The sensor kinds recorded, each with its forward model as written."""
+        chosen = {"eeg": self.eeg, "meg": self.meg, "seeg": self.seeg}
+        return {kind: model for kind, model in chosen.items() if model is not None}
 
 
 @dataclass
@@ -707,10 +719,13 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         b.finish()
     record = RecordSpec(
         sampling_rate_hz=rec.quantity("sampling_rate", "Hz", 1000.0, positive=True),
-        eeg=rec.raw("eeg", "tvb65"),
+        eeg=_sensor(rec, "eeg", "auto"),
         spikes=rec.boolean("spikes", True),
         bold=bold,
         states=rec.raw("states", []),
+        meg=_sensor(rec, "meg", None),
+        seeg=_sensor(rec, "seeg", None),
+        sources=rec.boolean("sources", True),
     )
     rec.finish()
 
@@ -784,8 +799,42 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
     )
 
 
+def _sensor(rec: _Section, kind: str, default: str | None) -> str | dict | None:
+    """``record.<kind>``: a forward model's name, ``{file: ..., unit: ...}``, or null/false
+    for none; the plan builds it (and reports what cannot be built)."""
+    value = rec.raw(kind, default)
+    if value is None or value is False:
+        return None
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, dict):
+        s = _Section(value, f"record.{kind}", rec.errors)
+        spec = {"file": s.string("file"), "unit": s.string("unit", choices=list(GAIN_UNITS[kind]))}
+        s.finish()
+        return spec
+    rec.error(f"record.{kind}", value, "a forward model name, {file: ..., unit: ...}, or null")
+    return None
+
+
+#: the units a user gain file may have, per sensor kind
+GAIN_UNITS = {
+    "eeg": ("V/(A m)",),
+    "seeg": ("V/(A m)",),
+    "meg": ("T/(A m)", "T/m/(A m)"),
+}
+
 MEASURE_KINDS = ("band_power", "peak_frequency", "rate", "synchrony")
-SPIKING = ("rate", "synchrony")  # kinds that read a circuit population's spikes
+SPIKING = ("rate", "synchrony")
+#: what a spectral measure can read: sensor recordings, region observables or sources,
+#: a circuit's series
+SIGNALS = (
+    "eeg",
+    "meg",
+    "seeg",
+    "regions",
+    "sources",
+    "circuit",
+)  # kinds that read a circuit population's spikes
 
 
 def _measure(top: _Section, k: int, item: Any, errors: list[str]) -> MeasureSpec:
@@ -795,15 +844,15 @@ def _measure(top: _Section, k: int, item: Any, errors: list[str]) -> MeasureSpec
     s = _Section(item, where, errors)
     kind = s.string("kind", None, list(MEASURE_KINDS))
     spectral = kind in ("band_power", "peak_frequency")
-    signal = s.string("signal", None, ["eeg", "regions", "circuit"]) if spectral else None
+    signal = s.string("signal", None, list(SIGNALS)) if spectral else None
     if spectral and signal is None and "signal" not in s.data:
-        s.error(f"{where}.signal", None, "one of ['eeg', 'regions', 'circuit']")
+        s.error(f"{where}.signal", None, f"one of {list(SIGNALS)}")
     spec = MeasureSpec(
         name=s.string("name", f"measure{k}"),
         kind=kind,
         signal=signal,
-        channels=_names(s, "channels") if signal == "eeg" else None,
-        regions=_names(s, "regions") if signal == "regions" else None,
+        channels=_names(s, "channels") if signal in ("eeg", "meg", "seeg") else None,
+        regions=_names(s, "regions") if signal in ("regions", "sources") else None,
         circuit=s.string("circuit") if signal == "circuit" or kind in SPIKING else None,
         quantity=s.string("quantity", "rate", ["rate", "field"]) if signal == "circuit" else "rate",
         population=s.string("population") if kind in SPIKING else None,

@@ -23,11 +23,11 @@ Bridges (per circuit, in the experiment file):
 - mass -> circuit: rate per afferent fibre (Hz) = input_gain x the region's coupling input
   (the coupling's unit, 1/ms for Jansen-Rit), averaged over each exchange bin;
 - circuit -> mass: the proxy's coupling variables are set so that the coupling passes on
-  output_gain x the circuit's output-population rate (Hz), per exchange bin; its EEG
-  source is field_gain x the circuit's field proxy (mV, see multiscale.circuit). The
-  proxy is a per-cell synaptic current over g_L, so it is in mV like Jansen-Rit's
-  y1 - y2, but its size depends on the circuit's synchrony: field_gain says how much of
-  it the region's EEG source carries (the experiment files state how they chose it).
+  output_gain x the circuit's output-population rate (Hz), per exchange bin; the node's
+  recorded signal is the circuit's field proxy (mV, see multiscale.circuit), which
+  multiscale.sources turns into the region's current dipole moment (nA m) from the
+  circuit's cell count, the region's area and a dendritic length (field_gain, default 1,
+  multiplies it).
 
 Random streams derive from the experiment seed and a name (the circuit's, "regions.noise"),
 never from the rank, so a run gives the same numbers on any number of ranks.
@@ -713,9 +713,11 @@ class Simulation:
             )
             # the bin [t, t + res) gives the states at the ends of its steps
             self.engine.write_history(node, first + 1, cvars)
-            obs[:, node] = spec.field_gain * np.repeat(field, self.res_steps)
+            obs[:, node] = np.repeat(field, self.res_steps)  # mV: sources scale it
         obs[:, self.schedule.silenced] = 0.0  # a lesioned region has no EEG source
-        self.recorder.record_window(obs, outputs, self._pending_states)
+        self.recorder.record_window(
+            obs, outputs, self._pending_states, silenced=self.schedule.silenced
+        )
 
 
 def _describe(err: BaseException) -> str:

@@ -3,8 +3,9 @@ the end of the run, printed, and stored in the output's /measures table.
 
 Kinds, each over ``window`` (default: the whole run):
 
-- ``band_power``: power of a signal in ``band``: the Welch spectrum of each selected EEG
-  channel (average reference, as stored), region or circuit series, averaged, then
+- ``band_power``: power of a signal in ``band``: the Welch spectrum of each selected EEG,
+  MEG or SEEG channel (as stored: EEG average-referenced, in uV), region, region source
+  (``sources``, nA m) or circuit series, averaged, then
   integrated over the band (``multiscale.analysis.power_spectrum`` and ``band_power``;
   segments of 1 / ``resolution`` s, default resolution 0.5 Hz, half overlap). Unit: the
   signal's unit squared; with ``relative: true`` a fraction of the 1-80 Hz power (as
@@ -36,6 +37,8 @@ import numpy as np
 if TYPE_CHECKING:
     from multiscale.config import MeasureSpec
 
+#: signals that are sensor recordings (channels, not regions)
+SENSOR_KINDS = ("eeg", "meg", "seeg")
 #: the range a relative band power is a fraction of, and a peak's default range (Hz)
 TOTAL_BAND_HZ = (1.0, 80.0)
 PEAK_BAND_HZ = (1.0, 40.0)
@@ -136,12 +139,15 @@ def _signal(spec: MeasureSpec, f: h5py.File, window):
         source = f"circuit {spec.circuit}'s {spec.quantity}"
         columns = None
     else:
-        ds = f["eeg/data" if spec.signal == "eeg" else "regions/data"]
+        sensor = spec.signal in SENSOR_KINDS
+        ds = f[f"{spec.signal}/data"]
         names = [n.decode() if isinstance(n, bytes) else str(n)
-                 for n in ds.attrs["channels" if spec.signal == "eeg" else "labels"]]  # fmt: skip
-        chosen = spec.channels if spec.signal == "eeg" else spec.regions
+                 for n in ds.attrs["channels" if sensor else "labels"]]  # fmt: skip
+        chosen = spec.channels if sensor else spec.regions
         columns = None if chosen is None else [names.index(c) for c in chosen]
-        kind = "EEG channel" if spec.signal == "eeg" else "region"
+        kind = f"{spec.signal.upper()} channel" if sensor else "region"
+        if spec.signal == "sources":
+            kind = "region source"
         source = (f"every {kind} (spectra averaged)" if chosen is None
                   else f"{kind}s {','.join(chosen)}")  # fmt: skip
     fs = float(ds.attrs["sampling_rate"])

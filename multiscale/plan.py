@@ -27,9 +27,10 @@ if TYPE_CHECKING:
     from multiscale.circuit import Circuit
     from multiscale.connectome import Connectome
     from multiscale.coupling import Coupling
-    from multiscale.eeg import LeadField
     from multiscale.region import RegionModel
     from multiscale.resources import Estimate
+    from multiscale.sensors import Gain
+    from multiscale.sources import SourceModel
     from multiscale.stimuli import RegionStimulus
 
 
@@ -111,7 +112,11 @@ class Plan:
     #: circuits by name, in the experiment's order
     circuits: dict[str, CircuitPlan]
     window: Window
-    leadfield: LeadField | None
+    #: sensor kind ("eeg", "meg", "seeg") -> its forward model, for each kind recorded
+    sensors: dict[str, Gain]
+    #: how each region's signal becomes its current dipole moment (nA m); None when
+    #: nothing needs it (no sensors, record.sources false)
+    sources: SourceModel | None
     region_stimuli: tuple[RegionStimulus, ...]
     estimate: Estimate
     #: what a user should know that is not an error (a measure left out of a shortened run)
@@ -132,7 +137,7 @@ class Resolved:
     model: type[RegionModel] | None = None
     coupling: Coupling | None = None
     parameters: np.ndarray | None = None
-    leadfield: LeadField | None = None
+    sensors: dict[str, Gain] = field(default_factory=dict)
     circuit_classes: dict[str, type[Circuit]] = field(default_factory=dict)
     #: circuit name -> every parameter and knob (defaults filled), where all are valid
     circuit_values: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -208,7 +213,8 @@ def build(exp: Experiment, got: Resolved, estimate: Estimate) -> Plan:
         masses=masses,
         circuits=circuits,
         window=got.window,
-        leadfield=got.leadfield,
+        sensors=dict(got.sensors),
+        sources=_sources(exp, got, circuits),
         region_stimuli=stimuli,
         estimate=estimate,
         notes=tuple(got.notes),
@@ -325,17 +331,71 @@ def _check_record(exp: Experiment, got: Resolved, errors: list[str]) -> None:
                 )
         exp.record.states = list(dict.fromkeys(states))
 
-    eeg = exp.record.eeg
-    if eeg is not None:
-        from multiscale.eeg import load_leadfield, tvb_eeg65_leadfield
+    from multiscale.region import DipoleScale
 
-        try:
-            if eeg == "tvb65":
-                got.leadfield = tvb_eeg65_leadfield(conn)
-            else:
-                got.leadfield = load_leadfield(eeg, conn, base_dir=exp.path.parent)
-        except (ValueError, OSError, TypeError) as err:
-            errors.append(f"record.eeg: got {eeg!r}; {err}")
+    for kind, spec in exp.record.sensors().items():
+        gain = _forward_model(exp, kind, spec, conn, got.notes, errors)
+        if gain is not None:
+            got.sensors[kind] = gain
+    needs_dipole = (got.sensors or exp.record.sources) and model is not None
+    if needs_dipole and not isinstance(getattr(model, "DIPOLE", None), DipoleScale):
+        errors.append(
+            f"regions.model: {exp.regions.model} declares no DIPOLE (how its observable "
+            "becomes a current dipole moment), which sensors and record.sources need; "
+            "add DIPOLE = DipoleScale(rest, full_scale, why) or set record.eeg: null "
+            "and record.sources: false"
+        )
+
+
+def _forward_model(exp: Experiment, kind: str, spec, conn, notes: list[str], errors: list[str]):
+    """The Gain of ``record.<kind>``, or None (reported in errors, or a note for the
+    default EEG on a connectome without centres)."""
+    from multiscale.sensors import ForwardModelError, forward_model, gain_file
+
+    where = f"record.{kind}"
+    try:
+        if isinstance(spec, dict):
+            gain = gain_file(
+                spec["file"], conn, spec["unit"], sensor_kind=kind, base_dir=exp.path.parent
+            )
+        elif spec.endswith((".npy", ".npz")):
+            units = "V/(A m)" if kind != "meg" else "T/(A m)"
+            raise ForwardModelError(
+                f"a gain file needs its unit: record.{kind}: {{file: {spec}, unit: {units}}}"
+            )
+        elif spec == "auto":
+            if conn.centres_mm is None:
+                notes.append(
+                    f"{where}: no EEG: connectome {conn.name!r} has no region centres for the "
+                    "default sphere model (give it centres, or a gain file: "
+                    "record.eeg: {file: gain.npz, unit: V/(A m)})"
+                )
+                return None
+            gain = forward_model("sphere", conn)
+        elif kind == "seeg":
+            contacts = spec.removeprefix("seeg:")
+            gain = forward_model(f"seeg:{contacts}", conn, base_dir=exp.path.parent)
+        else:
+            gain = forward_model(spec, conn)
+    except (ForwardModelError, ValueError, OSError, TypeError) as err:
+        errors.append(f"{where}: got {spec!r}; {err}")
+        return None
+    if gain.kind != kind:
+        errors.append(
+            f"{where}: got {spec!r}, a {gain.kind.upper()} forward model; "
+            f"put it under record.{gain.kind}"
+        )
+        return None
+    return gain
+
+
+def _sources(exp: Experiment, got: Resolved, circuits: dict[str, CircuitPlan]):
+    """The source rule of every region, where sensors or record.sources need it."""
+    if not (got.sensors or exp.record.sources):
+        return None
+    from multiscale.sources import source_model
+
+    return source_model(got.connectome, got.model, circuits)
 
 
 def _check_circuits(exp: Experiment, got: Resolved, errors: list[str]) -> None:
@@ -534,17 +594,24 @@ def _check_measures(exp: Experiment, got: Resolved, errors: list[str]) -> None:
                 f"within the run ({exp.duration_ms:g} ms)"
             )
         rate_hz = exp.record.sampling_rate_hz
-        if m.signal == "eeg":
-            if exp.record.eeg is None:
-                errors.append(f"{where}.signal: got 'eeg'; the experiment records no EEG")
-            elif got.leadfield is not None and m.channels is not None:
-                missing = [c for c in m.channels if c not in got.leadfield.channels]
+        if m.signal in ("eeg", "meg", "seeg"):
+            gain = got.sensors.get(m.signal)
+            if exp.record.sensors().get(m.signal) is None:
+                errors.append(
+                    f"{where}.signal: got {m.signal!r}; the experiment records no "
+                    f"{m.signal.upper()} (record.{m.signal})"
+                )
+            elif gain is not None and m.channels is not None:
+                missing = [c for c in m.channels if c not in gain.channels]
                 if missing:
                     errors.append(
-                        f"{where}.channels: got {missing}, not channels of {exp.record.eeg}"
-                        f"{_suggest(missing[0], list(got.leadfield.channels))}"
+                        f"{where}.channels: got {missing}, not channels of "
+                        f"record.{m.signal} ({exp.record.sensors()[m.signal]})"
+                        f"{_suggest(missing[0], list(gain.channels))}"
                     )
-        elif m.signal == "regions" and m.regions is not None:
+        elif m.signal == "sources" and not exp.record.sources:
+            errors.append(f"{where}.signal: got 'sources'; record.sources is false")
+        if m.signal in ("regions", "sources") and m.regions is not None:
             for label in m.regions:
                 try:
                     conn.index(label)

@@ -1,5 +1,6 @@
-"""What a run records, window by window: region traces, sensor EEG, circuit rates, field
-proxies and spikes, all streamed into the run's Store."""
+"""What a run records, window by window: region traces, region sources (nA m), sensor
+signals (EEG and SEEG in uV, MEG in fT), circuit rates, field proxies and spikes, all
+streamed into the run's Store."""
 
 from __future__ import annotations
 
@@ -11,12 +12,54 @@ import numpy as np
 
 from multiscale.bold import BalloonWindkessel
 from multiscale.checkpoint_state import substate
-from multiscale.eeg import sensor_eeg
 from multiscale.observers import TemporalAverage
 from multiscale.storage import Store
 
 if TYPE_CHECKING:
     from multiscale.plan import Plan
+    from multiscale.sensors import Gain
+
+#: how each signal unit of a forward model is stored: (unit on disk, factor from SI)
+STORED_UNITS = {"V": ("uV", 1e6), "T": ("fT", 1e15), "T/m": ("fT/cm", 1e13)}
+#: the reference each sensor kind is stored with
+REFERENCES = {"eeg": "average", "meg": "none", "seeg": "none"}
+
+
+class SensorRecording:
+    """One sensor kind's series: the projection from region moments (nA m) to the stored
+    unit, applied window by window (EEG average-referenced: folded into the matrix)."""
+
+    def __init__(self, store: Store, kind: str, gain: Gain, model: str, rate_hz: float) -> None:
+        unit, factor = STORED_UNITS[gain.sensors.signal_unit]
+        reference = REFERENCES[kind]
+        matrix = gain.average_referenced() if reference == "average" else gain.matrix
+        self.projection = np.ascontiguousarray(matrix.T * (1e-9 * factor))  # nA m -> unit
+        self.series = store.create_series(
+            f"{kind}/data",
+            gain.n_channels,
+            unit,
+            {
+                "sampling_rate": rate_hz,
+                "channels": list(gain.channels),
+                "kind": kind,
+                "reference": reference,
+                "forward_model": model,
+            },
+        )
+        store.write_array(
+            f"{kind}/gain",
+            gain.matrix,
+            gain.unit,
+            {"source": gain.source, "parameters": json.dumps(gain.parameters, default=str)},
+        )
+        s = gain.sensors
+        store.write_array(f"{kind}/positions", s.positions_mm, "mm", {"frame": s.frame})
+        if s.orientations is not None:
+            store.write_array(f"{kind}/orientations", s.orientations, "1", {"frame": s.frame})
+
+    def rows(self, moments_nAm: np.ndarray) -> np.ndarray:
+        """(samples, channels) in the stored unit from (samples, regions) moments (nA m)."""
+        return moments_nAm @ self.projection
 
 
 def run_attributes(plan: Plan) -> dict:
@@ -72,18 +115,31 @@ class Recorder:
             },
         )
         self.decimate = TemporalAverage(int(round(1000.0 / rate / plan.window.dt_ms)))
-        self.leadfield = plan.leadfield
-        if self.leadfield is not None:
-            lf = self.leadfield
-            self.eeg = self.store.create_series(
-                "eeg/data",
-                lf.n_channels,
-                f"({lf.source}) x {unit}",
-                {"sampling_rate": rate, "channels": list(lf.channels), "reference": "average"},
+        self.source_model = plan.sources
+        self.source_series = None
+        if plan.sources is not None and exp.record.sources:
+            sm = plan.sources
+            self.source_series = self.store.create_series(
+                "sources/data",
+                conn.n_regions,
+                "nA m",
+                {
+                    "sampling_rate": rate,
+                    "labels": labels,
+                    "what": "current dipole moment of each region (multiscale.sources)",
+                },
             )
-            self.store.write_array("eeg/gain", lf.gain, "see eeg/data", {"source": lf.source})
-            if lf.positions_mm is not None:
-                self.store.write_array("eeg/positions", lf.positions_mm, "mm")
+            self.store.write_array(
+                "sources/scale",
+                sm.scale,
+                "nA m per unit of regions/data",
+                {"rest": sm.rest, "rules": list(sm.rules)},
+            )
+            self.store.write_array("sources/areas", sm.areas_mm2, "mm^2")
+        self.sensors = {
+            kind: SensorRecording(self.store, kind, gain, _named(exp.record, kind), rate)
+            for kind, gain in plan.sensors.items()
+        }
         self.bold = None
         bold = exp.record.bold
         if bold is not None:
@@ -132,6 +188,9 @@ class Recorder:
                     "input_gain": spec.input_gain,
                     "output_gain": spec.output_gain,
                     "field_gain": spec.field_gain,
+                    "source_scale": (
+                        float(plan.sources.scale[c.region]) if plan.sources is not None else 0.0
+                    ),
                 }
             )
             cls = c.cls
@@ -157,18 +216,29 @@ class Recorder:
             self.circuit_series[spec.name] = series
 
     def record_window(
-        self, obs: np.ndarray, outputs: dict, states: np.ndarray | None = None
+        self,
+        obs: np.ndarray,
+        outputs: dict,
+        states: np.ndarray | None = None,
+        silenced: np.ndarray | None = None,
     ) -> None:
-        """obs: (n_steps, n_regions) observable of one window, proxies filled in; states:
-        (n_steps, n_regions, n_state) raw states if record.states asks for them."""
+        """obs: (n_steps, n_regions) observable of one window, proxies filled in (a
+        circuit's field proxy, mV); states: (n_steps, n_regions, n_state) raw states if
+        record.states asks for them; silenced: regions with no source (lesioned)."""
         samples = self.decimate(obs)
         self.store.append(self.regions, samples)
         for k, ds in self.states.items():
             x = states[:, :, k]  # the window's own array: marking it changes nothing else
             x[:, self._proxies] = np.nan  # a proxy node's own state is not integrated
             self.store.append(ds, x)
-        if self.leadfield is not None:
-            self.store.append(self.eeg, sensor_eeg(self.leadfield.gain, samples))
+        if self.source_model is not None and len(samples):
+            moments = self.source_model.moments(samples)
+            if silenced is not None:
+                moments[:, silenced] = 0.0
+            if self.source_series is not None:
+                self.store.append(self.source_series, moments)
+            for sensor in self.sensors.values():
+                self.store.append(sensor.series, sensor.rows(moments))
         if self.bold is not None:
             self.store.append(self.bold_series, self.bold(samples))
         for name, (rate, field) in outputs.items():
@@ -191,6 +261,14 @@ class Recorder:
 
     def close(self, complete: bool, attrs: dict | None = None) -> None:
         self.store.close(complete, attrs)
+
+
+def _named(record, kind: str) -> str:
+    """The forward model of record.<kind> as the experiment names it."""
+    spec = record.sensors()[kind]
+    if isinstance(spec, dict):
+        return f"file:{spec['file']} ({spec['unit']})"
+    return "sphere:standard_1020 (auto)" if spec == "auto" else str(spec)
 
 
 class SpikeStore:

@@ -51,6 +51,18 @@ class ParameterSet:
     values: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DipoleScale:
+    """How a model's observable becomes a current dipole moment (:mod:`multiscale.sources`):
+    the moment density is the physiological maximum when the observable is ``full_scale``
+    away from ``rest``. Both in the observable's unit, for the model's default parameters;
+    ``why`` says where they come from."""
+
+    rest: float
+    full_scale: float
+    why: str
+
+
 class RegionModel:
     """Base class; see the module docstring."""
 
@@ -66,6 +78,8 @@ class RegionModel:
     PARAMETER_SETS: ClassVar[dict[str, ParameterSet]] = {}
     #: what observe() returns, and its unit (the EEG source of the region)
     OBSERVABLE: ClassVar[tuple[str, str]] = ("", "")
+    #: how the observable becomes the region's current dipole moment (nA m)
+    DIPOLE: ClassVar[DipoleScale]
     dfun: ClassVar[Any]
     observe: ClassVar[Any]
 

@@ -18,6 +18,7 @@ from multiscale.analysis import (
     perturbation_effect,
     power_spectrum,
     relative_band_powers,
+    sensor_positions,
 )
 from multiscale.outputs import OutputFiles, open_output, remove_figures
 from multiscale.storage import read_log
@@ -120,7 +121,7 @@ def _effect(f: h5py.File, g: h5py.Group, t_ms: float):
     fs = f["eeg/data"].attrs["sampling_rate"]
     channels = [_s(c) for c in f["eeg/data"].attrs["channels"]]
     region = int(g.attrs["region_index"])
-    positions = f["eeg/positions"][:] if "eeg/positions" in f else None
+    positions = sensor_positions(f, "eeg")
     centres = f["connectome/centres"][:] if "connectome/centres" in f else None
     near, far = near_far_channels(positions, centres, region, f["eeg/gain"][:])
     try:

@@ -124,8 +124,10 @@ def estimate(exp: Experiment, got: Resolved) -> Estimate:
     if duration is None or rate is None:
         return est
     samples = duration * rate / 1000.0
-    leadfield = got.leadfield
-    channels = n + (len(leadfield.channels) if leadfield is not None else 0)
+    # regions, sources and every sensor channel, one float64 each per sample
+    channels = n * (2 if exp.record.sources else 1) + sum(
+        g.n_channels for g in got.sensors.values()
+    )
     steps = duration / dt
     states = len(exp.record.states) if isinstance(exp.record.states, list) else 0
     res = exp.cosim.resolution_ms or 1.0

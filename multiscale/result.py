@@ -271,8 +271,25 @@ class Result:
 
     @property
     def eeg(self) -> Series | None:
-        """Sensor EEG (samples x channels, average reference); None if not recorded."""
+        """Scalp EEG in uV (samples x channels, average reference); None if not recorded."""
         return self._optional("eeg/data")
+
+    @property
+    def meg(self) -> Series | None:
+        """MEG in fT (fT/cm for planar gradiometers; samples x channels); None if not
+        recorded."""
+        return self._optional("meg/data")
+
+    @property
+    def seeg(self) -> Series | None:
+        """SEEG in uV against infinity (samples x contacts); None if not recorded."""
+        return self._optional("seeg/data")
+
+    @property
+    def sources(self) -> Series | None:
+        """Every region's current dipole moment in nA m (samples x regions); None if not
+        recorded."""
+        return self._optional("sources/data")
 
     @property
     def regions(self) -> Series:
@@ -388,10 +405,13 @@ class Result:
 
         regions = self.regions
         add("regions", regions, "time", "region")
-        eeg = self.eeg
-        if eeg is not None:
-            same = len(eeg) == len(regions) and eeg.sampling_rate == regions.sampling_rate
-            add("eeg", eeg, "time" if same else "eeg_time", "channel")
+        sources = self.sources
+        if sources is not None:
+            add("sources", sources, "time", "region")
+        for kind in ("eeg", "meg", "seeg"):
+            s = getattr(self, kind)
+            if s is not None:  # each kind has its own channels; all share the regions' time
+                add(kind, s, "time", f"{kind}_channel")
         bold = self.bold
         if bold is not None:
             add("bold", bold, "bold_time", "region")

@@ -36,6 +36,7 @@ from multiscale.analysis import (
     mean_of,
     near_far_channels,
     power_spectrum,
+    sensor_positions,
 )
 from multiscale.config import ConfigError, load_experiment
 from multiscale.outputs import check_outputs
@@ -212,7 +213,7 @@ def band_table(file: Path, skip_ms: float = 500.0) -> list[dict]:
             eeg = f["eeg/data"]  # read a chunk at a time (analysis.Rows)
             fs = eeg.attrs["sampling_rate"]
             groups["eeg:all"] = (Rows(eeg), fs)
-            positions = f["eeg/positions"][:] if "eeg/positions" in f else None
+            positions = sensor_positions(f, "eeg")
             centres = f["connectome/centres"][:] if "connectome/centres" in f else None
             for name in f.get("circuits", {}):
                 r = int(f[f"circuits/{name}"].attrs["region_index"])

@@ -49,7 +49,7 @@ import numpy as np
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel, parameter_index
+from multiscale.region import DipoleScale, RegionModel, parameter_index
 
 X1_REST, X2_REST, X1_MAX = -1.46, -0.76, 1.0  # interictal x1, x2; largest proxy x1
 RATE_SCALE_HZ = 50.0  # rate that lifts a proxy's x1 by 1
@@ -123,6 +123,15 @@ class Epileptor(RegionModel):
     COUPLING_VARIABLES = ("x1", "x2")
     DEFAULT_COUPLING = "difference"
     OBSERVABLE = ("x2 - x1", "1")
+    DIPOLE = DipoleScale(
+        rest=0.70,
+        full_scale=4.0,
+        why=(
+            "rest: x2 - x1 at the interictal fixed point (x0 = -2.2); full scale: its "
+            "peak-to-peak in a seizure at the default parameters (-2.85 to 1.11), taken as "
+            "the region's maximal synchrony"
+        ),
+    )
     dfun = dfun
     observe = observe
 

@@ -21,7 +21,7 @@ a = -0.5 for ~10 Hz). V and W are dimensionless. EEG source: V.
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel, parameter_index
+from multiscale.region import DipoleScale, RegionModel, parameter_index
 
 
 @njit(cache=True)
@@ -72,6 +72,11 @@ class Generic2dOscillator(RegionModel):
     COUPLING_VARIABLES = ("V",)
     DEFAULT_COUPLING = "linear"
     OBSERVABLE = ("V", "1")
+    DIPOLE = DipoleScale(
+        rest=0.0,
+        full_scale=2.0,
+        why="phenomenological (dimensionless V): full scale is V's limit-cycle amplitude, ~2",
+    )
     dfun = dfun
     observe = observe
 

@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import ParameterSet, RegionModel, parameter_index
+from multiscale.region import DipoleScale, ParameterSet, RegionModel, parameter_index
 
 
 @njit(cache=True, inline="always")
@@ -106,6 +106,14 @@ class JansenRit(RegionModel):
     COUPLING_VARIABLES = ("y1", "y2")
     DEFAULT_COUPLING = "sigmoidal_jansen_rit"
     OBSERVABLE = ("y1 - y2", "mV")
+    DIPOLE = DipoleScale(
+        rest=0.0,
+        full_scale=17.55,
+        why=(
+            "y1 - y2 is the pyramidal cells' net PSP, 0 at rest; full scale is the largest "
+            "excitatory PSP the interneurons can give them, A C2 2 e0 / a = 17.55 mV"
+        ),
+    )
     dfun = dfun
     observe = observe
 

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel, parameter_index
+from multiscale.region import DipoleScale, RegionModel, parameter_index
 
 
 @njit(cache=True)
@@ -51,6 +51,11 @@ class Kuramoto(RegionModel):
     COUPLING_VARIABLES = ("theta",)
     DEFAULT_COUPLING = "kuramoto"
     OBSERVABLE = ("sin(theta)", "1")
+    DIPOLE = DipoleScale(
+        rest=0.0,
+        full_scale=1.0,
+        why="phenomenological: sin(theta) in [-1, 1] is taken as the moment density fraction",
+    )
     dfun = dfun
     observe = observe
 

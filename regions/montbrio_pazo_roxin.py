@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel, parameter_index
+from multiscale.region import DipoleScale, RegionModel, parameter_index
 
 
 @njit(cache=True)
@@ -67,6 +67,14 @@ class MontbrioPazoRoxin(RegionModel):
     COUPLING_VARIABLES = ("r", "V")
     DEFAULT_COUPLING = "linear"
     OBSERVABLE = ("V", "1")
+    DIPOLE = DipoleScale(
+        rest=-2.0,
+        full_scale=2.0,
+        why=(
+            "dimensionless mean membrane potential: rest near the down state (V = -1.96 at "
+            "the defaults), full scale the distance from there to V = 0"
+        ),
+    )
     dfun = dfun
     observe = observe
 

@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel, parameter_index
+from multiscale.region import DipoleScale, RegionModel, parameter_index
 
 
 @njit(cache=True)
@@ -88,6 +88,11 @@ class ReducedWongWangExcInh(RegionModel):
     COUPLING_VARIABLES = ("S_e",)
     DEFAULT_COUPLING = "linear"
     OBSERVABLE = ("S_e", "1")
+    DIPOLE = DipoleScale(
+        rest=0.0,
+        full_scale=1.0,
+        why="S_e is the excitatory NMDA gating fraction: 0 at rest, 1 at saturation",
+    )
     dfun = dfun
     observe = observe
 

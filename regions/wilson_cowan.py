@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from multiscale.parameter import Parameter, StateVariable
-from multiscale.region import RegionModel, parameter_index
+from multiscale.region import DipoleScale, RegionModel, parameter_index
 
 
 @njit(cache=True, inline="always")
@@ -92,6 +92,11 @@ class WilsonCowan(RegionModel):
     COUPLING_VARIABLES = ("E",)
     DEFAULT_COUPLING = "linear"
     OBSERVABLE = ("E", "1")
+    DIPOLE = DipoleScale(
+        rest=0.0,
+        full_scale=1.0,
+        why="E is the active fraction of excitatory cells: 0 at rest, 1 when all are active",
+    )
     dfun = dfun
     observe = observe
 

@@ -47,7 +47,7 @@ def tiny(**fields) -> dict:
         "perturbations": [
             {"name": "slow", "regions": ["R2"], "parameter": "B", "set": 30, "at": "200 ms"}
         ],
-        "record": {"eeg": "lf.npz", "states": ["y0"]},
+        "record": {"eeg": {"file": "lf.npz", "unit": "V/(A m)"}, "states": ["y0"]},
         "output": {"path": "out/tiny.h5", "figures": False},
     } | fields
 
@@ -134,7 +134,7 @@ def test_numpy_values_paths_and_shared_objects_serialise(folder):
                 {"name": "a", "regions": shared, "parameter": "B", "set": 30, "at": "100 ms"},
                 {"name": "b", "regions": shared, "parameter": "B", "set": 20, "at": "300 ms"},
             ],
-            record={"eeg": folder / "lf.npz"},
+            record={"eeg": {"file": folder / "lf.npz", "unit": "V/(A m)"}},
         )
     )
     assert exp.seed == 4 and "&" not in exp.text  # a list used twice is not a YAML alias
@@ -180,7 +180,11 @@ def test_series_have_shapes_units_labels_and_read_lazily(masses):
     eeg = masses.eeg
     assert eeg.shape == (500, 3) and eeg.sampling_rate == 1000.0
     assert eeg.channels == ["Fz", "Cz", "Pz"] and all(type(c) is str for c in eeg.channels)
-    assert isinstance(eeg.unit, str) and eeg.unit.endswith("x mV")
+    assert eeg.unit == "uV" and masses.sources.unit == "nA m"
+    # uV = (gain - channel mean) [V/(A m)] x moments [nA m] x 1e-9 [A m/nA m] x 1e6 [uV/V]
+    gain = np.arange(12.0).reshape(3, 4) - 5.0
+    expected = masses.sources.data[:] @ (gain - gain.mean(axis=0)).T * 1e-3
+    np.testing.assert_allclose(eeg.data[:], expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(eeg.times[:3], [0.0, 0.001, 0.002])
     regions = masses.regions
     assert regions.labels == ["R0", "R1", "R2", "R3"] and regions.unit == "mV"
@@ -383,8 +387,8 @@ def test_to_xarray_carries_units(masses):
 
     ds = masses.to_xarray()
     assert isinstance(ds, xr.Dataset)
-    assert ds["eeg"].dims == ("time", "channel") and ds["eeg"].shape == (500, 3)
-    assert list(ds["channel"].values) == ["Fz", "Cz", "Pz"]
+    assert ds["eeg"].dims == ("time", "eeg_channel") and ds["eeg"].shape == (500, 3)
+    assert list(ds["eeg_channel"].values) == ["Fz", "Cz", "Pz"]
     assert ds["regions"].attrs["unit"] == "mV" and ds["time"].attrs["unit"] == "s"
     assert ds["state_y0"].dims == ("step_time", "region") and ds.attrs["seed"] == 3
 

@@ -133,3 +133,15 @@ def require_centres(connectome, model: str) -> np.ndarray:
             "('label x y z' per line, mm) or use a gain file (forward_model('file:...'))"
         )
     return np.asarray(connectome.centres_mm, dtype=np.float64)
+
+
+def in_connectome_axes(positions_mm: np.ndarray, frame: str) -> np.ndarray | None:
+    """Sensor positions (mm) with the axes of the TVB connectome frame (x anterior, y left,
+    z up), for comparing directions with region centres; None where the frame is unknown.
+    Only the axes change: origins may still differ (compare directions from each set's
+    own centre)."""
+    if frame in ("tvb_sensors", "connectome"):
+        return np.asarray(positions_mm, dtype=np.float64)
+    if frame == "mne_head":  # head = R tvb, so for row vectors tvb = head R
+        return np.asarray(positions_mm, dtype=np.float64) @ AXES["tvb"]
+    return None

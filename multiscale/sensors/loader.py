@@ -55,32 +55,89 @@ def gain_file(
     sensor_kind: str = "eeg",
     base_dir: Path | None = None,
 ) -> Gain:
-    """A user gain (channels x regions) read by :func:`multiscale.eeg.load_leadfield`;
-    ``unit`` ("V/(A m)", "T/(A m)" or "T/m/(A m)") is required: the file carries none."""
-    from multiscale.eeg import LeadFieldError, load_leadfield
-
+    """A user gain: ``.npy`` (channels x regions; channels named E1..En) or ``.npz`` with
+    key ``gain`` and optional ``channels`` and ``positions_mm`` (mm). Columns follow the
+    connectome's region order. ``unit`` ("V/(A m)", "T/(A m)" or "T/m/(A m)") is required:
+    the file carries none. Rows that are entirely NaN (unused channels) are dropped; any
+    other NaN is an error. Relative paths are resolved against ``base_dir``."""
     signal = {v: k for k, v in GAIN_UNITS.items()}
     if unit not in signal:
         raise ForwardModelError(
             f"gain file {path}: give its unit, one of {sorted(signal)} (unit=...)"
         )
-    try:
-        lf = load_leadfield(path, connectome, base_dir=base_dir)
-    except LeadFieldError as err:
-        raise ForwardModelError(str(err)) from None
-    pos = lf.positions_mm if lf.positions_mm is not None else np.zeros((lf.n_channels, 3))
+    p = Path(path).expanduser()
+    if not p.is_absolute() and base_dir is not None:
+        p = Path(base_dir) / p
+    gain, channels, positions = _read_gain(p, connectome)
     return Gain(
         sensors=SensorSet(
-            names=lf.channels,
+            names=channels,
             kind=sensor_kind,
-            positions_mm=pos,
-            frame="file" if lf.positions_mm is not None else "unknown",
+            positions_mm=positions if positions is not None else np.zeros((len(channels), 3)),
+            frame="file" if positions is not None else "unknown",
             signal_unit=signal[unit],
-            description=str(path),
+            description=str(p),
         ),
-        matrix=lf.gain,
+        matrix=gain,
         regions=connectome.labels,
         unit=unit,
-        source=f"user gain file {path} ({unit}, as stated by the user)",
+        source=f"user gain file {p} ({unit}, as stated by the user)",
         parameters={"kind": f"file:{path}", "unit": unit},
+    )
+
+
+def _read_gain(p: Path, connectome) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """(gain, channel names, positions or None) of a gain file, checked against the
+    connectome; all-NaN rows dropped."""
+    if not p.is_file():
+        raise ForwardModelError(f"gain file {p} does not exist")
+    channels = positions = None
+    try:
+        if p.suffix == ".npy":
+            gain = np.load(p, allow_pickle=False)
+        elif p.suffix == ".npz":
+            with np.load(p, allow_pickle=False) as data:
+                if "gain" not in data:
+                    raise ForwardModelError(f"{p}: no 'gain' array (keys: {sorted(data.files)})")
+                gain = data["gain"]
+                if "channels" in data:
+                    channels = [str(c) for c in data["channels"]]
+                if "positions_mm" in data:
+                    positions = np.asarray(data["positions_mm"], dtype=np.float64)
+        else:
+            raise ForwardModelError(f"{p}: a gain file must be a .npy or .npz file")
+    except ForwardModelError:
+        raise
+    except (OSError, ValueError) as err:
+        raise ForwardModelError(f"{p}: cannot read ({err})") from None
+    if gain.ndim != 2 or not np.issubdtype(gain.dtype, np.number):
+        raise ForwardModelError(
+            f"{p}: gain must be a 2-D numeric array, got {gain.shape} {gain.dtype}"
+        )
+    n = connectome.n_regions
+    if gain.shape[1] != n:
+        hint = " (transposed? expected channels x regions)" if gain.shape[0] == n else ""
+        raise ForwardModelError(
+            f"{p}: gain has shape {gain.shape} but connectome {connectome.name!r} has "
+            f"{n} regions; expected (n_channels, {n}){hint}"
+        )
+    if channels is None:
+        channels = [f"E{i + 1}" for i in range(gain.shape[0])]
+    elif len(channels) != gain.shape[0]:
+        raise ForwardModelError(f"{p}: {len(channels)} channel names for {gain.shape[0]} rows")
+    if positions is not None and positions.shape != (gain.shape[0], 3):
+        raise ForwardModelError(
+            f"{p}: positions_mm has shape {positions.shape}, expected ({gain.shape[0]}, 3)"
+        )
+    gain = gain.astype(np.float64)
+    dead = np.isnan(gain).all(axis=1)
+    if not np.isfinite(gain[~dead]).all():
+        raise ForwardModelError(f"{p}: gain has NaN/inf entries outside all-NaN rows")
+    if dead.all():
+        raise ForwardModelError(f"{p}: every gain row is NaN")
+    keep = ~dead
+    return (
+        gain[keep],
+        [c for c, k in zip(channels, keep, strict=True) if k],
+        None if positions is None else positions[keep],
     )

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from multiscale.connectome import Connectome, load_connectome
-from multiscale.sensors import ForwardModelError, Gain, SensorSet, forward_model
+from multiscale.sensors import ForwardModelError, Gain, SensorSet, forward_model, gain_file
 from multiscale.sensors.seeg import point_dipole_gain
 
 
@@ -106,3 +106,77 @@ def test_gain_checks_unit_and_shape():
         Gain(s, np.ones((2, 2)), ["r1", "r2"], "V/(A m)", "test")
     g = Gain(s, [[1.0, 2.0]], ["r1", "r2"], "V/(A m)", "test")
     assert g.signals(np.array([[1e-9, 0.0]]))[0, 0] == pytest.approx(1e-9)
+
+
+# --- user gain files ------------------------------------------------------------------
+def test_gain_file_npy_and_npz(tmp_path, tvb76):
+    gain = np.random.default_rng(2).normal(size=(5, 76))
+    np.save(tmp_path / "g.npy", gain)
+    g = gain_file("g.npy", tvb76, "V/(A m)", base_dir=tmp_path)
+    assert g.channels == ["E1", "E2", "E3", "E4", "E5"] and g.sensors.frame == "unknown"
+    np.testing.assert_array_equal(g.matrix, gain)
+
+    gain[2] = np.nan  # an unused channel: dropped, as IO1/IO2 in TVB's projection
+    np.savez(tmp_path / "g.npz", gain=gain, channels=np.array(list("abcde")))
+    g = gain_file(tmp_path / "g.npz", tvb76, "V/(A m)")
+    assert g.channels == ["a", "b", "d", "e"] and g.matrix.shape == (4, 76)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("nothere.npy", None, r"nothere\.npy does not exist"),
+        ("wrong.npy", np.ones((5, 68)), r"wrong\.npy.*\(5, 68\).*76 regions"),
+        ("transposed.npy", np.ones((76, 5)), "transposed"),
+        ("nogain.npz", {"g": np.ones((5, 76))}, r"nogain\.npz.*'gain'"),
+        ("names.npz", {"gain": np.ones((5, 76)), "channels": ["a", "b"]}, "2 channel names"),
+        ("partial.npy", np.where(np.eye(5, 76) > 0, np.nan, 1.0), r"partial\.npy.*NaN"),
+        ("g.mat", b"", r"\.npy or \.npz"),
+    ],
+)
+def test_gain_file_errors_name_the_file(tmp_path, tvb76, name, content, message):
+    path = tmp_path / name
+    if isinstance(content, dict):
+        np.savez(path, **{k: np.asarray(v) for k, v in content.items()})
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        np.save(path, content)
+    with pytest.raises(ForwardModelError, match=message):
+        gain_file(path, tvb76, "V/(A m)")
+
+
+@pytest.mark.parametrize("region", ["rV1", "lV1"])
+def test_visual_cortex_projects_to_occipital_electrodes(tvb76, region):
+    for model in ("tvb65", "sphere"):
+        g = forward_model(model, tvb76)
+        ref = g.average_referenced()[:, tvb76.index(region)]
+        nearest = {g.channels[c] for c in np.argsort(-np.abs(ref))[:3]}
+        assert all(c.startswith(("O", "PO", "I")) for c in nearest), (model, nearest)
+
+
+# --- sources in nA m ------------------------------------------------------------------
+def test_mass_sources_follow_area_and_moment_density(tvb76):
+    from multiscale.regions import JansenRit
+    from multiscale.sources import MAX_MOMENT_DENSITY, source_model
+
+    sm = source_model(tvb76, JansenRit, {})
+    # a region at full scale above rest has the physiological maximum density
+    full = np.full((1, 76), JansenRit.DIPOLE.rest + JansenRit.DIPOLE.full_scale)
+    np.testing.assert_allclose(sm.moments(full)[0], tvb76.areas_mm2 * MAX_MOMENT_DENSITY)
+    assert sm.moments(np.zeros((1, 76)))[0, tvb76.index("rM1")] == 0.0  # PSP 0 = rest
+    # without areas: every region gets the default area
+    no_areas = load_connectome("tvb68")
+    sm = source_model(no_areas, JansenRit, {})
+    assert np.all(sm.areas_mm2 == 2581.0)
+
+
+def test_circuit_source_scale_is_sqrt_of_cells(tvb76):
+    from multiscale.sources import DIPOLE_LENGTH_M, NEURONS_PER_MM2, circuit_scale
+
+    area, n, g_l = 1000.0, 800, 25.0
+    big = area * NEURONS_PER_MM2 * 0.8
+    # 1 mV of proxy = g_L x 1 mV = 25 pA per cell; sqrt(N n) cells' worth of 0.5 mm
+    expected = np.sqrt(big * n) * DIPOLE_LENGTH_M * 25e-12 * 1e9
+    assert circuit_scale(area, n, 0.8, g_l) == pytest.approx(expected, rel=1e-12)
+    assert circuit_scale(4 * area, n, 0.8, g_l) == pytest.approx(2 * expected, rel=1e-12)

@@ -76,7 +76,15 @@ def _read_sensors(f: h5py.File, path: Path, kind: str) -> _Sensors:
         has = f"it holds {', '.join(there)}" if there else "it holds no sensor data"
         raise OutputError(f"{path}: no {kind} recorded ({has}); choose another --kind")
     ds = f[f"{kind}/data"]
-    unit = _text(ds.attrs.get("unit", ""))
+    missing = [a for a in ("unit", "sampling_rate", "channels") if a not in ds.attrs]
+    if missing or ds.ndim != 2 or ds.shape[1] != len(ds.attrs["channels"]):
+        raise OutputError(
+            f"{path}: {kind}/data is not in the sensor layout (attrs missing: "
+            f"{', '.join(missing) or 'none'}; shape {ds.shape})"
+        )
+    if ds.shape[0] == 0:
+        raise OutputError(f"{path}: {kind}/data holds no samples yet; nothing to export")
+    unit = _text(ds.attrs["unit"])
     if unit not in _UNITS or (kind == "meg") != (unit != "uV"):
         raise OutputError(
             f"{path}: {kind}/data is in {unit!r}; expected uV (eeg, seeg), fT or fT/cm"
@@ -387,6 +395,9 @@ def export(
             os.replace(folder / t.name, t)
     except OSError as err:
         raise OutputError(f"{out}: cannot write it ({err.strerror or err})") from err
+    except (RuntimeError, ValueError) as err:  # what the format cannot hold (EDF: 16-char labels)
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise OutputError(f"{out}: {fmt} cannot hold this recording: {first}") from err
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return out

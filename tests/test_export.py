@@ -274,3 +274,16 @@ def test_incomplete_run_exports_with_a_warning(tmp_path, capsys):
     assert edf.n_times == 500
     skip = [r for r in rows(edf) if r[2] == "BAD_ACQ_SKIP"]
     assert np.allclose(skip[0][:2], (1.2, 0.8))
+
+
+def test_what_a_format_cannot_hold_and_an_empty_recording_are_one_line(out, tmp_path, capsys):
+    src = tmp_path / "long.h5"
+    src.write_bytes(out.read_bytes())
+    with h5py.File(src, "r+") as f:  # EDF labels are 16 characters: "SEEG " + 12 is 17
+        f["seeg/data"].attrs["channels"] = ["contact_long_1", "A2"]
+    code, _, err = run_cli(capsys, src, "--format", "edf", "--kind", "seeg")
+    assert code == 2 and "edf cannot hold this recording: Signal label" in err
+    assert err.count("\n") == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["long.h5"]
+    empty = sf.write_sensor_file(tmp_path / "empty.h5", ("eeg",), complete=False, n_samples=0)
+    code, _, err = run_cli(capsys, empty, "--format", "fif")
+    assert code == 2 and "eeg/data holds no samples yet" in err

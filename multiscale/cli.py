@@ -1,4 +1,4 @@
-"""``multiscale`` command line: run, validate, info, report."""
+"""``multiscale`` command line: run, validate, info, report, export."""
 
 from __future__ import annotations
 
@@ -264,6 +264,20 @@ def _publish(path, figures: bool) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    import warnings
+
+    from multiscale.export import export
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = export(args.file, args.format, args.output, args.kind, args.overwrite)
+    for w in caught:  # an incomplete run, EDF's padding to whole seconds: one line each
+        print(f"warning: {str(w.message).splitlines()[0]}", file=sys.stderr)
+    print(out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="multiscale",
@@ -325,6 +339,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report", help="summary and figures of an output file")
     p.add_argument("file")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("export", help="sensor data as FIF, EDF, BrainVision or EEGLAB")
+    p.add_argument("file", help="the output (X.h5)")
+    p.add_argument("--format", required=True, help="fif, edf, brainvision or eeglab")
+    p.add_argument("--output", "-o", help="file to write (default X_<kind>.<ext> beside X.h5)")
+    p.add_argument("--kind", default="eeg", help="sensors: eeg (default), meg or seeg")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing export")
+    p.set_defaults(func=cmd_export)
     args = parser.parse_args(argv)
 
     from multiscale.config import ConfigError

@@ -26,6 +26,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     import h5py
+    import mne
     import xarray
 
     from multiscale.measures import Measured
@@ -430,3 +431,10 @@ class Result:
             "source": str(self.path),
         }
         return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+    def to_raw(self, kind: str = "eeg") -> mne.io.RawArray:
+        """Sensor recording ``kind`` ("eeg", "meg", "seeg") as an ``mne.io.RawArray`` in SI
+        units, with positions and annotations (see :func:`multiscale.export.to_raw`)."""
+        from multiscale.export import to_raw
+
+        return to_raw(self, kind)

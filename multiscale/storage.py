@@ -118,8 +118,8 @@ def read_log(f: h5py.File) -> list[LogEntry]:
     ]
 
 
-def reason(err: OSError) -> str:
-    """What a user should read for an OSError: a full disk said plainly."""
+def reason(err: OSError | RuntimeError) -> str:
+    """What a user should read for a failed write: a full disk said plainly."""
     text = str(err)
     if "No space left" in text or getattr(err, "errno", None) == 28:
         return "the disk is full"
@@ -184,7 +184,7 @@ class Store:
     def _guard(self, doing: str):
         try:
             yield
-        except OSError as err:
+        except (OSError, RuntimeError) as err:  # h5py's flush raises RuntimeError (ENOSPC)
             self.failed = True
             raise WriteError(
                 f"{self.path}: cannot {doing} ({reason(err)}); the file holds what was "

@@ -39,7 +39,7 @@ circuits:
   - {{name: c, model: ei_network, region: R3, parameters: {{n_E: 60, n_I: 15}}, input_gain: 100}}
 perturbations:
   - {{circuit: b, knob: g_GABA, scale: 0.5, at: 100 ms}}
-record: {{eeg: lf.npz}}
+record: {{eeg: {{file: lf.npz, unit: V/(A m)}}}}
 brian: {{target: numpy}}
 output: {{path: out.h5, figures: false}}
 """

@@ -27,8 +27,15 @@ from multiscale.config import ConfigError
 #: the root attribute that marks a file as this program's output
 FORMAT = "multiscale-output"
 SUFFIXES = (".h5", ".hdf5")
-#: files written next to an output by ``report`` (removed when the output is replaced)
-FIGURE_FILES = ("eeg_traces.png", "eeg_spectra.png", "eeg_spectrogram.png", "report.html")
+#: sensor kinds an output may hold (/<kind>/data), and the figures ``report`` draws of each
+SENSOR_KINDS = ("eeg", "meg", "seeg")
+SENSOR_FIGURES = ("traces", "spectra", "spectrogram", "topomap", "evoked")
+#: files written next to an output by ``report`` (removed when the output is replaced);
+#: also ``circuit_<name>.png`` and ``<kind>_evoked_<stimulus>.png``
+FIGURE_FILES = (
+    *(f"{kind}_{fig}.png" for kind in SENSOR_KINDS for fig in SENSOR_FIGURES),
+    "report.html",
+)
 
 
 class OutputError(ConfigError):
@@ -169,7 +176,8 @@ def remove_figures(files: OutputFiles) -> None:
     if not folder.is_dir():
         return
     for p in folder.iterdir():
-        if p.name in FIGURE_FILES or (p.name.startswith("circuit_") and p.suffix == ".png"):
+        drawn = ("circuit_", *(f"{kind}_evoked_" for kind in SENSOR_KINDS))
+        if p.name in FIGURE_FILES or (p.name.startswith(drawn) and p.suffix == ".png"):
             p.unlink()
 
 

@@ -12,7 +12,6 @@ from multiscale import measures
 from multiscale.analysis import (
     Rows,
     mean_of,
-    mean_spectrogram,
     near_far_channels,
     peak_frequency,
     perturbation_effect,
@@ -21,6 +20,7 @@ from multiscale.analysis import (
     sensor_positions,
 )
 from multiscale.outputs import OutputFiles, open_output, remove_figures
+from multiscale.sensor_figures import sensor_figures
 from multiscale.storage import read_log
 
 _SKIP_MS = 500.0  # initial transient left out of every statistic (at most a fifth of a run)
@@ -133,8 +133,10 @@ def _effect(f: h5py.File, g: h5py.Group, t_ms: float):
 
 
 def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Path]:
-    """EEG traces, EEG spectra and spectrogram, and each circuit's raster and rate, as PNG
-    files next to the output (or in out_dir). Returns the paths written."""
+    """For every sensor kind (EEG, MEG, SEEG) traces, spectra, spectrogram, band-power
+    topographies and evoked responses (``multiscale.sensor_figures``), and each circuit's
+    raster and rate, as PNG files next to the output (or in out_dir). Returns the paths
+    written."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -147,72 +149,7 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
     written = []
     with open_output(path) as f:
         events = [(e.time_ms, e.name) for e in read_log(f)]
-        if "eeg" in f:
-            eeg = Rows(f["eeg/data"])
-            fs = f["eeg/data"].attrs["sampling_rate"]
-            channels = [_s(c) for c in f["eeg/data"].attrs["channels"]]
-            show = np.linspace(0, eeg.shape[1] - 1, min(16, eeg.shape[1])).astype(int)
-            t, traces, spread = _traces(f["eeg/data"], show, fs)
-            fig, ax = plt.subplots(figsize=(11, 7))
-            for row in range(len(show)):
-                ax.plot(t, traces[:, row] - row * spread, lw=0.5, color="k")
-            ax.set_yticks([-row * spread for row in range(len(show))], [channels[c] for c in show])
-            for te, name in events:
-                ax.axvline(te / 1000, color="r", lw=1)
-                ax.text(te / 1000, spread, name, color="r", fontsize=8)
-            ax.set_xlabel("time (s)")
-            ax.set_title(f"{f.attrs['name']}: sensor EEG (average reference)")
-            fig.tight_layout()
-            written.append(_save(fig, out_dir / "eeg_traces.png"))
-
-            skip = int(_skip_ms(f) * fs / 1000)
-            fig, ax = plt.subplots(figsize=(8, 5))
-            segments = [("whole run", skip, len(eeg))]
-            if events and skip < int(events[0][0] * fs / 1000) < len(eeg) - skip:
-                it = int(events[0][0] * fs / 1000)
-                segments = [
-                    ("before " + events[0][1], skip, it),
-                    ("after " + events[0][1], it + skip, len(eeg)),
-                ]
-            for label, a, b in segments:
-                fr, P = power_spectrum(eeg[a:b], fs)
-                m = (fr >= 1) & (fr <= 100)
-                ax.semilogy(
-                    fr[m],
-                    P[m],
-                    lw=0.3,
-                    alpha=0.3,
-                    color="C0" if label.startswith(("whole", "before")) else "C3",
-                )
-                ax.semilogy(
-                    fr[m],
-                    P[m].mean(axis=1),
-                    lw=2,
-                    label=f"{label} (channel mean)",
-                    color="C0" if label.startswith(("whole", "before")) else "C3",
-                )
-            ax.set_xlabel("frequency (Hz)")
-            ax.set_ylabel("EEG power spectral density")
-            ax.legend()
-            ax.set_title("EEG power spectra (thin: channels)")
-            fig.tight_layout()
-            written.append(_save(fig, out_dir / "eeg_spectra.png"))
-
-            ts, fr, S = mean_spectrogram(eeg, fs)  # the channel mean
-            m = (fr >= 1) & (fr <= 60)
-            fig, ax = plt.subplots(figsize=(10, 4.5))
-            power_db = 10 * np.log10(S[m] + np.finfo(float).tiny)
-            mesh = ax.pcolormesh(ts, fr[m], power_db, shading="auto", cmap="magma")
-            fig.colorbar(mesh, ax=ax, label="dB (channel mean PSD)")
-            for te, name in events:
-                ax.axvline(te / 1000, color="c", lw=1)
-                ax.text(te / 1000, fr[m][-1], name, color="c", fontsize=8, va="top")
-            ax.set_xlabel("time (s)")
-            ax.set_ylabel("frequency (Hz)")
-            ax.set_title("EEG spectrogram (1 s Hann windows every 0.25 s)")
-            fig.tight_layout()
-            written.append(_save(fig, out_dir / "eeg_spectrogram.png"))
-
+        written += sensor_figures(f, out_dir, _skip_ms(f))
         for name in f.get("circuits", {}):
             g = f[f"circuits/{name}"]
             fig, (a1, a2) = plt.subplots(
@@ -243,42 +180,6 @@ def make_figures(path: str | Path, out_dir: str | Path | None = None) -> list[Pa
             fig.tight_layout()
             written.append(_save(fig, out_dir / f"circuit_{name}.png"))
     return written
-
-
-#: at most this many points per trace in the EEG figure (a 1210-pixel-wide axis): longer
-#: runs are drawn as each bin's minimum and maximum, the envelope the full trace would draw
-_TRACE_POINTS = 20000
-
-
-def _traces(ds: h5py.Dataset, show: np.ndarray, fs: float):
-    """(t, traces of the channels ``show``, offset between traces: 4 x their std), read a
-    chunk at a time; a run longer than _TRACE_POINTS samples as a min/max envelope."""
-    n = len(ds)
-    rows = max(1, Rows(ds).rows_per_chunk())
-    if n <= _TRACE_POINTS:
-        x = ds[:, show] if n else np.zeros((0, len(show)))
-        return np.arange(n) / fs, x, 4 * np.nanstd(x) or 1.0
-    bins = _TRACE_POINTS // 2
-    edges = np.linspace(0, n, bins + 1).astype(int)
-    lo = np.full((bins, len(show)), np.nan)
-    hi = np.full((bins, len(show)), np.nan)
-    count, total, total2 = 0, 0.0, 0.0
-    for a in range(0, n, rows):
-        x = np.asarray(ds[a : a + rows, show], dtype=float)
-        ok = ~np.isnan(x)
-        count += int(ok.sum())
-        total += float(np.nansum(x))
-        total2 += float(np.nansum(x * x))
-        b = np.searchsorted(edges, np.arange(a, a + len(x)), side="right") - 1
-        with np.errstate(invalid="ignore"):
-            np.fmin.at(lo, b, x)
-            np.fmax.at(hi, b, x)
-    mean = total / count if count else np.nan
-    std = np.sqrt(max(total2 / count - mean * mean, 0.0)) if count else np.nan
-    t = np.repeat(edges[:-1], 2) / fs
-    traces = np.empty((2 * bins, len(show)))
-    traces[0::2], traces[1::2] = lo, hi
-    return t, traces, 4 * std or 1.0
 
 
 def _spikes_in(g: h5py.Group, t0: float, t1: float, max_id: int):

@@ -12,7 +12,9 @@ declared measures per variant, with their ratio to a control variant),
 ``<dir>/summary.csv`` (band powers of the EEG per sensor group, of the region signals per
 region group, circuit rates, and the mean rate and band powers of every circuit
 population's activity, ``spikes:<circuit>:<pop>``, e.g. the beta power of GPi in a
-Parkinson's study) and ``<dir>/comparison.png``.
+Parkinson's study), ``<dir>/comparison.png`` and, for EEG and MEG,
+``<dir>/sweep_<kind>_topomap.png`` (band powers per variant on the scalp, and their ratio
+to the reference variant in dB).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from multiscale.analysis import (
 )
 from multiscale.config import ConfigError, load_experiment
 from multiscale.outputs import check_outputs
+from multiscale.sensor_figures import sweep_topomaps
 from multiscale.yaml_safe import YamlError, load_file, loads
 
 
@@ -165,6 +168,7 @@ def run_sweep(
     write_summary(files, summary)
     write_measures(files, out_dir / "measures.csv")
     comparison_figure(files, out_dir / "comparison.png")
+    sweep_topomaps(files, reference_variant([label for label, _ in files]), out_dir)
     return SweepResult(summary, failed)
 
 
@@ -327,10 +331,13 @@ def comparison_figure(files: list[tuple[str, Path]], out: Path) -> None:
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.5))
     bands = list(BANDS_HZ)
     width = 0.8 / max(len(files), 1)
+    units = set()
     for k, (label, file) in enumerate(files):
         with h5py.File(file) as f:
             key = "eeg/data" if "eeg" in f else "regions/data"
             fs = f[key].attrs["sampling_rate"]
+            unit = f[key].attrs.get("unit", "")
+            units.add(unit.decode() if isinstance(unit, bytes) else str(unit))
             skip = int(min(500.0, 0.2 * float(f.attrs["duration_ms"])) * fs / 1000)
             fr, P = power_spectrum(Rows(f[key])[skip:], fs, resolution_hz=1.0)
         P = P.mean(axis=1)
@@ -340,7 +347,9 @@ def comparison_figure(files: list[tuple[str, Path]], out: Path) -> None:
         rel = [band_power(fr, P, BANDS_HZ[b]) / total for b in bands]
         a2.bar(np.arange(len(bands)) + k * width, rel, width, label=label)
     a1.set_xlabel("frequency (Hz)")
-    a1.set_ylabel("mean power spectral density")
+    unit = units.pop() if len(units) == 1 else ""
+    unit = f"({unit})²" if "/" in unit or " " in unit else f"{unit}²"
+    a1.set_ylabel("mean power spectral density" + (f" ({unit}/Hz)" if unit != "²" else ""))
     a1.legend(fontsize=7)
     a2.set_xticks(np.arange(len(bands)) + 0.4 - width / 2, bands)
     a2.set_ylabel("relative band power")

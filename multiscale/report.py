@@ -38,18 +38,9 @@ def summarize(path: str | Path) -> str:
     with open_output(path) as f:
         lines.append(_status(f, path))
         lines += [f"measure {m.describe()}" for m in measures.read(f)]
-        if "eeg" in f:
-            eeg = Rows(f["eeg/data"])  # read a chunk at a time
-            fs = f["eeg/data"].attrs["sampling_rate"]
-            skip = int(_skip_ms(f) * fs / 1000)
-            if len(eeg) - skip > fs / 4:
-                fr, P = power_spectrum(eeg[skip:], fs)
-                rel = relative_band_powers(fr, P.mean(axis=1))
-                lines.append(
-                    f"EEG ({eeg.shape[1]} channels): mean-spectrum peak "
-                    f"{peak_frequency(fr, P.mean(axis=1)):.1f} Hz; relative band power "
-                    + ", ".join(f"{b} {v:.2f}" for b, v in rel.items())
-                )
+        for kind in ("eeg", "meg", "seeg"):
+            if kind in f:
+                lines += _sensor_summary(f, kind)
         events = _circuit_perturbations(f)
         for name in f.get("circuits", {}):
             g = f[f"circuits/{name}"]
@@ -76,6 +67,32 @@ def summarize(path: str | Path) -> str:
         for e in read_log(f):
             lines.append(f"applied at {e.time_ms / 1000:g} s: {e.name}: {e.what}")
     return "\n".join(lines)
+
+
+def _sensor_summary(f: h5py.File, kind: str) -> list[str]:
+    """Amplitude (median and largest channel SD, from the spectrum above 0 Hz: the
+    constant part left out), and for EEG the spectral peak and relative band powers."""
+    ds = f[f"{kind}/data"]
+    data = Rows(ds)  # read a chunk at a time
+    fs = ds.attrs["sampling_rate"]
+    unit = _s(ds.attrs.get("unit", ""))
+    skip = int(_skip_ms(f) * fs / 1000)
+    if len(data) - skip <= fs / 4:
+        return []
+    fr, P = power_spectrum(data[skip:], fs)
+    sd = np.sqrt(np.trapezoid(P[1:], fr[1:], axis=0))
+    text = (
+        f"{kind.upper()} ({data.shape[1]} channels, {unit}, reference "
+        f"{_s(ds.attrs.get('reference', 'average'))}): channel SD median {np.median(sd):.3g} "
+        f"{unit}, largest {sd.max():.3g} {unit}"
+    )
+    if kind == "eeg":
+        rel = relative_band_powers(fr, P.mean(axis=1))
+        text += (
+            f"; mean-spectrum peak {peak_frequency(fr, P.mean(axis=1)):.1f} Hz; relative band "
+            "power " + ", ".join(f"{b} {v:.2f}" for b, v in rel.items())
+        )
+    return [text]
 
 
 def _status(f: h5py.File, path) -> str:

@@ -3,7 +3,13 @@
 
 from __future__ import annotations
 
-import brian2 as b2
+import os
+
+# two pytest-xdist workers on two cores: one BLAS thread each (set before numpy loads here,
+# inherited by the workers), else MNE's topography triangulation crawls under contention
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import brian2 as b2  # noqa: E402
 import pytest
 
 

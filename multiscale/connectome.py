@@ -41,6 +41,11 @@ class Connectome:
         zero), or None.
     areas_mm2: (n,) cortical area per region in mm^2, or None.
     cortical: (n,) bool, or None.
+    orientation_coherence: (n,) length of the mean of the region's cortical normals, in
+        [0, 1], as the file gave it before normalising: 1 for a flat patch, less where the
+        cortex folds and the normals cancel (tvb76: median 0.45). 1 where the file gives
+        unit vectors, zero rows or no orientations. Forward models scale a region's
+        moment by it (docs/sensors.md).
     """
 
     name: str
@@ -51,6 +56,7 @@ class Connectome:
     orientations: np.ndarray | None = None
     areas_mm2: np.ndarray | None = None
     cortical: np.ndarray | None = None
+    orientation_coherence: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.labels = [str(label) for label in self.labels]
@@ -75,6 +81,8 @@ class Connectome:
         if self.orientations is not None:
             o = _per_region(self.orientations, (n, 3), "orientations", where)
             norm = np.linalg.norm(o, axis=1, keepdims=True)
+            if self.orientation_coherence is None:
+                self.orientation_coherence = np.where(norm[:, 0] > 0, np.minimum(norm[:, 0], 1), 1)
             # rows already of unit length are kept bit for bit, so this is idempotent
             rescale = (norm > 0) & (np.abs(norm - 1.0) > 1e-12)
             self.orientations = np.divide(o, norm, out=o, where=rescale)
@@ -82,6 +90,11 @@ class Connectome:
             self.areas_mm2 = _per_region(self.areas_mm2, (n,), "areas", where)
         if self.cortical is not None:
             self.cortical = _per_region(self.cortical, (n,), "cortical flags", where).astype(bool)
+        if self.orientation_coherence is not None:
+            c = _per_region(self.orientation_coherence, (n,), "orientation coherence", where)
+            if np.any((c < 0) | (c > 1)):
+                raise ConnectomeError(f"{where}: orientation coherence outside [0, 1]")
+            self.orientation_coherence = c
 
     @property
     def n_regions(self) -> int:
@@ -121,6 +134,7 @@ class Connectome:
                 attrs["centre_mm"] = tuple(float(v) for v in self.centres_mm[i])
             if self.orientations is not None:
                 attrs["orientation"] = tuple(float(v) for v in self.orientations[i])
+                attrs["orientation_coherence"] = float(self.orientation_coherence[i])
             if self.areas_mm2 is not None:
                 attrs["area_mm2"] = float(self.areas_mm2[i])
             if self.cortical is not None:
@@ -174,6 +188,7 @@ class Connectome:
             lengths_mm=lengths,
             centres_mm=node_attr("centre_mm"),
             orientations=node_attr("orientation"),
+            orientation_coherence=node_attr("orientation_coherence"),
             areas_mm2=node_attr("area_mm2"),
             cortical=None if cortical is None else cortical.astype(bool),
         )
@@ -209,6 +224,7 @@ class Connectome:
             lengths_mm=self.lengths_mm[ix],
             centres_mm=rows(self.centres_mm),
             orientations=rows(self.orientations),
+            orientation_coherence=rows(self.orientation_coherence),
             areas_mm2=rows(self.areas_mm2),
             cortical=rows(self.cortical),
         )

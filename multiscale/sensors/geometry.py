@@ -113,12 +113,16 @@ def dipole_orientations(
 
 
 def region_factors(connectome, subcortical_factor: float) -> np.ndarray:
-    """Per-region gain factor: ``subcortical_factor`` where the connectome flags a region
-    as not cortical (``connectome.cortical == False``), 1 elsewhere (all regions count as
-    cortical when the connectome has no flags)."""
+    """Per-region gain factor of the point-dipole models: the coherence of the region's
+    cortical normals (``connectome.orientation_coherence``: a folded region's net moment is
+    its moment times the length of its mean normal; 1 where unknown), times
+    ``subcortical_factor`` where the connectome flags a region as not cortical
+    (``connectome.cortical == False``; all regions count as cortical without flags)."""
     if not 0.0 <= subcortical_factor <= 1.0:
         raise ForwardModelError(f"subcortical_factor must be in [0, 1], got {subcortical_factor}")
     f = np.ones(connectome.n_regions)
+    if connectome.orientation_coherence is not None:
+        f *= connectome.orientation_coherence
     if connectome.cortical is not None:
         f[~np.asarray(connectome.cortical, dtype=bool)] = subcortical_factor
     return f

@@ -23,6 +23,7 @@ integration points (``coil_def.dat``).
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from .geometry import (
     require_centres,
 )
 from .types import ForwardModelError, Gain, SensorSet
+
+if TYPE_CHECKING:
+    from multiscale.connectome import Connectome
 
 #: MNE's default layered sphere (``mne.make_sphere_model``): relative radii, S/m
 SPHERE_LAYERS = ((0.90, 0.33), (0.92, 1.0), (0.97, 0.004), (1.0, 0.33))
@@ -108,7 +112,7 @@ def _forward(rr: np.ndarray, nn: np.ndarray, sphere, info) -> np.ndarray:
 
 
 def sphere_eeg(
-    connectome,
+    connectome: Connectome,
     montage: str = "standard_1020",
     channels: list[str] | None = None,
     axes: str = "tvb",
@@ -118,7 +122,7 @@ def sphere_eeg(
     """EEG gain (V per A m) of MNE's 4-layer sphere at the region centres.
 
     Args:
-        connectome: a :class:`~multiscale.connectome.Connectome` with centres.
+        connectome: the connectome (``multiscale.connectome.Connectome``), with centres.
         montage: an MNE bundled montage name (``standard_1020``, ``standard_1005``,
             ``biosemi64``, ``easycap-M1``, ...).
         channels: keep only these montage channels (default: all).

@@ -16,7 +16,7 @@ factors are fixed here, re-derived by ``tests/validation/test_forward_models.py`
   MNE's ``standard_1020`` (average reference both), the cortex scaled into the sphere as
   the region centres are (:func:`multiscale.sensors.geometry.centres_in_sphere`):
   ``physical = EEG_SCALE * tvb``.
-- MEG: tvb-data's MEG sensor geometry is unusable (see :mod:`.sphere`), so no
+- MEG: tvb-data's MEG sensor geometry is unusable (see :mod:`multiscale.sensors.sphere`), so no
   channel-by-channel comparison is possible; the scale matches the median over vertices
   of the RMS-over-channels gain to that of the sphere model with Neuromag magnetometers
   (an order-of-magnitude calibration): ``physical = MEG_SCALE * tvb``.

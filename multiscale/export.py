@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from multiscale.outputs import OutputError, is_output, open_output
+from multiscale.sensors.geometry import head_axes, head_positions
+from multiscale.stimuli import pulse_trains
 from multiscale.storage import LogEntry, read_log
 
 if TYPE_CHECKING:
@@ -55,7 +57,6 @@ class _Sensors:
     sfreq: float
     positions: np.ndarray | None  # (channels, 3) m, MNE head frame; None if unknown
     orientations: np.ndarray | None  # (channels, 3) unit normals (meg)
-    tvb_frame: bool  # positions from TVB's sensor file (10-20 names: MNE's template)
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -94,13 +95,14 @@ def _read_sensors(f: h5py.File, path: Path, kind: str) -> _Sensors:
     types = [meg_type or kind] * len(names)
     data = np.asarray(ds[()], dtype=np.float64).T * scale
     positions = orientations = None
-    frame = ""
     if f"{kind}/positions" in f:
         pos = f[f"{kind}/positions"]
         frame = _text(pos.attrs.get("frame", "unknown"))
-        positions = _head_frame(np.asarray(pos[()], float) / 1000.0, frame)
-    if kind == "meg" and f"{kind}/orientations" in f and positions is not None:
-        orientations = _head_frame(np.asarray(f[f"{kind}/orientations"][()], float), frame)
+        # a file without a known frame gets no montage: positions are not invented here
+        if frame in ("mne_head", "tvb_sensors", "connectome"):
+            positions = head_positions(pos[()], frame, names if kind == "eeg" else None)
+        if kind == "meg" and f"{kind}/orientations" in f and positions is not None:
+            orientations = head_axes(np.asarray(f[f"{kind}/orientations"][()], float), frame)
     attrs = {k: ds.attrs[k] for k in ("reference", "forward_model") if k in ds.attrs}
     return _Sensors(
         names=names,
@@ -109,31 +111,8 @@ def _read_sensors(f: h5py.File, path: Path, kind: str) -> _Sensors:
         sfreq=float(ds.attrs["sampling_rate"]),
         positions=positions,
         orientations=orientations,
-        tvb_frame=frame == "tvb_sensors",
         attrs={k: _text(v) for k, v in attrs.items()},
     )
-
-
-def _head_frame(xyz: np.ndarray, frame: str) -> np.ndarray | None:
-    """Vectors of ``frame`` in MNE's head axes (x right, y anterior, z up); None for a frame
-    without positions ("unknown", or one this version does not know)."""
-    if frame == "mne_head":
-        return xyz
-    if frame in ("tvb_sensors", "connectome"):  # TVB: x anterior, y left, z up
-        return np.stack([-xyz[:, 1], xyz[:, 0], xyz[:, 2]], axis=1)
-    return None
-
-
-def _template_1020() -> dict[str, np.ndarray]:
-    """MNE's 10-20 template positions (m, head frame), by lower-case channel name."""
-    import mne
-
-    name = "colin27_1020"  # called standard_1020 before MNE 1.13
-    if name not in mne.channels.get_builtin_montages():
-        name = "standard_1020"
-    montage = mne.channels.make_standard_montage(name)
-    montage.apply_trans(mne.channels.compute_native_head_t(montage))
-    return {k.lower(): v for k, v in montage.get_positions()["ch_pos"].items()}
 
 
 def _set_positions(raw: mne.io.BaseRaw, s: _Sensors) -> None:
@@ -146,9 +125,6 @@ def _set_positions(raw: mne.io.BaseRaw, s: _Sensors) -> None:
         return
     pos = {n: p for n, p in zip(s.names, s.positions, strict=True)}
     if s.types[0] in ("eeg", "seeg"):
-        if s.tvb_frame:
-            template = _template_1020()
-            pos = {n: template.get(n.lower(), p) for n, p in pos.items()}
         raw.set_montage(mne.channels.make_dig_montage(ch_pos=pos, coord_frame="head"))
         return
     with raw.info._unlock():
@@ -208,42 +184,16 @@ def _paired(off: LogEntry, log: list[LogEntry]) -> bool:
     )
 
 
-def pulse_times(config: str, end_s: float) -> list[tuple[float, float, str]]:
-    """(onset s, width s, name) of every pulse of the experiment's pulse trains (circuit
-    electrodes and region pulse trains) before ``end_s``: at + k / frequency, up to
-    ``until``. ``config`` is the experiment's YAML (the output's root attr ``config``)."""
-    from multiscale.quantities import to_float
-    from multiscale.yaml_safe import loads
-
-    try:
-        data = loads(config) if config else {}
-    except Exception:  # a config this version cannot read: no pulses, the log still says
-        return []
-    out = []
-    stimuli = data.get("stimuli") if isinstance(data, dict) else None
-    for k, st in enumerate(stimuli or []):
-        default_kind = "pulse_train" if "regions" not in st else ""
-        if not isinstance(st, dict) or st.get("kind", default_kind) != "pulse_train":
-            continue
-        try:
-            period = 1.0 / to_float(st["frequency"], "Hz")
-            width = to_float(st["width"], "s")
-            at = to_float(st.get("at", 0.0), "s")
-            until = to_float(st["until"], "s") if st.get("until") is not None else end_s
-        except (KeyError, ValueError, TypeError, ZeroDivisionError):
-            continue
-        name = str(st.get("name", f"stimulus{k}"))
-        n = int(np.ceil((min(until, end_s) - at) / period - 1e-9))
-        out += [(at + j * period, width, name) for j in range(max(n, 0))]
-    return out
-
-
 def _annotations(f: h5py.File, end_s: float, complete: bool) -> mne.Annotations:
     import mne
 
     rows = [r for r in _log_annotations(read_log(f)) if r[0] < end_s]
     config = _text(f.attrs.get("config", ""))
-    rows += [(t, w, f"pulse: {name}") for t, w, name in pulse_times(config, end_s)]
+    rows += [
+        (t / 1000.0, train.width_ms / 1000.0, f"pulse: {train.name}")
+        for train in pulse_trains(config, end_s * 1000.0)
+        for t in train.onsets_ms
+    ]
     if not complete:
         rows.append((0.0, 0.0, f"incomplete run: ends at {end_s:g} s"))
     rows.sort(key=lambda r: r[0])

@@ -14,7 +14,6 @@ output (a crashed run) is drawn from the samples it holds.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 
 from multiscale.analysis import BANDS_HZ, Rows, band_power, mean_spectrogram, power_spectrum
 from multiscale.outputs import SENSOR_KINDS
+from multiscale.stimuli import PulseTrain, pulse_trains
 from multiscale.storage import LogEntry, read_log
 
 #: kinds drawn as scalp topographies (SEEG contacts lie inside the brain)
@@ -305,44 +305,24 @@ def spectrogram_figure(s: Sensors, events: list[tuple[float, str]]):
 
 
 # ------------------------------------------------------------------------- topographies
-@functools.lru_cache(maxsize=1)
-def _standard_1020() -> dict[str, np.ndarray]:
-    """Lower-case channel name -> position (m, MNE head) in MNE's standard_1020 montage."""
-    from multiscale.sensors.sphere import eeg_montage
-
-    names, pos = eeg_montage("standard_1020")
-    return {n.lower(): p for n, p in zip(names, pos, strict=True)}
-
-
 def positions_m(f: h5py.File, kind: str, channels: list[str]) -> np.ndarray | None:
     """Sensor positions (channels, 3) in m, MNE head axes (x right, y anterior, z up), or
-    None when the output has none usable for a scalp map. /K/positions in frame
-    "mne_head" are used as they are; "tvb_sensors" (x anterior, y left, z up) turned to
-    head axes, unless every channel name is in MNE's standard_1020 montage, whose
-    positions are then used (as they are for channels without positions)."""
+    None when the output has none usable for a scalp map
+    (:func:`multiscale.sensors.geometry.head_positions`: EEG channels named as in MNE's
+    10-20 template may take the template's positions)."""
+    from multiscale.sensors.geometry import head_positions
+
     if kind not in TOPOGRAPHY_KINDS:
         return None
-    std = _standard_1020()
-    by_name = None
-    if kind == "eeg" and all(c.lower() in std for c in channels):
-        by_name = np.array([std[c.lower()] for c in channels])
+    names = channels if kind == "eeg" else None
     key = f"{kind}/positions"
     if key not in f or f[key].shape != (len(channels), 3):
-        return by_name
+        return head_positions(None, "unknown", names)
     ds = f[key]
     pos = np.asarray(ds[:], dtype=float)
-    frame = _s(ds.attrs.get("frame", "unknown"))
-    scale = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}.get(_s(ds.attrs.get("unit", "mm")), 1e-3)
     if not np.isfinite(pos).all() or not np.abs(pos).any():
-        return by_name
-    if frame == "mne_head":
-        return pos * scale
-    if frame == "tvb_sensors":
-        if by_name is not None:
-            return by_name
-        p = pos * scale
-        return np.c_[-p[:, 1], p[:, 0], p[:, 2]]
-    return by_name
+        return head_positions(None, "unknown", names)
+    return head_positions(pos, _s(ds.attrs.get("frame", "unknown")), names)
 
 
 @dataclass
@@ -541,46 +521,6 @@ def topomap_figure(s: Sensors, lay: Layout, maps: BandMaps, run: str):
 
 
 # ------------------------------------------------------------------------------ evoked
-@dataclass
-class PulseTrain:
-    """A repeating pulse stimulus of the experiment: its name and pulse onsets (ms)."""
-
-    name: str
-    frequency_hz: float
-    onsets_ms: np.ndarray = field(repr=False)
-
-
-def pulse_trains(config_text: str, end_ms: float) -> list[PulseTrain]:
-    """The pulse-train stimuli of an experiment (its YAML text, the output's root attr
-    ``config``) with their pulses at at + k / frequency, before ``until`` and end_ms.
-    Entries that do not parse are left out."""
-    from multiscale.quantities import QuantityError, to_float
-    from multiscale.yaml_safe import YamlError, loads
-
-    try:
-        data = loads(config_text) if config_text else {}
-    except YamlError:
-        return []
-    items = data.get("stimuli") if isinstance(data, dict) else None
-    out = []
-    for k, st in enumerate(items if isinstance(items, list) else []):
-        if not isinstance(st, dict) or st.get("kind", "pulse_train") != "pulse_train":
-            continue
-        try:
-            freq = to_float(st["frequency"], "Hz")
-            at = to_float(st.get("at", 0.0), "ms")
-            until = to_float(st["until"], "ms") if st.get("until") is not None else np.inf
-        except (KeyError, QuantityError, TypeError, ValueError):
-            continue
-        stop = min(until, end_ms)
-        if not (freq > 0 and np.isfinite(at)) or at >= stop:
-            continue
-        period = 1000.0 / freq
-        onsets = at + period * np.arange(int(np.ceil((stop - at) / period)) + 1)
-        out.append(PulseTrain(_s(st.get("name", f"stimulus{k}")), freq, onsets[onsets < stop]))
-    return out
-
-
 @dataclass
 class Evoked:
     """The average response to a pulse train: t (ms from the pulse), data (samples,

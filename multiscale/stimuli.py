@@ -8,7 +8,7 @@ Amplitudes are in the state variable's unit per ms (the unit of its derivative).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -125,3 +125,49 @@ def _describe(st: StimulusSpec) -> str:
     else:
         shape = "step"
     return f"{shape}, amplitude {st.amplitude:g} {unit}, until {st.until_ms / 1000:g} s"
+
+
+@dataclass
+class PulseTrain:
+    """A repeating pulse stimulus of a run: its name, frequency (Hz), pulse width (ms) and
+    pulse onsets (ms)."""
+
+    name: str
+    frequency_hz: float
+    width_ms: float
+    onsets_ms: np.ndarray = field(repr=False)
+
+
+def pulse_trains(config_text: str, end_ms: float) -> list[PulseTrain]:
+    """The pulse-train stimuli (circuit electrodes and region pulse trains; ``kind``
+    defaults to pulse_train) of an experiment, from its YAML text (an output's root attr
+    ``config``), with their pulses at at + k / frequency before ``until`` and ``end_ms``.
+    Read from the text, not through the full experiment check (the connectome is not
+    needed to know when pulses were given); entries that do not parse are left out."""
+    from multiscale.quantities import QuantityError, to_float
+    from multiscale.yaml_safe import YamlError, loads
+
+    try:
+        data = loads(config_text) if config_text else {}
+    except YamlError:
+        return []
+    items = data.get("stimuli") if isinstance(data, dict) else None
+    out = []
+    for k, st in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(st, dict) or st.get("kind", "pulse_train") != "pulse_train":
+            continue
+        try:
+            freq = to_float(st["frequency"], "Hz")
+            width = to_float(st.get("width", 0.0), "ms")
+            at = to_float(st.get("at", 0.0), "ms")
+            until = to_float(st["until"], "ms") if st.get("until") is not None else np.inf
+        except (KeyError, QuantityError, TypeError, ValueError):
+            continue
+        stop = min(until, end_ms)
+        if not (freq > 0 and np.isfinite(at)) or at >= stop:
+            continue
+        period = 1000.0 / freq
+        onsets = at + period * np.arange(int(np.ceil((stop - at) / period)) + 1)
+        name = str(st.get("name", f"stimulus{k}"))
+        out.append(PulseTrain(name, freq, width, onsets[onsets < stop - 1e-9]))
+    return out

@@ -14,8 +14,9 @@ import pytest
 import sensor_files as sf
 
 from multiscale.cli import main
-from multiscale.export import IncompleteWarning, export, pulse_times, to_raw
+from multiscale.export import IncompleteWarning, export, to_raw
 from multiscale.result import Result
+from multiscale.stimuli import pulse_trains
 
 #: the annotations every kind carries (onset s, duration s, description), sorted
 ANNOTATIONS = [
@@ -114,9 +115,10 @@ def test_pulse_times_follow_frequency_until_and_the_end():
         "  - {name: b, regions: [V1], kind: pulse_train, frequency: 2 Hz, width: 2 ms}\n"
         "  - {name: s, regions: [V1], kind: step, at: 0 s}\n"
     )
-    got = pulse_times(config, end_s=1.2)  # b from 0 s (no at), to the end (no until)
-    assert {(n, w) for _, w, n in got} == {("a", 0.001), ("b", 0.002)}
-    assert sorted((round(t, 9), n) for t, _, n in got) == [
+    trains = pulse_trains(config, end_ms=1200.0)  # b from 0 s (no at), to the end (no until)
+    assert [(t.name, t.width_ms) for t in trains] == [("a", 1.0), ("b", 2.0)]
+    got = [(t / 1000, train.name) for train in trains for t in train.onsets_ms]
+    assert sorted((round(t, 9), n) for t, n in got) == [
         (0.0, "b"),
         (0.1, "a"),
         (0.2, "a"),

@@ -20,13 +20,13 @@ from multiscale.sensor_figures import (
     evoked_figure,
     first_perturbation,
     layout,
-    pulse_trains,
     sensors,
     sweep_topomap_figure,
     sweep_topomaps,
     topomap_figure,
     traces_figure,
 )
+from multiscale.stimuli import pulse_trains
 from multiscale.sweep import reference_variant
 
 

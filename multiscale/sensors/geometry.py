@@ -149,3 +149,47 @@ def in_connectome_axes(positions_mm: np.ndarray, frame: str) -> np.ndarray | Non
     if frame == "mne_head":  # head = R tvb, so for row vectors tvb = head R
         return np.asarray(positions_mm, dtype=np.float64) @ AXES["tvb"]
     return None
+
+
+def head_positions(
+    positions_mm: np.ndarray | None, frame: str, names: list[str] | None = None
+) -> np.ndarray | None:
+    """Sensor positions (n, 3) in m with MNE's head axes (x right, y anterior, z up), for a
+    montage or a scalp map; None where none can be given.
+
+    Frames: ``mne_head`` as stored; ``tvb_sensors`` (TVB's EEG file: x anterior, y left,
+    z up, its own origin): an EEG channel named as in MNE's 10-20 template takes the
+    template's position, the others are turned to head axes; ``connectome`` (contacts, in
+    the regions' frame): turned to head axes; any other frame: only template positions,
+    where every name has one. ``names`` (EEG channel names) enable the template."""
+    template = _template_1020() if names is not None else {}
+    by_name = [template.get(n.lower()) for n in names or []]
+    head = None
+    if positions_mm is not None:
+        head = head_axes(np.asarray(positions_mm, dtype=np.float64) * 1e-3, frame)
+    if head is not None:
+        if frame == "tvb_sensors" and names is not None:
+            head = np.array([t if t is not None else p for t, p in zip(by_name, head, strict=True)])
+        return head
+    if by_name and all(t is not None for t in by_name):
+        return np.array(by_name)
+    return None
+
+
+def head_axes(vectors: np.ndarray, frame: str) -> np.ndarray | None:
+    """Row vectors of a stored frame with MNE's head axes: ``mne_head`` as they are;
+    ``tvb_sensors`` and ``connectome`` (x anterior, y left, z up) turned; None for any
+    other frame. Only the axes change, not the origin."""
+    if frame == "mne_head":
+        return vectors
+    if frame in ("tvb_sensors", "connectome"):
+        return vectors @ AXES["tvb"].T
+    return None
+
+
+def _template_1020() -> dict[str, np.ndarray]:
+    """MNE's 10-20 template positions (m, head frame), by lower-case channel name."""
+    from .sphere import eeg_montage
+
+    names, pos = eeg_montage("standard_1020")
+    return {n.lower(): p for n, p in zip(names, pos, strict=True)}

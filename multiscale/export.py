@@ -69,6 +69,24 @@ def _source_path(source: str | os.PathLike | Any) -> Path:
     return Path(getattr(source, "path", source))
 
 
+#: copies of the data an export holds at its peak (read, scaled, MNE's own, the writer's)
+_COPIES = 4
+
+
+def _check_memory(path: Path, kind: str, values: int) -> None:
+    """An OutputError, before reading, if the recording cannot be held in memory: MNE
+    exports from memory, so a long many-channel run may not fit."""
+    from multiscale.resources import available_memory, byte_size
+
+    need = _COPIES * 8 * values
+    avail = available_memory()
+    if avail is not None and need > avail:
+        raise OutputError(
+            f"{path}: exporting {kind} ({values:,} values) needs about {byte_size(need)} of "
+            f"memory, {byte_size(avail)} available here; export on a machine with more memory"
+        )
+
+
 def _read_sensors(f: h5py.File, path: Path, kind: str) -> _Sensors:
     if kind not in KINDS:
         raise OutputError(f"{path}: unknown sensor kind {kind!r}; expected eeg, meg or seeg")
@@ -93,6 +111,7 @@ def _read_sensors(f: h5py.File, path: Path, kind: str) -> _Sensors:
     scale, meg_type = _UNITS[unit]
     names = [_text(c) for c in ds.attrs["channels"]]
     types = [meg_type or kind] * len(names)
+    _check_memory(path, kind, ds.size)
     data = np.asarray(ds[()], dtype=np.float64).T * scale
     positions = orientations = None
     if f"{kind}/positions" in f:

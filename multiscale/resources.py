@@ -74,19 +74,21 @@ class Estimate:
 
     def describe(self) -> str:
         lines = [
-            f"estimate: memory {_size(self.memory_bytes)} in one process (mass engine "
-            f"{_size(self.engine_bytes)}), output {_size(self.output_bytes + self.spike_bytes)}"
-            f" ({_size(self.spike_bytes)} of it spikes, at an assumed {ASSUMED_RATE_HZ:g} Hz)"
+            f"estimate: memory {byte_size(self.memory_bytes)} in one process (mass engine "
+            f"{byte_size(self.engine_bytes)}), output "
+            f"{byte_size(self.output_bytes + self.spike_bytes)}"
+            f" ({byte_size(self.spike_bytes)} of it spikes, at an assumed {ASSUMED_RATE_HZ:g} Hz)"
         ]
         for c in self.circuits:
             lines.append(
                 f"  circuit {c.name}: {c.neurons:,} neurons, {c.synapses:,} synapses, "
-                f"{_size(c.bytes)}"
+                f"{byte_size(c.bytes)}"
             )
         return "\n".join(lines)
 
 
-def _size(n: float) -> str:
+def byte_size(n: float) -> str:
+    """A number of bytes for people: "3.2 GB"."""
     for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
         if abs(n) < 1024 or unit == "PB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
@@ -186,12 +188,12 @@ def check_memory(exp: Experiment, got: Resolved, errors: list[str]) -> Estimate:
     if need <= avail:
         return est
     share = "its largest MPI process" if mpi else "one process"
-    budget = f"expected at most the {_size(avail)} of memory available on this machine"
+    budget = f"expected at most the {byte_size(avail)} of memory available on this machine"
     if not est.circuits:
         errors.append(
             f"regions: got {getattr(got.connectome, 'n_regions', 0)} regions "
             f"and a delay history "
-            f"needing about {_size(est.engine_bytes)}; {budget}"
+            f"needing about {byte_size(est.engine_bytes)}; {budget}"
         )
         return est
     big = max(est.circuits, key=lambda c: c.bytes)
@@ -199,7 +201,7 @@ def check_memory(exp: Experiment, got: Resolved, errors: list[str]) -> Estimate:
     given = {key: float(v) for key, v in exp.circuits[k].parameters.items()}
     errors.append(
         f"circuits[{k}].parameters: got {given} for {exp.circuits[k].model}: "
-        f"{big.neurons:,} neurons and {big.synapses:,} synapses, about {_size(big.bytes)}; "
-        f"with the mass engine and the rest, {share} needs {_size(need)}; {budget}"
+        f"{big.neurons:,} neurons and {big.synapses:,} synapses, about {byte_size(big.bytes)}; "
+        f"with the mass engine and the rest, {share} needs {byte_size(need)}; {budget}"
     )
     return est

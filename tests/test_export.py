@@ -15,6 +15,7 @@ import sensor_files as sf
 
 from multiscale.cli import main
 from multiscale.export import IncompleteWarning, export, to_raw
+from multiscale.outputs import OutputError
 from multiscale.result import Result
 from multiscale.stimuli import pulse_trains
 
@@ -289,3 +290,12 @@ def test_what_a_format_cannot_hold_and_an_empty_recording_are_one_line(out, tmp_
     empty = sf.write_sensor_file(tmp_path / "empty.h5", ("eeg",), complete=False, n_samples=0)
     code, _, err = run_cli(capsys, empty, "--format", "fif")
     assert code == 2 and "eeg/data holds no samples yet" in err
+
+
+def test_a_recording_too_large_for_memory_is_refused_before_reading(tmp_path, monkeypatch):
+    import multiscale.resources
+
+    path = sf.write_sensor_file(tmp_path / "big.h5", ("eeg",))
+    monkeypatch.setattr(multiscale.resources, "available_memory", lambda: 1000)
+    with pytest.raises(OutputError, match=r"big\.h5: exporting eeg .* needs about .* memory"):
+        to_raw(path)

@@ -9,8 +9,12 @@ Claims and their tolerances (measured, seed 42, in brackets):
   onset), each peak more than 10x the pre-volley level (27x, 670x);
 - the evoked EEG (volley minus control, averaged over the volleys, largest |deviation| in
   the 250 ms after each) follows the lead field to rV1: correlation > 0.9 (1.00) and, in
-  the quartile of sensors that see rV1 most, more than twice the others' (4.2x) and more
-  than 0.5 of the EEG's own standard deviation there (1.1);
+  the quartile of sensors that see rV1 most, more than twice the others' (4.2x), and of
+  the size of an averaged visual evoked potential there: 2-30 uV (14.5 uV; Oz 29.6 uV;
+  averaged flash and pattern VEPs are a few to a few tens of uV at occipital electrodes,
+  e.g. Odom et al. 2016, Doc Ophthalmol 133:1). Its moment is computed, not tuned
+  (multiscale.sources): rV1's evoked moment peaks at 1150 nA m, against 27 nA m of
+  ongoing SD;
 - through the connectome: the regions receiving rV1's output deviate more than 100x as
   much as those with no edge to or from it (312x), and each starts to deviate within 6 ms
   after its conduction delay from rV1 (1-2 ms after: the L5e response).
@@ -95,10 +99,13 @@ def test_evoked_eeg_follows_the_lead_field_to_rv1(runs):
     corr = np.corrcoef(seen, amplitude)[0, 1]
     ratio = amplitude[top].mean() / amplitude[~top].mean()
     relative = (amplitude[top] / spread[top]).mean()
-    print(f"corr {corr:.3f}; top quartile / others {ratio:.2f}; top / EEG std {relative:.2f}")
+    print(
+        f"corr {corr:.3f}; top quartile / others {ratio:.2f}; top quartile "
+        f"{amplitude[top].mean():.1f} uV, {relative:.2f} of the EEG's std"
+    )
     assert corr > 0.9
     assert ratio > 2.0
-    assert relative > 0.5
+    assert 2.0 < amplitude[top].mean() < 30.0  # uV
 
 
 def test_rv1_targets_respond_after_their_conduction_delay(runs):

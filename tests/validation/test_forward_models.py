@@ -89,12 +89,13 @@ def test_tvb_calibration_is_reproduced(kind):
 
 
 def test_seeg_matches_point_dipole_formula():
-    """SEEG gain of tvb76 at tvb-data's 588 contacts = the formula, elementwise."""
+    """SEEG gain of tvb76 at tvb-data's 588 contacts = the formula, elementwise, each
+    region's dipole scaled by the coherence of its cortical normals (its net moment)."""
     c = load_connectome("tvb76")
     g = forward_model("seeg:tvb", c)
     centres = c.centres_mm * 1e-3
     pos = g.sensors.positions_mm * 1e-3
-    o = np.array(c.orientations)
+    o = np.array(c.orientations) * c.orientation_coherence[:, None]
     d = pos[:, None, :] - centres[None]
     dist = np.maximum(np.linalg.norm(d, axis=2), 5e-3)
     expected = np.einsum("csk,sk->cs", d, o) / (4 * np.pi * 0.33 * dist**3)

@@ -6,10 +6,14 @@ to the scalp, i.e. the more a sensor sees rM1 (|lead field| to rM1), the more po
 and inside the network the change reaches the regions that received rM1's input, not the
 regions unconnected to it.
 
-Measured (seed 42, 1-40 Hz EEG power over 5.5-10 s, lesion against control): the 5 sensors
-that lose most are the 5 of the 6 with the largest |gain| to rM1 (FCz -2.1 dB, Cz -1.4,
-FC2 -1.4, C2 -1.1, FC6 -0.7); correlation between |gain| and the change -0.77; sensors in
-the top quartile of |gain| -0.66 dB on average, the others -0.15 dB. Regions that received
+Measured (seed 42, 1-40 Hz EEG power over 5.5-10 s, lesion against control): the 4
+sensors that lose most are among the 6 with the largest |gain| to rM1 (FCz -0.78 dB, Cz
+-0.64, FC2 -0.50, C2 -0.41); correlation between |gain| and the change -0.72; sensors in
+the top quartile of |gain| -0.25 dB on average, the others -0.07 dB. (Before sources were
+in physical units: -2.1, -1.4, -1.4, -1.1 dB and -0.66 against -0.15 dB. The old TVB gain
+summed the 16k-surface vertices of a region, weighting rM1 by its 463 vertices; now the
+region's moment follows its area, 3893 mm^2, which is about half of what its vertex count
+implied, so its power share, and the lesion's effect, is smaller.) Regions that received
 input from rM1 deviate from the control by 0.009 mV (mean |difference|), regions with no
 edge to or from rM1 by 1.7e-5 mV (through longer paths only).
 """
@@ -64,7 +68,7 @@ def test_virtual_lesion_of_rm1(tmp_path):
     seen = np.abs(g - g.mean())  # the average-referenced lead field to rM1
     assert np.corrcoef(seen, change_db)[0, 1] < -0.5
     top = seen >= np.quantile(seen, 0.75)
-    assert change_db[top].mean() < change_db[~top].mean() - 0.3  # dB
+    assert change_db[top].mean() < change_db[~top].mean() - 0.1  # dB
     most_lost = np.argsort(change_db)[:3]
     assert np.all(np.argsort(np.argsort(-seen))[most_lost] < 10)  # among the 10 that see it most
 

@@ -58,6 +58,12 @@ def runs(tmp_path_factory):
     return out
 
 
+def power(x: np.ndarray, fs: float) -> np.ndarray:
+    """1-40 Hz power per channel (the signal's unit squared)."""
+    f, P = power_spectrum(x, fs, resolution_hz=0.5)
+    return band_power(f, P, (1.0, 40.0))
+
+
 def onsets(run) -> dict[str, float]:
     """Seizure onset (s) of every region that seizes after the 1 s start-up transient."""
     x1 = run["x1"][1000:]
@@ -95,11 +101,7 @@ def test_the_seizures_show_on_the_sensors_that_see_them(runs):
     fs = block["fs"]
     after = slice(int(BLOCK_S * fs), None)
 
-    def power(x):
-        f, P = power_spectrum(x, fs, resolution_hz=0.5)
-        return band_power(f, P, (1.0, 40.0))
-
-    change_db = 10 * np.log10(power(block["eeg"][after]) / power(control["eeg"][after]))
+    change_db = 10 * np.log10(power(block["eeg"][after], fs) / power(control["eeg"][after], fs))
     idx = [block["labels"].index(r) for r in ("rPHC", *PZ)]
     g = block["gain"][:, idx]
     seen = np.abs(g - g.mean(axis=0)).sum(axis=1)  # average reference, summed over them
@@ -117,11 +119,7 @@ def test_the_seizures_show_on_the_depth_contacts_near_them(runs):
     fs = block["fs"]
     after = slice(int(BLOCK_S * fs), None)
 
-    def power(x):
-        f, P = power_spectrum(x, fs, resolution_hz=0.5)
-        return band_power(f, P, (1.0, 40.0))
-
-    change_db = 10 * np.log10(power(block["seeg"][after]) / power(control["seeg"][after]))
+    change_db = 10 * np.log10(power(block["seeg"][after], fs) / power(control["seeg"][after], fs))
     g = np.abs(block["seeg_gain"])
     idx = [block["labels"].index(r) for r in ("rPHC", *PZ)]
     share = g[:, idx].sum(axis=1) / g.sum(axis=1)

@@ -4,12 +4,14 @@ messages for what cannot be recorded (before anything runs)."""
 from pathlib import Path
 
 import h5py
+import mne
 import numpy as np
 import pytest
 from experiment_harness import write_tiny_connectome
 
 import multiscale as ms
 from multiscale.config import ConfigError
+from multiscale.export import export
 
 TVB76 = {"source": "tvb76", "conduction_speed": "3 m/s"}
 
@@ -65,6 +67,7 @@ def test_a_model_without_a_dipole_declaration_is_named(tmp_path):
     ms.experiment(data, base_dir=tmp_path)
 
 
+@pytest.mark.filterwarnings("ignore:EDF format requires equal-length")  # padded, marked
 def test_every_kind_recorded_in_its_unit(tmp_path):
     exp = ms.experiment(masses(eeg="sphere", meg="sphere_meg", seeg="tvb"))
     result = ms.run(exp, tmp_path / "rec.h5")
@@ -87,6 +90,17 @@ def test_every_kind_recorded_in_its_unit(tmp_path):
         regions = f["regions/data"][:]
         areas = f["sources/areas"][:]
         np.testing.assert_allclose(moments, regions * areas / 17.55, rtol=1e-12)
+        stored = {k: f[f"{k}/data"][:] for k in ("eeg", "seeg")}
+
+    # a run's own output, exported and read back by MNE (SI units there)
+    for kind, fmt, reader, tol in (
+        ("eeg", "fif", mne.io.read_raw_fif, 0.0),
+        ("seeg", "edf", mne.io.read_raw_edf, 1.0 / 2**15),  # 16 bits over the range
+    ):
+        out = export(tmp_path / "rec.h5", fmt, kind=kind)
+        back = reader(out, verbose=False).get_data()[:, : len(stored[kind])] * 1e6
+        span = np.ptp(stored[kind], axis=0)
+        assert np.all(np.abs(back.T - stored[kind]) <= tol * span + 1e-9), kind
 
 
 def test_the_default_eeg_needs_only_centres_and_says_when_there_are_none(tmp_path):

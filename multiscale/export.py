@@ -362,8 +362,13 @@ def export(
         _write(raw, folder / out.name, fmt, reference)
         for t in targets:
             os.replace(folder / t.name, t)
-    except OSError as err:
-        raise OutputError(f"{out}: cannot write it ({err.strerror or err})") from err
+    except OSError as err:  # a full disk, no permission: the machine's, not the input's
+        from multiscale.storage import WriteError, reason
+
+        why = reason(err)
+        if shutil.disk_usage(out.parent).free < 2**20:  # writers report a short write
+            why = "the disk is full"
+        raise WriteError(f"{out}: cannot write it ({why}); nothing was left") from err
     except (RuntimeError, ValueError) as err:  # what the format cannot hold (EDF: 16-char labels)
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise OutputError(f"{out}: {fmt} cannot hold this recording: {first}") from err

@@ -299,3 +299,21 @@ def test_a_recording_too_large_for_memory_is_refused_before_reading(tmp_path, mo
     monkeypatch.setattr(multiscale.resources, "available_memory", lambda: 1000)
     with pytest.raises(OutputError, match=r"big\.h5: exporting eeg .* needs about .* memory"):
         to_raw(path)
+
+
+def test_a_full_disk_is_a_write_error_and_leaves_nothing(tmp_path, monkeypatch):
+    import errno
+
+    import multiscale.export
+    from multiscale.storage import WriteError
+
+    path = sf.write_sensor_file(tmp_path / "run.h5", ("eeg",))
+
+    def full(raw, out, fmt, reference):
+        out.write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(multiscale.export, "_write", full)
+    with pytest.raises(WriteError, match=r"run_eeg_raw\.fif: cannot write it \(the disk is full\)"):
+        export(path, "fif")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.h5"]

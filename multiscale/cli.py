@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -136,8 +137,15 @@ def cmd_resume(args) -> int:
             f" (an unfinished run leaves {files.partial.name})"
         )
     with open_output(files.partial) as f:
-        text, config_path = str(f.attrs["config"]), str(f.attrs["config_path"])
-    exp = load_experiment(config_path, text=text)
+        config_path = str(f.attrs["config_path"])
+        # the file as written and the run's overrides, as the run was loaded (so that a
+        # run shortened with --set duration=... is checked as the shortened run it was)
+        if "config_as_written" in f.attrs and "overrides" in f.attrs:
+            text = str(f.attrs["config_as_written"])
+            overrides = json.loads(str(f.attrs["overrides"]))
+        else:
+            text, overrides = str(f.attrs["config"]), {}
+    exp = load_experiment(config_path, overrides, text=text)
     exp.output.path = final
     return _execute(exp, comm, args, latest(folder_of(final)), sources_of(files.partial))
 

@@ -299,3 +299,27 @@ def _simulated_full_disk(folder: Path, out: Path) -> None:
             Simulation(exp.plan, progress=False).run()
     finally:
         Store._write = real
+
+
+def test_a_shortened_run_resumes_as_the_shortened_run(folder, tmp_path):
+    """A run shortened with --set duration (its measure past the new end left out with a
+    note) resumes after Ctrl-C with the same overrides, to a complete output."""
+    import signal
+
+    from experiment_harness import start_writing
+
+    text = (
+        LONG
+        + "measures:\n  - {name: late, kind: peak_frequency, signal: eeg, window: [150 s, 200 s]}\n"
+    )
+    (tmp_path / "short.yaml").write_text(text)
+    args = ["--set", "duration=8 s", "--checkpoint-every", "1 s", "-q", "--no-figures"]
+    cmd = [sys.executable, "-m", "multiscale.cli", "run", "short.yaml", "-o", "s.h5", *args]
+    proc = start_writing(cmd, tmp_path, tmp_path / "s.partial.h5", rows=2000, timeout=120)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGINT, err
+    resumed = cli("resume", "s.partial.h5", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    with h5py.File(tmp_path / "s.h5") as f:
+        assert f.attrs["complete"] and f["regions/data"].shape[0] == 8000

@@ -380,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as err:
         print(f"multiscale: interrupted ({err or 'SIGINT'})", file=sys.stderr)
         return 128 + getattr(err, "signum", signal.SIGINT)
+    except BrokenPipeError:  # `multiscale ... | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _rank() -> int:

@@ -24,6 +24,7 @@ import h5py
 import numpy as np
 import pytest
 
+from multiscale import measures
 from multiscale.analysis import band_power, power_spectrum
 from multiscale.config import load_experiment
 from multiscale.cosim import Simulation
@@ -45,6 +46,7 @@ def run(tmp_path, name, overrides):
             "gain": f["eeg/gain"][:],
             "labels": list(f["connectome"].attrs["labels"]),
             "weights": f["connectome/weights"][:],
+            "measures": [(x.name, x.value) for x in measures.read(f)],
         }
 
 
@@ -71,6 +73,14 @@ def test_virtual_lesion_of_rm1(tmp_path):
     assert change_db[top].mean() < change_db[~top].mean() - 0.1  # dB
     most_lost = np.argsort(change_db)[:3]
     assert np.all(np.argsort(np.argsort(-seen))[most_lost] < 10)  # among the 10 that see it most
+
+    # the same claim on the measures the file declares (stored in each output)
+    m = {"lesion": dict(lesion["measures"]), "control": dict(control["measures"])}
+    assert m["lesion"]["rm1_moment_power"] == 0.0 < m["control"]["rm1_moment_power"]
+    over = m["lesion"]["eeg_power_over_rm1"] / m["control"]["eeg_power_over_rm1"]
+    overall = m["lesion"]["eeg_power_all"] / m["control"]["eeg_power_all"]
+    print("measures: power over rM1 x", over, "all sensors x", overall)
+    assert over < overall < 1.0
 
     W = lesion["weights"]
     targets = [j for j in np.flatnonzero(W[:, r]) if j != r]

@@ -12,6 +12,7 @@ frame (x right, y anterior, z up).
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -388,10 +389,21 @@ def _write(raw: mne.io.BaseRaw, out: Path, fmt: str, reference: str) -> None:
         if fmt == "fif":
             raw.save(out, fmt="double", verbose=False)
         elif fmt == "edf":
+            # MNE both logs and warns that EDF pads to whole 1 s records; its log line
+            # lands on stdout under some logging set-ups, so it is silenced and said here
+            seconds = raw.n_times / raw.info["sfreq"]
+            pad = math.ceil(seconds - 1e-9) - seconds
             mne.export.export_raw(
                 out, raw, fmt="edf", physical_range="channelwise", add_ch_type=True,
-                verbose=False,
+                verbose="error",
             )  # fmt: skip
+            if pad > 1e-9:
+                warnings.warn(
+                    f"{out.name}: EDF holds whole 1 s records: {pad:.3g} s of the last "
+                    "values appended, annotated BAD_ACQ_SKIP",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
         elif fmt == "brainvision":
             # a marker is a comma-separated line: commas in a description are written as
             # "\\1", as BrainVision Analyzer does (pybv does not; MNE's reader undoes it)

@@ -272,7 +272,7 @@ def test_incomplete_run_exports_with_a_warning(tmp_path, capsys):
         to_raw(src)
     # EDF's records are 1 s: the last is padded with the last value, marked BAD_ACQ_SKIP
     code, printed, err = run_cli(capsys, src, "--format", "edf")
-    assert code == 0 and "0.8 seconds of edge values were appended" in err
+    assert code == 0 and "0.8 s of the last values appended" in err
     edf = mne.io.read_raw_edf(printed.strip(), infer_types=True, verbose=False)
     assert edf.n_times == 500
     skip = [r for r in rows(edf) if r[2] == "BAD_ACQ_SKIP"]

@@ -657,13 +657,21 @@ def sensor_figures(f: h5py.File, out_dir: Path, skip_ms: float) -> list[Path]:
 
 
 def sweep_topomap_figure(files: list[tuple[str, Path]], reference: str, kind: str):
-    """Scalp maps of each variant's band powers over its run (first 500 ms, at most a
-    fifth, left out) and, for the others, their ratio (dB) to the reference variant's
+    """Scalp maps of each variant's band powers and, for the others, their ratio (dB) to
+    the reference variant's, over the same stretch of every run: from 500 ms (at most a
+    fifth of the run) after the earliest first perturbation of any variant (where the
+    conditions start to differ), or after the first 500 ms when none has one
     (``multiscale.sweep.reference_variant``). Variants without the reference's channels
     are left out. The figure, or None when the reference has no such sensors with
     positions."""
     from multiscale.outputs import open_output
 
+    starts = []  # conditions differ from the time their first perturbation starts
+    for _, file in files:
+        with open_output(file) as f:
+            event = first_perturbation(f)
+            if event is not None:
+                starts.append(event[0])
     powers, channels, lay, ref_s = {}, {}, None, None
     for label, file in files:
         with open_output(file) as f:
@@ -671,7 +679,11 @@ def sweep_topomap_figure(files: list[tuple[str, Path]], reference: str, kind: st
             if s is None:
                 continue
             skip = min(500.0, 0.2 * float(f.attrs["duration_ms"]))
-            psd = spectra(s, segments(s.n, s.fs, skip, None))
+            first = int((min(starts, default=0.0) + skip) * s.fs / 1000)
+            if first >= s.n - int(skip * s.fs / 1000):  # too little left after it
+                first = int(skip * s.fs / 1000)
+            since = first / s.fs
+            psd = spectra(s, [("compared", first, s.n)])
             if not psd:
                 continue
             powers[label] = next(iter(band_powers(psd).values()))
@@ -689,7 +701,7 @@ def sweep_topomap_figure(files: list[tuple[str, Path]], reference: str, kind: st
     ]
     title = (
         f"sweep: {ref_s.label} band power per variant ({ref_s.power_unit}; "
-        f"{_BANDS_TEXT}) and ratio to {reference}"
+        f"{_BANDS_TEXT}; from {since:g} s) and ratio to {reference}"
     )
     return topomap_grid(rows, lay, ref_s.power_unit, title)
 

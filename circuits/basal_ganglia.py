@@ -91,7 +91,7 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 
-from multiscale.circuit import Circuit, Parameter
+from multiscale.circuit import Circuit, Parameter, brian_delay_ms
 
 #: populations, in their order in the one NeuronGroup
 ORDER = ("STN", "GPe", "GPi", "TC", "CTX", "CTXI", "D2", "D1")
@@ -562,7 +562,9 @@ class BasalGanglia(Circuit):
         )
         pre, post, delay, weights = self._connections(n, offset)
         syn.connect(i=pre, j=post)
-        syn.delay = delay * b2.ms
+        # exact: each kernel starts its connection's delay after the spike, on the cells'
+        # clock; KBG's undelayed connections get the minimum, one step (circuit.py, "Delays")
+        syn.delay = brian_delay_ms(delay, h) * b2.ms
         for w in WEIGHTS:
             getattr(syn, f"w_{w}")[:] = weights[w]
         self.objects.append(syn)

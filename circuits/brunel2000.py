@@ -58,7 +58,7 @@ from dataclasses import replace
 import brian2 as b2
 import numpy as np
 
-from multiscale.circuit import Circuit, FieldGroup, Parameter
+from multiscale.circuit import Circuit, FieldGroup, Parameter, brian_delay_ms
 
 GAMMA = 0.25  # C_I / C_E and N_I / N_E in the paper
 TAU_EXC_FIELD = 2.0 * b2.ms  # read-out kernels of the field currents (see module docstring)
@@ -182,6 +182,8 @@ class Brunel2000(Circuit):
                 )
         tau = p["tau"] * b2.ms
         c_m = p["C_m"] * b2.pfarad
+        # exact delay: V jumps D after the spike (multiscale/circuit.py, "Delays")
+        delay = brian_delay_ms(p["D"], float(b2.defaultclock.dt / b2.ms)) * b2.ms
         J = p["J"] * b2.mV
         for pop in self.POPULATIONS:
             eqs = EQUATIONS + (FIELD_EQUATIONS if pop == "E" else "")
@@ -231,7 +233,7 @@ class Brunel2000(Circuit):
                     self.populations[post],
                     model=model,
                     on_pre=on_pre,
-                    delay=p["D"] * b2.ms,
+                    delay=delay,
                     namespace={
                         "J": J,
                         "q_exc": c_m * J / TAU_EXC_FIELD,

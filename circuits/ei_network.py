@@ -50,7 +50,7 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 
-from multiscale.circuit import Circuit, Parameter
+from multiscale.circuit import Circuit, Parameter, brian_delay_ms
 
 # --- Cells (Cavallari et al. 2014) -------------------------------------------------------
 V_L = -70.0 * b2.mV  # leak reversal
@@ -227,6 +227,9 @@ class EINetwork(Circuit):
             self.populations[pop] = group
             self.objects.append(group)
 
+        # exact latency: conductances open TAU_L after the spike (circuit.py, "Delays")
+        dt_ms = float(b2.defaultclock.dt / b2.ms)
+        delay = brian_delay_ms(float(TAU_L / b2.ms), dt_ms) * b2.ms
         for pre in self.POPULATIONS:
             receptor = "ampa" if pre == "E" else "gaba"
             k_ratio = (P_REF * N_REF[pre]) / (p * n[pre])
@@ -238,7 +241,7 @@ class EINetwork(Circuit):
                     self.populations[pre],
                     self.populations[post],
                     on_pre=f"d_{receptor}_post += w * {scale}\nr_{receptor}_post += w * {scale}",
-                    delay=TAU_L,
+                    delay=delay,
                     namespace={"w": _kick(G_SYN[(pre, post)] * k_ratio, post, receptor)},
                     name=f"{self.name}_{pre}{post}",
                 )

@@ -58,7 +58,7 @@ import brian2 as b2
 import numpy as np
 from brian2.core.functions import DEFAULT_FUNCTIONS
 
-from multiscale.circuit import Circuit, Parameter
+from multiscale.circuit import Circuit, Parameter, brian_delay_ms
 
 
 def _exprel_numpy(x):
@@ -360,6 +360,10 @@ class HHEINetwork(Circuit):
             self.populations[pop] = group
             self.objects.append(group)
 
+        # exact latency on the cells' clock: conductances open LATENCY after the spike
+        # (multiscale/circuit.py, "Delays")
+        dt_ms = float(self.dt_cell / b2.ms)
+        delay = brian_delay_ms(float(LATENCY / b2.ms), dt_ms) * b2.ms
         for pre in self.POPULATIONS:
             k_ratio = (P_REF * N_REF[pre]) / (p * n[pre])
             for post in self.POPULATIONS:
@@ -372,7 +376,7 @@ class HHEINetwork(Circuit):
                     self.populations[pre],
                     self.populations[post],
                     on_pre=on_pre,
-                    delay=LATENCY,
+                    delay=delay,
                     namespace={
                         "w_fast": g_fast * k_ratio,
                         "w_nmda": g_nmda * k_ratio * NMDA_PEAK,

@@ -75,7 +75,7 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 
-from multiscale.circuit import Circuit, FieldGroup, Parameter
+from multiscale.circuit import Circuit, FieldGroup, Parameter, brian_delay_ms
 
 POPULATIONS = ("L23e", "L23i", "L4e", "L4i", "L5e", "L5i", "L6e", "L6i")
 IS_EXC = np.array([p.endswith("e") for p in POPULATIONS])
@@ -375,7 +375,8 @@ class PotjansDiesmann(Circuit):
             w = mean * (1.0 + W_REL_SD * rng.standard_normal(n))
             w = np.maximum(w, 0.0) if exc else np.minimum(w, 0.0)
             syn.w[:] = w * b2.pA
-            syn.delay[:] = _delays(rng, n, DELAY_MEAN[exc], dt_ms) * b2.ms
+            # exact: each current jumps its drawn delay after the spike (circuit.py, "Delays")
+            syn.delay[:] = brian_delay_ms(_delays(rng, n, DELAY_MEAN[exc], dt_ms), dt_ms) * b2.ms
             self.objects.append(syn)
 
     def _fibre_rates(self, input_hz: np.ndarray, bg_rate: float) -> np.ndarray:

@@ -7,6 +7,9 @@ Cells: leaky integrate-and-fire, tau dV/dt = -V + R I_stim, threshold theta = 20
 V_r = 10 mV, absolute refractory period 2 ms during which V stays at V_r and incoming
 spikes are lost (as in NEST's iaf_psc_delta). Synapses: a presynaptic spike
 makes V jump, after the delay D = 1.5 ms, by J = 0.1 mV (excitatory) or -g J (inhibitory).
+The delay is exact (multiscale/circuit.py, "Delays"): the threshold test D after the spike
+sees the jump (Brian2 is given D - dt); D is rounded to whole steps, and D below one step,
+0 included, acts as one step, the minimum.
 Every cell receives exactly C_E excitatory and C_I = C_E / 4 inhibitory recurrent
 connections (fixed in-degree, sources drawn without replacement, no autapses) and C_E
 external excitatory fibres, each a Poisson train at nu_ext = eta nu_thr, with

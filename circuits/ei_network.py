@@ -4,10 +4,11 @@ Reference: Cavallari, Panzeri & Mazzoni 2014, the conductance-based version of t
 Mazzoni et al. 2008 network and the one whose field proxy Mazzoni et al. 2015 fitted
 (values below as in the paper and the authors' parameters_COBN.m). 4000 excitatory and
 1000 inhibitory leaky integrate-and-fire cells connected at random with probability 0.2;
-AMPA and GABA_A conductances with a 1 ms latency and a difference-of-exponentials time
-course; every cell driven through AMPA synapses by Poisson fibres (2 spikes/ms per cell in
-the paper, here 800 fibres at nu_bg = 2.5 Hz; the paper's slow noise on that rate is left
-to the afferent input). The E-I loop turns irregular spiking into a gamma (30-80 Hz)
+AMPA and GABA_A conductances with a 1 ms latency (exact: the conductance starts 1 ms after
+the spike, multiscale/circuit.py "Delays") and a difference-of-exponentials time course;
+every cell driven through AMPA synapses by Poisson fibres (2 spikes/ms per cell in the paper,
+here 800 fibres at nu_bg = 2.5 Hz; the paper's slow noise on that rate is left to the
+afferent input). The E-I loop turns irregular spiking into a gamma (30-80 Hz)
 rhythm of the synaptic currents, which the Mazzoni field proxy reads out.
 
 Synaptic kernel (Cavallari et al. 2014, eq. 7). A presynaptic spike opens, after tau_l, a

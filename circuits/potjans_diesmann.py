@@ -13,7 +13,9 @@ t_ref 2 ms, E_L = V_reset = -65 mV, V_th -50 mV), with current-based exponential
 gives a 0.15 mV PSP peak at rest), inhibitory ones g = -4 times that, L4e -> L23e twice
 that; amplitudes vary by 10% (normal, sign kept). Delays are normal, 1.5 +- 0.75 ms from
 excitatory and 0.75 +- 0.375 ms from inhibitory cells, redrawn below one time step (the
-reference redraws below the resolution) and rounded to whole steps. Each population also
+reference redraws below the resolution) and rounded to whole steps. Each is exact, as a
+NEST delay is: the current jumps the drawn delay after the spike (multiscale/circuit.py,
+"Delays"; NEST's minimum delay, one step, is the smallest drawn). Each population also
 receives K_ext external excitatory fibres firing Poisson spikes at bg_rate = 8 Hz, with the
 same PSC as recurrent excitation.
 

@@ -27,6 +27,7 @@ from multiscale.circuits.brunel2000 import Brunel2000
 from multiscale.circuits.ei_network import EINetwork
 from multiscale.circuits.hh_ei_network import HHEINetwork
 from multiscale.circuits.potjans_diesmann import PotjansDiesmann
+from multiscale.circuits.qif_population import V_INF, QIFPopulation
 
 pytestmark = pytest.mark.usefixtures("numpy_target")
 
@@ -221,3 +222,14 @@ def test_basal_ganglia_kernels_start_exactly_the_connection_delay_after_the_spik
             values = [latency(records, t_pre, post, j, v) for v in variables]
             value = min(values)  # a kernel whose kick is zero at this synapse never moves
             assert value == pytest.approx(max(delay, h), abs=h / 10), (pre, post, j, values)
+
+
+# --- QIF population: all-to-all through the rate, one step (documented) -----------------------
+def test_qif_recurrent_input_acts_one_step_after_the_spike():
+    """The spikes of a step are the input current of the next: the minimum delay, one step.
+    The current acts from t_pre + dt, so v first differs at t_pre + 2 dt."""
+    make = lambda: build(QIFPopulation, "qif", {"n": 3}, brian_dt_ms=DT_MS)  # noqa: E731
+    _, t_pre, records, _ = forced_runs(make, ("QIF", 0), V_INF, {"QIF": ["v"]}, 1.0)
+    for cell in (1, 2):
+        value = latency(records, t_pre, "QIF", cell, "v")
+        assert value == pytest.approx(2 * DT_MS, abs=DT_MS / 10), (cell, value)

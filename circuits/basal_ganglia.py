@@ -23,7 +23,10 @@ NMDA 2/67 ms, 2 ms; only 20 % of GPe cells, random conductances), <- GPe j+1, j-
 <- every D2 cell (5 ms); GPi j <- STN j, j-1 (1.5 ms; 50 % of GPi cells), <- GPe j+1, j-2
 (3 ms), <- every D1 cell (4 ms); TC j <- GPi j (5 ms); CTX j <- TC j (5 ms) and 4 random
 CTXI cells; CTXI j <- 4 random CTX cells; D2 j, D1 j <- CTX j (5.1 ms) and 4 (D2) or 3 (D1)
-random MSNs of their own kind. Unless stated, kernels are alpha functions t exp(-t/5 ms)
+random MSNs of their own kind. Every delay is exact, on the cells' clock: a kernel starts
+its connection's delay after the spike (multiscale/circuit.py, "Delays"); the cortical
+E <-> I and MSN-MSN connections, undelayed in KBG, act after one cell step, the minimum.
+Unless stated, kernels are alpha functions t exp(-t/5 ms)
 scaled to the peak conductance (0.43 mS/cm2 excitatory, 0.3 inhibitory) times KBG's
 per-projection factor (see ``_connections``).
 
@@ -91,7 +94,7 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 
-from multiscale.circuit import Circuit, Parameter
+from multiscale.circuit import Circuit, Parameter, brian_delay_ms
 
 #: populations, in their order in the one NeuronGroup
 ORDER = ("STN", "GPe", "GPi", "TC", "CTX", "CTXI", "D2", "D1")
@@ -562,7 +565,9 @@ class BasalGanglia(Circuit):
         )
         pre, post, delay, weights = self._connections(n, offset)
         syn.connect(i=pre, j=post)
-        syn.delay = delay * b2.ms
+        # exact: each kernel starts its connection's delay after the spike, on the cells'
+        # clock; KBG's undelayed connections get the minimum, one step (circuit.py, "Delays")
+        syn.delay = brian_delay_ms(delay, h) * b2.ms
         for w in WEIGHTS:
             getattr(syn, f"w_{w}")[:] = weights[w]
         self.objects.append(syn)

@@ -7,6 +7,9 @@ Cells: leaky integrate-and-fire, tau dV/dt = -V + R I_stim, threshold theta = 20
 V_r = 10 mV, absolute refractory period 2 ms during which V stays at V_r and incoming
 spikes are lost (as in NEST's iaf_psc_delta). Synapses: a presynaptic spike
 makes V jump, after the delay D = 1.5 ms, by J = 0.1 mV (excitatory) or -g J (inhibitory).
+The delay is exact (multiscale/circuit.py, "Delays"): the threshold test D after the spike
+sees the jump (Brian2 is given D - dt); D is rounded to whole steps, and D below one step,
+0 included, acts as one step, the minimum.
 Every cell receives exactly C_E excitatory and C_I = C_E / 4 inhibitory recurrent
 connections (fixed in-degree, sources drawn without replacement, no autapses) and C_E
 external excitatory fibres, each a Poisson train at nu_ext = eta nu_thr, with
@@ -25,9 +28,11 @@ which adds shared input (pairwise correlations) that the paper's sparse limit ne
 and the cost barely shrinks: N (C_E + C_I) synapses, N (C_E + C_I) x rate events per second.
 Measured (tests/validation/test_brunel2000.py): at the default N_E = 5000 (p = 0.2) the four
 regimes separate, and AI has the flattest, least synchronous population activity of the
-four, though a damped ~120 Hz resonance remains (also at N_E = 10000, weaker); at
-N_E = 2000 (p = 0.5) AI turns into a ~90 Hz oscillation more synchronous than SI fast's.
-The E rate in AI is 39.5 Hz at N_E = 5000, 37.9 Hz at 10000 (mean field 37.95 Hz).
+four, though a damped ~140 Hz resonance remains (spectral peak / median 9 at N_E = 5000,
+10 at 10000, against 32 in SI fast); at N_E = 2000 (p = 0.5) AI turns into a ~100 Hz
+oscillation more synchronous than SI fast's. The E rate in AI is 39.2 Hz at N_E = 5000,
+37.9 Hz at 10000 (mean field 37.95 Hz). SI fast oscillates at 180 Hz (1 / (4 D) = 167 Hz;
+160 Hz when the delay was one step too long, 1.6 ms).
 C_E is a parameter (fast tests use small values); the paper's phase diagram holds for
 C_E = 1000, J = 0.1 mV. C_I = round(C_E / 4).
 
@@ -58,7 +63,7 @@ from dataclasses import replace
 import brian2 as b2
 import numpy as np
 
-from multiscale.circuit import Circuit, FieldGroup, Parameter
+from multiscale.circuit import Circuit, FieldGroup, Parameter, brian_delay_ms
 
 GAMMA = 0.25  # C_I / C_E and N_I / N_E in the paper
 TAU_EXC_FIELD = 2.0 * b2.ms  # read-out kernels of the field currents (see module docstring)
@@ -182,6 +187,8 @@ class Brunel2000(Circuit):
                 )
         tau = p["tau"] * b2.ms
         c_m = p["C_m"] * b2.pfarad
+        # exact delay: V jumps D after the spike (multiscale/circuit.py, "Delays")
+        delay = brian_delay_ms(p["D"], float(b2.defaultclock.dt / b2.ms)) * b2.ms
         J = p["J"] * b2.mV
         for pop in self.POPULATIONS:
             eqs = EQUATIONS + (FIELD_EQUATIONS if pop == "E" else "")
@@ -231,7 +238,7 @@ class Brunel2000(Circuit):
                     self.populations[post],
                     model=model,
                     on_pre=on_pre,
-                    delay=p["D"] * b2.ms,
+                    delay=delay,
                     namespace={
                         "J": J,
                         "q_exc": c_m * J / TAU_EXC_FIELD,

@@ -18,7 +18,9 @@ Synapses (kinetics of Wang 2002, Neuron 36:955, also Brunel & Wang 2001)
   conductance is summed linearly per postsynaptic cell (no per-synapse saturation, as in
   the linearised kinetics of Brunel & Wang 2001); the kernel is a difference of
   exponentials normalised to a peak of 1 so that a weight is the peak conductance.
-- Every synapse has a 1 ms latency. E->E and E->I carry AMPA and NMDA, I->E and I->I GABA_A.
+- Every synapse has a 1 ms latency, exact on the cells' clock (the conductance jumps 1 ms
+  after the spike; multiscale/circuit.py, "Delays"). E->E and E->I carry AMPA and NMDA, I->E and
+  I->I GABA_A.
 - Peak conductances (below, G_SYN) were tuned here for the asynchronous-irregular state
   (E a few Hz, I several times faster; measured at dt_cell 0.025 ms: E ~2 Hz, I ~11 Hz,
   CV_ISI ~0.4; the external X->E weight was raised from 0.3 to 1.5 nS, with which E had
@@ -58,7 +60,7 @@ import brian2 as b2
 import numpy as np
 from brian2.core.functions import DEFAULT_FUNCTIONS
 
-from multiscale.circuit import Circuit, Parameter
+from multiscale.circuit import Circuit, Parameter, brian_delay_ms
 
 
 def _exprel_numpy(x):
@@ -360,6 +362,10 @@ class HHEINetwork(Circuit):
             self.populations[pop] = group
             self.objects.append(group)
 
+        # exact latency on the cells' clock: conductances open LATENCY after the spike
+        # (multiscale/circuit.py, "Delays")
+        dt_ms = float(self.dt_cell / b2.ms)
+        delay = brian_delay_ms(float(LATENCY / b2.ms), dt_ms) * b2.ms
         for pre in self.POPULATIONS:
             k_ratio = (P_REF * N_REF[pre]) / (p * n[pre])
             for post in self.POPULATIONS:
@@ -372,7 +378,7 @@ class HHEINetwork(Circuit):
                     self.populations[pre],
                     self.populations[post],
                     on_pre=on_pre,
-                    delay=LATENCY,
+                    delay=delay,
                     namespace={
                         "w_fast": g_fast * k_ratio,
                         "w_nmda": g_nmda * k_ratio * NMDA_PEAK,

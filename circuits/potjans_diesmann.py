@@ -13,7 +13,9 @@ t_ref 2 ms, E_L = V_reset = -65 mV, V_th -50 mV), with current-based exponential
 gives a 0.15 mV PSP peak at rest), inhibitory ones g = -4 times that, L4e -> L23e twice
 that; amplitudes vary by 10% (normal, sign kept). Delays are normal, 1.5 +- 0.75 ms from
 excitatory and 0.75 +- 0.375 ms from inhibitory cells, redrawn below one time step (the
-reference redraws below the resolution) and rounded to whole steps. Each population also
+reference redraws below the resolution) and rounded to whole steps. Each is exact, as a
+NEST delay is: the current jumps the drawn delay after the spike (multiscale/circuit.py,
+"Delays"; NEST's minimum delay, one step, is the smallest drawn). Each population also
 receives K_ext external excitatory fibres firing Poisson spikes at bg_rate = 8 Hz, with the
 same PSC as recurrent excitation.
 
@@ -75,7 +77,7 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 
-from multiscale.circuit import Circuit, FieldGroup, Parameter
+from multiscale.circuit import Circuit, FieldGroup, Parameter, brian_delay_ms
 
 POPULATIONS = ("L23e", "L23i", "L4e", "L4i", "L5e", "L5i", "L6e", "L6i")
 IS_EXC = np.array([p.endswith("e") for p in POPULATIONS])
@@ -375,7 +377,8 @@ class PotjansDiesmann(Circuit):
             w = mean * (1.0 + W_REL_SD * rng.standard_normal(n))
             w = np.maximum(w, 0.0) if exc else np.minimum(w, 0.0)
             syn.w[:] = w * b2.pA
-            syn.delay[:] = _delays(rng, n, DELAY_MEAN[exc], dt_ms) * b2.ms
+            # exact: each current jumps its drawn delay after the spike (circuit.py, "Delays")
+            syn.delay[:] = brian_delay_ms(_delays(rng, n, DELAY_MEAN[exc], dt_ms), dt_ms) * b2.ms
             self.objects.append(syn)
 
     def _fibre_rates(self, input_hz: np.ndarray, bg_rate: float) -> np.ndarray:

@@ -34,7 +34,8 @@ about 4.5 kHz); with N = 10 000 and Delta = 1 the most excitable cell has eta = 
 
 Recurrent coupling: the spikes of one step are counted (a one-cell counter group) and
 enter the next step as r = count / (N dt), a delay of one step (0.01 tau at the defaults)
-that the mean field does not have.
+that the mean field does not have: the framework's minimum delay (multiscale/circuit.py,
+"Delays"), the input current starting dt after the spike.
 
 Input from the connectome. The MPR model is driven by a current, not by spikes. The
 afferent input nu (Hz, per fibre) is the rate of n_ext afferent fibres per cell; each

@@ -37,6 +37,25 @@ The co-simulation talks to a circuit only through :meth:`Circuit.set_input_windo
 :meth:`Circuit.collect_window`, :meth:`Circuit.set_knob` and
 :meth:`Circuit.add_pulse_train`; the circuit knows nothing of the connectome.
 
+Delays. A synapse declared with delay D acts exactly D after the presynaptic spike, t_pre
+being the spike's time as Brian2's SpikeMonitor records it (the step whose threshold test
+found it). Precisely: the postsynaptic variable the synapse increments holds the increment
+in the state at t_pre + D and not at t_pre + D - dt, the state at time t being what Brian2
+holds before the integration of the step starting at t (a StateMonitor in the 'start' or
+'before_groups' slot). For a delta synapse (a jump of v) the threshold test at t_pre + D
+already sees the jump: a jump that crosses the threshold makes the cell spike at
+t_pre + D. For a conductance or current synapse the conductance (or the kernel's first
+variable) jumps at t_pre + D and the membrane potential moves from there, the first
+integration step to use it ending at t_pre + D + dt. This is NEST's convention (a spike
+sent with delay d arrives at t_pre + d; NEST's own time stamps are one step later for
+both spikes, which cancels). Brian2 delivers a spike with delay d in the 'synapses' slot
+of step round(d / dt) after the spike, after that step's integration, so its effect
+appears in the state one step later: circuits therefore hand Brian2 ``brian_delay_ms(D)``
+= D - dt (:func:`brian_delay_ms`), which costs nothing. Delays are whole steps of the
+synapses' clock (D is rounded to the nearest one); the minimum is one step, as in NEST: a
+delay of 0 or below one step is legal and acts as one step. tests/test_delays.py
+measures every circuit's synapse types.
+
 Field proxy (Mazzoni et al. 2015, PLoS Comput Biol 11:e1004584): per excitatory cell
 ``|I_AMPA(t - 6 ms)| - 1.65 |I_GABA(t)|``, averaged over the cells, divided by the
 cells' leak conductance. Dividing by g_L turns a current into the depolarisation it
@@ -56,10 +75,33 @@ import numpy as np
 from multiscale import brian_state
 from multiscale.parameter import Parameter
 
-__all__ = ["Circuit", "FieldGroup", "Parameter", "WindowOutput"]
+__all__ = [
+    "Circuit",
+    "FieldGroup",
+    "Parameter",
+    "WindowOutput",
+    "brian_delay_ms",
+    "effective_delay_ms",
+]
 
 MAZZONI_AMPA_DELAY_MS = 6.0
 MAZZONI_GABA_WEIGHT = 1.65
+
+
+def effective_delay_ms(delay_ms, dt_ms: float):
+    """The delay (ms) a synapse declared with ``delay_ms`` (ms, scalar or array) has on a
+    clock of step ``dt_ms`` (ms): rounded to whole steps, at least one step."""
+    steps = np.maximum(np.round(np.asarray(delay_ms, dtype=float) / dt_ms), 1.0)
+    return steps * dt_ms
+
+
+def brian_delay_ms(delay_ms, dt_ms: float):
+    """The delay (ms) to give Brian2's ``Synapses`` on a clock of step ``dt_ms`` (ms) so
+    that the effect of a spike begins exactly ``effective_delay_ms(delay_ms, dt_ms)`` after
+    it (module docstring, "Delays"): one step less, since Brian2 applies an arriving spike
+    after the integration of its step. Scalar or array, like ``delay_ms``."""
+    steps = np.maximum(np.round(np.asarray(delay_ms, dtype=float) / dt_ms), 1.0)
+    return (steps - 1.0) * dt_ms
 
 
 @dataclass(frozen=True)

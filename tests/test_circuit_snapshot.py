@@ -52,6 +52,10 @@ KNOBS = {
 }
 #: circuits whose synapses all deliver in the step they are sent have no spikes in flight
 NO_DELAYS = {"qif_population"}
+#: Brian2 seed by circuit (default 1): ei_network's small network at seed 1 has no spike in
+#: the 0.9 ms queue at the snapshot since delays are exact (multiscale/circuit.py, "Delays";
+#: Brian2 holds D - dt), which this test needs to check spikes in flight
+SEEDS = {"ei_network": 2}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -81,9 +85,11 @@ def input_hz(k: int) -> np.ndarray:
     return 4.0 + 3.0 * np.sin(0.7 * k + np.arange(BINS) / 3.0)
 
 
-def make(model: str, *, drive_seed: int = 1, seed: int = 1):
-    """The circuit as the harness builds it (Brian2 seeded with ``seed``), with a pulse train
+def make(model: str, *, drive_seed: int = 1, seed: int | None = None):
+    """The circuit as the harness builds it (Brian2 seeded with ``seed``, by default SEEDS or
+    1), with a pulse train
     across the snapshot and its own drive stream."""
+    seed = SEEDS.get(model, 1) if seed is None else seed
     circuit = harness_build(CIRCUITS[model], NAME, SMALL[model], seed=seed)
     circuit.rng = np.random.default_rng(drive_seed)
     circuit.add_pulse_train(
@@ -236,7 +242,7 @@ def test_a_snapshot_without_constants_refuses_another_connectivity():
     a.run(1)
     state = a.circuit.get_state(constants=False)
     del a
-    other = make("ei_network", seed=2)  # other connections, same everything else
+    other = make("ei_network", seed=3)  # other connections, same everything else
     with pytest.raises(ValueError, match="not built as the one saved"):
         other.set_state(state)
 

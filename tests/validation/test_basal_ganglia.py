@@ -19,6 +19,9 @@ brackets), seeds 1, 2 as run here: parkinsonian / healthy 8.7 (8.4, 9.0); 130 Hz
 parkinsonian 0.32 (0.36, 0.28); 20 Hz DBS / parkinsonian 0.86 (0.81, 0.91). Seeds 3, 4 at
 6 s (5.5 s analysed), run apart: 10.7 (10.6, 10.9); 0.37 (0.37, 0.37); 1.06 (1.13, 0.99).
 The 20 Hz ratio is the least certain: 0.81-1.13 over the four seeds, mean 0.96.
+With exact delays (multiscale/circuit.py, "Delays"; each connection had acted one 0.025 ms
+step late), seeds 1, 2: 8.75 (8.53, 8.96); 0.31 (0.40, 0.23); 0.91 (0.85, 0.95); per cell
+1.44, 0.37, 1.00.
 KBG's per-cell measure, seeds 1, 2: parkinsonian / healthy 1.43 (1.75, 1.19) - below the
 1.5 target, not asserted -, 130 Hz 0.39, 20 Hz 1.01. The parkinsonian synchrony is clear
 (GPi population spectrum peaks at 20 Hz, flat in the healthy state), but with 10 cells each

@@ -15,6 +15,9 @@ segments) from 0.5 s to the end: 4.5 s analysed per condition, one seed (42).
 Measured when written (Hz^2; about 2 minutes for the four runs, compiled): healthy 80.2,
 parkinsonian 581.4, 130 Hz DBS 165.2, 20 Hz DBS 550.8: ratios 7.25, 0.28, 0.95 (KBG's per-cell
 measure, printed with -s, not asserted: 1.64, 0.30, 0.98). GPi rates 24.9, 41.4, 75.0, 44.7 Hz.
+With exact delays (multiscale/circuit.py, "Delays"; each connection had acted one 0.025 ms
+step late): 76.9, 544.1, 154.8, 585.1: ratios 7.07, 0.28, 1.08 (per cell 1.64, 0.32, 1.07);
+GPi rates 24.7, 41.2, 75.1, 45.3 Hz.
 """
 
 from pathlib import Path

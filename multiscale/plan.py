@@ -21,6 +21,7 @@ import numpy as np
 
 from multiscale.config import Experiment, StimulusSpec
 from multiscale.config import suggest as _suggest
+from multiscale.measures import evoked_onsets
 from multiscale.quantities import QuantityError, to_float
 
 if TYPE_CHECKING:
@@ -623,7 +624,7 @@ def _check_measures(exp: Experiment, got: Resolved, errors: list[str]) -> None:
                     f"{where}.circuit: got {m.circuit!r}; expected one of {circuit_names}"
                     f"{_suggest(m.circuit, circuit_names)}"
                 )
-            elif m.kind in ("rate", "synchrony") and m.circuit in classes:
+            elif m.population is not None and m.circuit in classes:
                 pops = list(classes[m.circuit].POPULATIONS)
                 if m.population not in pops:
                     errors.append(
@@ -631,15 +632,31 @@ def _check_measures(exp: Experiment, got: Resolved, errors: list[str]) -> None:
                         f"{_suggest(str(m.population), pops)}"
                     )
                 if not exp.record.spikes:
-                    errors.append(f"{where}: a {m.kind} counts spikes; record.spikes is false")
-            if exp.cosim.resolution_ms is not None:
+                    what = "population activity" if m.quantity == "spikes" else m.kind
+                    errors.append(f"{where}: a {what} counts spikes; record.spikes is false")
+            if m.quantity == "spikes":
+                rate_hz = 1000.0 / m.bin_ms
+            elif exp.cosim.resolution_ms is not None:
                 rate_hz = 1000.0 / exp.cosim.resolution_ms
+        if m.kind == "evoked" and None not in (m.first_ms, m.every_ms, exp.duration_ms):
+            window = m.window_ms or (0.0, exp.duration_ms)
+            if not evoked_onsets(m, window):
+                errors.append(
+                    f"{where}.first: got {m.first_ms / 1000:g} s (every "
+                    f"{m.every_ms / 1000:g} s); expected at least one event whose baseline "
+                    f"({m.baseline_ms:g} ms before) and response ({m.after_ms:g} ms after) "
+                    f"lie in {_window_words(window)}"
+                )
         if m.band_hz is not None and rate_hz is not None and m.band_hz[1] > rate_hz / 2:
             errors.append(
                 f"{where}.band: got up to {m.band_hz[1]:g} Hz; expected at most the Nyquist "
                 f"frequency of the signal ({rate_hz / 2:g} Hz)"
             )
     exp.measures = kept
+
+
+def _window_words(window: tuple[float, float]) -> str:
+    return f"the window {window[0] / 1000:g}-{window[1] / 1000:g} s"
 
 
 def _region_stimulus_amplitude(where: str, s: StimulusSpec, model, errors: list[str]) -> Any:

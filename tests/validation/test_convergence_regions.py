@@ -1,6 +1,83 @@
 """Convergence of every region model at the step the experiments use.
 
-TABLE
+Measured (this file, `-s` prints every value): the engine at the step the experiments use
+(dt, model time: ms), the converged reference, the relative error; for the two steps this
+check changed, the former step's value and error too. JR: Jansen-Rit at p = 220/s, the
+1995 set (v0 = 6 mV) and TVB's (v0 = 5.52 mV), and B = 30, A = 4 mV of the 1995 set
+(tests/validation/test_jansen_rit.py, tests/test_sweep.py); Epi: uncoupled Epileptor at
+x0; WC, RWW, G2D, Kuramoto: the defaults; MPR: Montbrio-Pazo-Roxin (defaults, tau = 1 ms,
+unless t = 10). At FINE_DT the engine agrees with the reference to < 4e-5 relative on
+every quantity (the worst: an Epileptor's ictal peak-to-peak) and to < 1e-5 of each
+variable's scale on the trajectories.
+
+case           dt    quantity          engine     reference  error    at dt 0.1 (error)
+JR 1995        0.1   frequency, Hz     10.9362    10.9361    +0.001%
+JR 1995        0.1   peak-to-peak      3.01685    3.01687    -0.001%
+JR tvb         0.1   frequency, Hz     6.80082    6.80059    +0.003%
+JR tvb         0.1   peak-to-peak      9.7552     9.75539    -0.002%
+JR 1995 B=30   0.1   frequency, Hz     4.94466    4.94466    +0.000%
+JR 1995 B=30   0.1   peak-to-peak      12.7506    12.7507    -0.001%
+JR 1995 A=4    0.1   frequency, Hz     9.40192    9.40185    +0.001%
+JR 1995 A=4    0.1   peak-to-peak      12.4215    12.4216    -0.001%
+Epi x0 -1.4    0.05  period            2038.83    2037.93    +0.044%  2102.69 (+3.18%)
+Epi x0 -1.4    0.05  duration          1229.91    1229.01    +0.073%  1235.9 (+0.56%)
+Epi x0 -1.4    0.05  fast discharges   0.222497   0.221446   +0.475%  0.221801 (+0.16%)
+Epi x0 -1.4    0.05  spike-wave int.   34.7977    34.7785    +0.055%  34.8993 (+0.35%)
+Epi x0 -1.4    0.05  ictal x2-x1 ptp   3.37578    3.39136    -0.459%  3.35563 (-1.05%)
+Epi x0 -1.4    0.05  post-ictal x2-x1  0.971379   0.971367   +0.001%  0.301294 (-68.98%)
+Epi x0 -1.6    0.05  period            1933.97    1933.26    +0.037%  2017.8 (+4.37%)
+Epi x0 -1.6    0.05  duration          963.271    962.562    +0.074%  966.039 (+0.36%)
+Epi x0 -1.6    0.05  fast discharges   0.22342    0.223505   -0.038%  0.222972 (-0.24%)
+Epi x0 -1.6    0.05  spike-wave int.   35.7751    35.7592    +0.044%  35.8329 (+0.21%)
+Epi x0 -1.6    0.05  ictal x2-x1 ptp   3.35484    3.35233    +0.075%  3.35301 (+0.02%)
+Epi x0 -1.6    0.05  post-ictal x2-x1  0.976142   0.976068   +0.008%  0.276682 (-71.65%)
+Epi x0 -1.8    0.05  period            2011.01    2010.53    +0.024%  2136.62 (+6.27%)
+Epi x0 -1.8    0.05  duration          780.806    780.317    +0.063%  785.447 (+0.66%)
+Epi x0 -1.8    0.05  fast discharges   0.229928   0.229895   +0.014%  0.228304 (-0.69%)
+Epi x0 -1.8    0.05  spike-wave int.   36.6584    36.6423    +0.044%  36.7342 (+0.25%)
+Epi x0 -1.8    0.05  ictal x2-x1 ptp   3.2597     3.27129    -0.354%  3.27293 (+0.05%)
+Epi x0 -1.8    0.05  post-ictal x2-x1  0.980579   0.980543   +0.004%  0.252696 (-74.23%)
+Epi x0 -1.95   0.05  period            2264.42    2264.09    +0.014%  2438.97 (+7.72%)
+Epi x0 -1.95   0.05  duration          680.906    680.579    +0.048%  682.224 (+0.24%)
+Epi x0 -1.95   0.05  fast discharges   0.229008   0.229127   -0.052%  0.2284 (-0.32%)
+Epi x0 -1.95   0.05  spike-wave int.   37.6247    37.6098    +0.040%  37.6831 (+0.20%)
+Epi x0 -1.95   0.05  ictal x2-x1 ptp   3.08635    3.08481    +0.050%  3.09241 (+0.25%)
+Epi x0 -1.95   0.05  post-ictal x2-x1  0.983733   0.983799   -0.007%  0.235536 (-76.06%)
+Epi x0 -2.0    0.05  period            2435.08    2434.81    +0.011%  2634.68 (+8.21%)
+Epi x0 -2.0    0.05  duration          652.381    652.105    +0.042%  653.553 (+0.22%)
+Epi x0 -2.0    0.05  fast discharges   0.229074   0.229152   -0.034%  0.228439 (-0.31%)
+Epi x0 -2.0    0.05  spike-wave int.   38.0465    38.0324    +0.037%  38.1082 (+0.20%)
+Epi x0 -2.0    0.05  ictal x2-x1 ptp   3.04343    3.04005    +0.111%  3.04552 (+0.18%)
+Epi x0 -2.0    0.05  post-ictal x2-x1  0.984706   0.984634   +0.007%  0.22963 (-76.68%)
+Epi x0 -2.2    0.05  x1                -1.46243   -1.46243   -0.000%  -1.46243 (-0.00%)
+Epi x0 -2.2    0.05  z                 2.9503     2.9503     +0.000%  2.9503 (+0.00%)
+Epi x0 -2.2    0.05  x2                -0.758075  -0.758075  -0.000%  -0.758075 (-0.00%)
+Epi x0 -2.3    0.05  x1                -1.54622   -1.54622   +0.000%  -1.54622 (+0.00%)
+Epi x0 -2.3    0.05  z                 3.01511    3.01511    -0.000%  3.01511 (-0.00%)
+Epi x0 -2.3    0.05  x2                -0.801922  -0.801922  +0.000%  -0.801922 (+0.00%)
+Epi x0 -2.4    0.05  x1                -1.6232    -1.6232    -0.000%  -1.6232 (-0.00%)
+Epi x0 -2.4    0.05  z                 3.10721    3.10721    +0.000%  3.10721 (+0.00%)
+Epi x0 -2.4    0.05  x2                -0.84364   -0.84364   -0.000%  -0.84364 (-0.00%)
+Epi x0 -2.6    0.05  x1                -1.76055   -1.76055   -0.000%  -1.38813 (+21.15%)
+Epi x0 -2.6    0.05  z                 3.35781    3.35781    +0.000%  3.56754 (+6.25%)
+Epi x0 -2.6    0.05  x2                -0.920496  -0.920496  -0.000%  -0.952612 (-3.49%)
+WC             0.1   E                 0.462465   0.462465   +0.000%
+WC             0.1   I                 0.243364   0.243364   +0.000%
+RWW            0.1   S_e               0.164757   0.164757   +0.000%
+RWW            0.1   S_i               0.0392184  0.0392184  +0.000%
+Kuramoto       0.1   rad/ms            1          1          -0.000%
+G2D            0.1   V                 -0.188652  -0.188652  -0.000%
+G2D            0.1   W                 -0.113482  -0.113482  +0.000%
+G2D a=2        0.1   frequency, Hz     9.21279    9.21274    +0.001%
+G2D a=2        0.1   peak-to-peak      1.1592     1.15922    -0.002%
+MPR low        0.05  r                 0.0811344  0.0811344  -0.000%  0.0811344 (-0.00%)
+MPR low        0.05  V                 -1.96162   -1.96162   +0.000%  -1.96162 (+0.00%)
+MPR high       0.05  r                 1.0306     1.0306     +0.000%  1.0306 (+0.00%)
+MPR high       0.05  V                 -0.15443   -0.15443   +0.000%  -0.15443 (+0.00%)
+MPR step t=1   0.05  ringing, Hz       804.768    803.084    +0.210%  585.442 (-27.10%)
+MPR step t=1   0.05  first r peak      2.9866     2.87835    +3.761%  3.47989 (+20.90%)
+MPR step t=10  0.1   ringing, Hz       80.3439    80.3084    +0.044%
+MPR step t=10  0.1   first r peak      0.28809    0.287835   +0.089%
 
 Each case runs one uncoupled node of the framework's engine (multiscale.engine.Engine, Heun,
 no noise) and computes the quantities the shipped experiments and validation tests rely on;
@@ -44,17 +121,25 @@ Quantities:
 - Generic 2D oscillator: its default fixed point and the limit cycle its docstring gives
   (a = 2).
 
-Changed defaults. At dt 0.1 the Epileptor fails: x1 cannot follow the post-ictal state
-(near x1 = -2 the stiff eigenvalue of population 1, -3 x1^2 + 6 x1 ~ -24, takes Heun past
-its stability limit |lambda dt| = 2, so x1 leaves it for ~-1.2), which makes the post-ictal
-field potential ~75 % too low and the seizure period 3-8 % too long (worst near the
-threshold, at the experiment's x0). epilepsy_focal.yaml and test_epileptor.py now use
-0.05, where every quantity is within 0.5 %. Montbrio-Pazo-Roxin at tau = 1 ms (its
-default; no experiment uses it) rings at 585 Hz instead of 803 at dt 0.1: docs/science.md
-now recommends dt <= tau / 20. The former values are printed by the tests alongside the
-new ones.
+Changed defaults (each printed at the former step too, not asserted there):
+- Epileptor, dt 0.1 -> 0.05 (experiments/epilepsy_focal.yaml, tests/validation/
+  test_epileptor.py). At 0.1 x1 cannot follow the post-ictal state: near x1 = -2 the
+  stiff eigenvalue of population 1, -3 x1^2 + 6 x1 ~ -24, puts |lambda dt| past Heun's
+  stability limit 2, and x1 leaves the post-ictal branch for ~-1.2; the post-ictal field
+  potential is 69-77 % too low and the seizure period 3-8 % too long (worst near the
+  threshold, at the experiment's x0). At x0 = -2.6 (|lambda| ~ 20 at the fixed point)
+  the node sits in a spurious steady state of the Heun map, x1 = -1.39 instead of
+  -1.76. Cost: the mass engine's time doubles (76 Epileptor regions of the tvb76
+  connectome, 7000 time units: 1.4 -> 3.0 s); epilepsy_focal.yaml, dominated by its
+  Hodgkin-Huxley circuit, takes ~50 s of CPU per condition either way (+3 %).
+- Montbrio-Pazo-Roxin at tau = 1 ms (its default; no experiment uses it): at dt 0.1 the
+  step response rings at 585 Hz instead of 803 and its first rate peak is 21 % too high;
+  docs/science.md now recommends dt <= tau / 20 (0.05 ms here: 0.2 % and 3.8 %). Cost:
+  twice the steps. With the QIF test's tau = 10 ms, 0.1 ms is within 0.1 %.
 
-Runtime: RUNTIME.
+Runtime: ~20 s of CPU with the engine's kernels compiled (the references take 8.4 s of
+it, 6.8 s for the Epileptor's: LSODA at rtol 1e-9 over 6000 time units each), ~30 s from
+an empty kernel cache.
 """
 
 from __future__ import annotations

@@ -149,7 +149,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -398,7 +398,6 @@ class Case:
     trace_until: float = math.inf  # trajectory compared at FINE_DT up to here
     method: str = "DOP853"
     former_dt: float | None = None  # the step used before this check, printed alongside
-    state_names: tuple = field(default=())
 
 
 JR_Y0 = (0.0, 15.0, 10.0, 0.0, 0.0, 0.0)

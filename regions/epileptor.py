@@ -125,6 +125,7 @@ class Epileptor(RegionModel):
     }
     COUPLING_VARIABLES = ("x1", "x2")
     DEFAULT_COUPLING = "difference"
+    DEFAULT_DT = 0.05  # converged within 5 % (test_convergence_regions.py)
     OBSERVABLE = ("x2 - x1", "1")
     DIPOLE = DipoleScale(
         rest=0.70,

@@ -68,6 +68,7 @@ class MontbrioPazoRoxin(RegionModel):
     }
     COUPLING_VARIABLES = ("r", "V")
     DEFAULT_COUPLING = "linear"
+    DEFAULT_DT = 0.05  # converged within 5 % (test_convergence_regions.py)
     OBSERVABLE = ("V", "1")
     DIPOLE = DipoleScale(
         rest=-2.0,

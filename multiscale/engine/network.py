@@ -136,8 +136,13 @@ class Engine:
             D2 = np.broadcast_to(np.asarray(noise, dtype=float), self.X.shape)
             self.noise_scale = np.sqrt(2.0 * D2 * self.dt)
             self.rng = rng if rng is not None else np.random.default_rng()
+            self._noisy = self._noisy_variables()
         self._no_noise = np.zeros((1, 1, 1))
         self.step = 0
+
+    def _noisy_variables(self) -> np.ndarray:
+        """The state variables with noise in any region: the only ones drawn for."""
+        return np.flatnonzero((self.noise_scale > 0).any(axis=0))
 
     def _initial_history(self, initial: np.ndarray | None, n: int, nsv: int) -> np.ndarray:
         """(L, n, n_state) float64 history of steps -(L-1) .. 0, clipped to the bounds."""
@@ -192,8 +197,11 @@ class Engine:
             noise = np.ascontiguousarray(increments, dtype=float)
             if noise.shape != (n_steps, *self.X.shape):
                 raise ValueError(f"increments must have shape {(n_steps, *self.X.shape)}")
-        elif self.stochastic:
-            noise = self.rng.standard_normal((n_steps, *self.X.shape)) * self.noise_scale
+        elif self.stochastic:  # draws for the noisy variables only (Jansen-Rit: 1 of 6)
+            noise = np.zeros((n_steps, *self.X.shape))
+            v = self._noisy
+            z = self.rng.standard_normal((n_steps, self.X.shape[0], len(v)))
+            noise[:, :, v] = z * self.noise_scale[:, v]
         else:
             noise = self._no_noise
         if stimulus is not None:
@@ -373,6 +381,7 @@ class Engine:
             raise ValueError("snapshot and engine disagree on whether there is noise")
         if self.stochastic:
             self.noise_scale = np.array(state["noise_scale"], dtype=float)
+            self._noisy = self._noisy_variables()
             rng_state = state["rng"]
             if isinstance(rng_state, bytes):
                 rng_state = rng_state.decode()

@@ -142,7 +142,7 @@ def test_ei_network_conductances_jump_exactly_tau_l_after_the_spike(pre):
             assert value == pytest.approx(1.0, abs=DT_MS / 10), (pre, post, var, value)
 
 
-# --- HH E/I network: AMPA, NMDA, GABA_A on the cells' own 0.025 ms clock ----------------------
+# --- HH E/I network: AMPA, NMDA, GABA_A on the cells' own 0.05 ms clock -----------------------
 def hh():
     return build(HHEINetwork, "hh", {"n_E": 3, "n_I": 2, "p_conn": 1.0}, brian_dt_ms=DT_MS)
 

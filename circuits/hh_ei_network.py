@@ -22,9 +22,10 @@ Synapses (kinetics of Wang 2002, Neuron 36:955, also Brunel & Wang 2001)
   after the spike; multiscale/circuit.py, "Delays"). E->E and E->I carry AMPA and NMDA, I->E and
   I->I GABA_A.
 - Peak conductances (below, G_SYN) were tuned here for the asynchronous-irregular state
-  (E a few Hz, I several times faster; measured at dt_cell 0.025 ms: E ~2 Hz, I ~11 Hz,
-  CV_ISI ~0.4; the external X->E weight was raised from 0.3 to 1.5 nS, with which E had
-  been silent); they hold for the default in-degree
+  (E a few Hz, I several times faster; measured with exponential Euler at dt_cell
+  0.025 ms: E ~2 Hz, I ~11 Hz, CV_ISI ~0.4; the external X->E weight was raised from 0.3
+  to 1.5 nS, with which E had been silent; unchanged with 'rk4' at 0.05 ms, seeds 1-3:
+  E 2.0-2.2 Hz, I 10.9-11.1 Hz); they hold for the default in-degree
   (K_E = 80, K_I = 20: 400/100 cells, p = 0.2). A network of another size or p keeps the
   mean recurrent drive by scaling them by K_ref / K (fluctuations then scale as
   sqrt(K_ref / K)), as in circuits/ei_network.py.
@@ -42,14 +43,26 @@ Field: FIELD uses the AMPA current only (``I_AMPA``), not AMPA + NMDA: the Mazzo
 2015 proxy and its weights (6 ms delay, 1.65) were fitted to networks with AMPA and GABA_A
 synapses only. ``I_NMDA`` is exposed per cell for whoever wants to add it.
 
-Time step. HH spikes need a fine step: with exponential Euler the Wang-Buzsaki f-I curve
-is 4% low at 0.025 ms, 10% at 0.05 ms and 20% at 0.1 ms (the RS cell is within 5% even at
-0.1 ms). So the cells and their synapses run on their own clock, dt_cell = the largest
-divisor of the framework's brian.dt not above the dt_cell parameter (0.025 ms by default,
-four sub-steps of the default 0.1 ms). The exchange bins stay multiples of brian.dt. The
-framework's external-spike table holds one count per brian.dt step; the drive statement
-reads it on the first sub-step of each step only (``on_step`` below), so every drawn event
-is delivered exactly once.
+Time step and integration. The cells are integrated by Brian2's 'rk4' at dt_cell =
+0.05 ms (``METHOD``; two sub-steps of the default brian.dt of 0.1 ms). Until this version
+they were integrated by exponential Euler at 0.025 ms, which is first order here (the
+Wang-Buzsaki Na+ activation m_inf(v) and every rate are frozen over the step) and failed a
+check against solve_ivp at rtol 1e-8 (tests/validation/test_hh_cells_convergence.py): the
+Wang-Buzsaki rates were 5-7 % low, depolarisation block came at 2995 pA instead of
+2495 pA (+20 %; at the Dravet knob's gNa x 0.5, 1258 instead of 990 pA, +27 %, and the
+rheobase 7 % low), so the interneurons fired, at 430-470 Hz, where the accurately
+integrated cell is blocked; exponential Euler at 0.01 ms still missed block by 7 %. RK4
+at 0.05 ms is within 0.1 % of the reference on every f-I quantity of both cells (the RS
+cell's 3.9 % error also goes) and, with half as many steps, costs less: 1 s of the
+default circuit simulated in 4.9 s instead of 6.1 s (cython, this project's 2-core
+machine). Alternatives measured: 'rk2' at 0.05 ms, 2.9 s, worst f-I error 1.1 % (kept
+out for margin); 'rk4' at 0.1 ms, 3.9 % error on the RS cell at low rates; 'rk2' at
+0.1 ms is unstable for the RS cell. The cells and their synapses run on their own clock,
+dt_cell = the largest divisor of the framework's brian.dt not above the dt_cell
+parameter. The exchange bins stay multiples of brian.dt. The framework's external-spike
+table holds one count per brian.dt step; the drive statement reads it on the first
+sub-step of each step only (``on_step`` below), so every drawn event is delivered exactly
+once.
 """
 
 from __future__ import annotations
@@ -238,7 +251,11 @@ def cell_step(requested_ms: float, framework_dt: b2.Quantity) -> b2.Quantity:
     return framework_dt / k
 
 
-def cell_group(pop: str, n: int, dt: b2.Quantity, name: str, method="exponential_euler"):
+#: Brian2 state updater of the cells (module docstring, "Time step and integration")
+METHOD = "rk4"
+
+
+def cell_group(pop: str, n: int, dt: b2.Quantity, name: str, method: str = METHOD):
     """A NeuronGroup of n cells of type pop ("E" or "I") with the synaptic currents, at rest
     (gates at steady state), knobs at 1. Also used alone for single-cell tests."""
     namespace = dict(CELL[pop])
@@ -308,7 +325,7 @@ class HHEINetwork(Circuit):
         ),
         "n_ext": Parameter(100, "1", "external AMPA fibres per cell", integer=True, minimum=0),
         "dt_cell": Parameter(
-            0.025,
+            0.05,
             "ms",
             "largest time step of the cells (rounded down to divide brian.dt)",
             positive=True,

@@ -142,7 +142,7 @@ def test_ei_network_conductances_jump_exactly_tau_l_after_the_spike(pre):
             assert value == pytest.approx(1.0, abs=DT_MS / 10), (pre, post, var, value)
 
 
-# --- HH E/I network: AMPA, NMDA, GABA_A on the cells' own 0.025 ms clock ----------------------
+# --- HH E/I network: AMPA, NMDA, GABA_A on the cells' own 0.05 ms clock -----------------------
 def hh():
     return build(HHEINetwork, "hh", {"n_E": 3, "n_I": 2, "p_conn": 1.0}, brian_dt_ms=DT_MS)
 
@@ -224,12 +224,13 @@ def test_basal_ganglia_kernels_start_exactly_the_connection_delay_after_the_spik
             assert value == pytest.approx(max(delay, h), abs=h / 10), (pre, post, j, values)
 
 
-# --- QIF population: all-to-all through the rate, one step (documented) -----------------------
-def test_qif_recurrent_input_acts_one_step_after_the_spike():
-    """The spikes of a step are the input current of the next: the minimum delay, one step.
-    The current acts from t_pre + dt, so v first differs at t_pre + 2 dt."""
+# --- QIF population: all-to-all through the rate, no delay (as the mean field) ----------------
+def test_qif_recurrent_input_acts_in_the_step_of_the_spike():
+    """The spikes of a step set the input current of that same step (predictor-corrector,
+    circuits/qif_population.py, "Recurrent coupling"; the mean field has no delay): v first
+    differs at t_pre + dt, the state after the spike's step."""
     make = lambda: build(QIFPopulation, "qif", {"n": 3}, brian_dt_ms=DT_MS)  # noqa: E731
     _, t_pre, records, _ = forced_runs(make, ("QIF", 0), V_INF, {"QIF": ["v"]}, 1.0)
     for cell in (1, 2):
         value = latency(records, t_pre, "QIF", cell, "v")
-        assert value == pytest.approx(2 * DT_MS, abs=DT_MS / 10), (cell, value)
+        assert value == pytest.approx(DT_MS, abs=DT_MS / 10), (cell, value)

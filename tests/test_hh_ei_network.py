@@ -3,10 +3,11 @@ what the co-simulation relies on (build, reproducibility, asynchronous-irregular
 external drive on a cell clock finer than brian.dt, knobs, afferent input, electrodes).
 
 Numpy target, default size (400 E / 100 I), and the cells at dt_cell = brian.dt = 0.1 ms
-unless a test needs otherwise: the default 0.025 ms is four times slower and matters for
-the science (tests/validation/test_hh_pharmacology.py runs it). Runs go through the window
-protocol of the co-simulation (collect_window, knobs, set_input_window at every window
-start), all inside one net.run().
+('rk4', the circuit's method) unless a test needs otherwise: the default 0.05 ms is twice
+as slow and matters for the science (tests/validation/test_hh_cells_convergence.py and
+test_hh_pharmacology.py run it; 'rk4' at 0.1 ms is 3.9 % off on the RS cell's f-I
+curve). Runs go through the window protocol of the co-simulation (collect_window, knobs,
+set_input_window at every window start), all inside one net.run().
 """
 
 from __future__ import annotations
@@ -116,9 +117,9 @@ def test_same_seed_same_spikes_other_seed_other_spikes(baseline):
 
 
 def test_baseline_is_asynchronous_irregular_with_e_slower_than_i(baseline):
-    # measured (seed 1, numpy, dt_cell 0.1 ms, 100-600 ms): E 2.35 Hz, I 11.76 Hz, CV_ISI
-    # 0.28, chi 0.134; at the default dt_cell 0.025 ms (1.5 s, seeds 1-3): E 2.0-2.2 Hz,
-    # I 10.9-11.3 Hz, CV_ISI ~0.4, chi (20 ms bins) 0.07-0.08
+    # measured (seed 1, numpy, 'rk4' at dt_cell 0.1 ms, 100-600 ms): E 2.15 Hz, I 11.10 Hz,
+    # CV_ISI 0.33, chi 0.078; at the default 'rk4' at 0.05 ms (cython, 100-1100 ms, seeds
+    # 1-3): E 2.0-2.2 Hz, I 10.9-11.1 Hz, chi (20 ms bins) 0.08-0.09
     r_e, r_i = rate(baseline, "E"), rate(baseline, "I")
     t, i = baseline["E"]
     late = t >= SKIP_MS

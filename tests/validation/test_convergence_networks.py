@@ -19,8 +19,21 @@ Which quantities, for which experiment:
 - basal_ganglia (parkinson_dbs; its cells' own step, 0.025 ms, against 0.00625 ms): every
   nucleus's rate in the parkinsonian state, seeds 1-2, 3 s after 0.5 s.
 
-Measured when written (default / quarter step, error; cost of the quarter step):
-see the table printed by each test (pytest -s) and docs/circuits.md, "Time steps".
+Measured when written (seeds and durations as above; value at the default step, at a
+quarter of it, difference; +- the sampling errors):
+    ei_network        E rate 2.074 / 2.141 Hz (-3.1 %, +-2.5 % / 3.6 %); I rate 7.007 /
+                      7.128 Hz (-1.7 %); field SD 39.5 / 39.7 mV (-0.5 %); gamma share
+                      0.560 / 0.541 (+3.5 %); 20-120 Hz centroid 57.3 / 57.5 Hz (-0.3 %)
+    potjans_diesmann  within 3.1 % for every population (L5e +3.1 %, L6e -2.4 %); with
+                      1 s scored, L23e's sampling error (6 %) alone exceeded 5 %
+    brunel2000        AI rate 38.28 / 38.78 Hz (-1.3 %); SI fast rate 61.2 / 63.5 Hz
+                      (-3.6 %), frequency 180 / 175 Hz (+2.9 %, 5 Hz resolution)
+    basal_ganglia     NOT converged at 0.025 ms: STN 21.5 / 23.0 Hz (-6.5 %), GPi 41.0 /
+                      43.2 Hz (-5.1 %), TC 18.1 / 17.2 Hz (+5.2 %), CTXI 15.9 / 15.0 Hz
+                      (+6.0 %); GPe, CTX, D2 within 3 %; D1 silent at both. Marked as an
+                      expected failure (strict) until the cells' step is fixed.
+The sampling errors of ei_network's rates (2-4 %) are close to the tolerance: this check
+resolves a step error of about 5-10 %, not less.
 """
 
 from __future__ import annotations
@@ -180,6 +193,12 @@ def bg_rates(cell_dt_ms: float) -> dict:
             for p in BG_POPULATIONS}  # fmt: skip
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="not yet converged at the default cell step (0.025 ms): measured STN -6.5 %, "
+    "GPi -5.1 %, TC +5.2 %, CTXI +6.0 % against 0.00625 ms (sampling error ~2 % each); "
+    "strict, so a fix makes this fail until the mark is removed",
+)
 def test_basal_ganglia_rates_converge():
     bad = report("basal_ganglia", bg_rates(0.025), bg_rates(0.00625))
     assert not bad, bad

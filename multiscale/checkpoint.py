@@ -155,8 +155,15 @@ def fingerprint(plan: Plan) -> dict:
     another run. Compared field by field, so a mismatch can be listed."""
     exp, conn = plan.experiment, plan.connectome
     digest = hashlib.sha256()
-    for a in (conn.weights, conn.lengths_mm, plan.masses.delays):
-        digest.update(np.ascontiguousarray(a).tobytes())
+    # the bytes of the dense weights, lengths (float64) and delays (int64), as checkpoints
+    # have always hashed them, built a block of rows at a time
+    for m, dtype in (
+        (conn.weights_sparse, np.float64),
+        (conn.lengths_sparse, np.float64),
+        (plan.masses.delays, np.int64),
+    ):
+        for block in m.dense_blocks(dtype):
+            digest.update(block.tobytes())
     return {
         "connectome": f"{conn.n_regions} regions, sha256 {digest.hexdigest()[:16]}",
         "region model": exp.regions.model,

@@ -153,8 +153,9 @@ def _signal(spec: MeasureSpec, f: h5py.File, window):
     else:
         sensor = spec.signal in SENSOR_KINDS
         ds = f[f"{spec.signal}/data"]
-        names = [n.decode() if isinstance(n, bytes) else str(n)
-                 for n in ds.attrs["channels" if sensor else "labels"]]  # fmt: skip
+        from multiscale.outputs import names as names_of
+
+        names = names_of(ds, "channels" if sensor else "labels") or []
         chosen = spec.channels if sensor else spec.regions
         columns = None if chosen is None else [names.index(c) for c in chosen]
         kind = f"{spec.signal.upper()} channel" if sensor else "region"

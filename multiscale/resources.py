@@ -115,12 +115,15 @@ def estimate(exp: Experiment, got: Resolved) -> Estimate:
     n = conn.n_regions
     n_states = got.parameters.shape[1] if got.parameters is not None else 6
     delays = got.delays
-    longest = int(delays.max(initial=0)) if delays is not None else 0
+    longest = int(delays.data.max(initial=0)) if delays is not None else 0
     window = got.window.steps if got.window is not None else 0
     horizon = longest + window + 2
-    # weights, lengths, delays and their per-edge copies (about 6 n x n arrays), the two
-    # mirrored histories (n, 2 horizon, state variables) and the parameters
-    est.engine_bytes = 8 * (6 * n * n + 2 * n * 2 * horizon * n_states + 64 * n)
+    edges = conn.weights_sparse.nnz + conn.lengths_sparse.nnz
+    # the engine takes the weights and delays as dense (n, n) arrays, built while it
+    # reads them (2 n x n values at its construction); the connectome, delays and the
+    # engine's per-edge arrays (about 8 values an edge), the two mirrored histories
+    # (n, 2 horizon, state variables) and the parameters
+    est.engine_bytes = 8 * (2 * n * n + 8 * edges + 2 * n * 2 * horizon * n_states + 64 * n)
     duration = exp.duration_ms
     rate = exp.record.sampling_rate_hz
     if duration is None or rate is None:

@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 
 from multiscale.analysis import BANDS_HZ, Rows, band_power, mean_spectrogram, power_spectrum
-from multiscale.outputs import SENSOR_KINDS
+from multiscale.outputs import SENSOR_KINDS, names
 from multiscale.stimuli import PulseTrain, pulse_trains
 from multiscale.storage import LogEntry, read_log
 
@@ -105,7 +105,7 @@ def sensors(f: h5py.File, kind: str) -> Sensors | None:
     if ds.ndim != 2 or ds.shape[0] == 0 or ds.shape[1] == 0:
         return None
     a = ds.attrs
-    channels = [_s(c) for c in a.get("channels", [])]
+    channels = names(ds, "channels") or []
     if len(channels) != ds.shape[1]:
         channels = [f"{kind}{k}" for k in range(ds.shape[1])]
     default_ref = "average" if kind == "eeg" else "none"

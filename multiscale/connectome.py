@@ -135,7 +135,7 @@ class Connectome:
 
     @property
     def n_regions(self) -> int:
-        return self.weights.shape[0]
+        return self.weights_sparse.n
 
     def index(self, region: str | int) -> int:
         """Index of a region given by label or by index (0..n-1)."""

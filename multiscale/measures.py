@@ -50,8 +50,8 @@ SENSOR_KINDS = ("eeg", "meg", "seeg")
 #: the range a relative band power is a fraction of, and a peak's default range (Hz)
 TOTAL_BAND_HZ = (1.0, 80.0)
 PEAK_BAND_HZ = (1.0, 40.0)
-#: spikes read at a time
-SPIKE_BLOCK = 1 << 20
+#: spikes read at a time (3 MB of times and indices)
+SPIKE_BLOCK = 1 << 18
 
 _TEXT = h5py.string_dtype()
 _DTYPE = np.dtype([("name", _TEXT), ("kind", _TEXT), ("value", "f8"), ("unit", _TEXT),

@@ -203,7 +203,7 @@ def _spikes_in(g: h5py.Group, t0: float, t1: float, max_id: int):
     """Times and indices of the spikes in [t0, t1) of neurons below max_id, read a chunk
     at a time."""
     times, ids = g["times"], g["indices"]
-    n, rows = len(times), 2**20
+    n, rows = len(times), measures.SPIKE_BLOCK
     keep_t, keep_i = [], []
     for a in range(0, n, rows):
         ts, ix = times[a : a + rows], ids[a : a + rows]

@@ -75,3 +75,22 @@ def test_dense_on_demand_is_built_once_and_not_copied(dense, monkeypatch):
 def test_repeated_pairs():
     assert repeated(4, [0, 1, 2], [1, 1, 1]) is None
     assert repeated(4, [0, 3, 0], [1, 2, 1]) == (0, 1)
+
+
+def test_checkpoint_fingerprints_hash_the_dense_matrices_as_before():
+    """Checkpoints written before connectomes were sparse still match their experiment:
+    the digest is the sha256 of the dense weights, lengths and delays, as it was."""
+    from pathlib import Path
+
+    from multiscale import checkpoint
+    from multiscale.config import load_experiment
+
+    root = Path(__file__).resolve().parents[1]
+    plan = load_experiment(root / "experiments" / "stroke_lesion.yaml").plan
+    conn = plan.connectome
+    dense = hashlib.sha256()
+    for a in (conn.weights, conn.lengths_mm, plan.masses.delays.toarray(np.int64)):
+        dense.update(np.ascontiguousarray(a).tobytes())
+    got = checkpoint.fingerprint(plan)["connectome"]
+    assert got == f"76 regions, sha256 {dense.hexdigest()[:16]}"
+    assert dense.hexdigest()[:16] == "ebf337a210f7a76d"  # tvb76 at 3 m/s, dt 0.1 ms

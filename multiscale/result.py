@@ -297,6 +297,16 @@ class Result:
         return self._optional("sources/data")
 
     @property
+    def connectome(self):
+        """The connectome the run used (``multiscale.connectome.Connectome``: labels,
+        sparse weights and tract lengths, centres), read now, from outputs of any
+        version (``multiscale.outputs.read_connectome``)."""
+        from multiscale.outputs import read_connectome
+
+        with _reading(self.path) as f:
+            return read_connectome(f)
+
+    @property
     def regions(self) -> Series:
         """Every region's observable (samples x regions; a circuit's region holds its
         field proxy)."""

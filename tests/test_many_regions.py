@@ -81,6 +81,7 @@ def test_a_label_list_beyond_64_kb_runs_and_reads_back(run):
         assert not no_unit, no_unit  # every array on disk says its unit
     result = ms.open(out)
     assert result.regions.labels == LABELS and result.regions.shape == (600, N)
+    assert result.connectome.labels == LABELS and result.connectome.n_edges == w.nnz
     assert result.measures["one_region"].unit == "(mV)^2"
 
 

@@ -208,7 +208,8 @@ def cmd_info(args) -> int:
         print(
             f"    state variables: {', '.join(m.STATE_VARIABLES)}; coupling variables: "
             f"{', '.join(m.COUPLING_VARIABLES)}; EEG source: {m.OBSERVABLE[0]} "
-            f"({m.OBSERVABLE[1]}); default coupling: {m.DEFAULT_COUPLING}"
+            f"({m.OBSERVABLE[1]}); default coupling: {m.DEFAULT_COUPLING}; default step "
+            f"(regions.integrator.dt): {m.DEFAULT_DT:g} ms"
         )
         for p, spec in m.PARAMETERS.items():
             print(f"    {p}: {spec.default:g} {spec.unit} - {spec.description}")

@@ -56,7 +56,8 @@ class RegionsSpec:
     parameters: dict[str, Any]
     coupling: str
     coupling_parameters: dict[str, float]
-    dt_ms: float
+    #: the region step (ms); None until the plan fills in the model's DEFAULT_DT
+    dt_ms: float | None
     noise: dict[str, float]
     initial: dict[str, float]
     initial_history: str | None = None
@@ -583,7 +584,7 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         parameters=_mapping(r, "parameters"),
         coupling=None,
         coupling_parameters={},
-        dt_ms=integ.quantity("dt", "ms", 0.1, positive=True),
+        dt_ms=integ.quantity("dt", "ms", None, positive=True),
         noise=_mapping(integ, "noise"),
         initial=_mapping(r, "initial"),
         initial_history=r.string("initial_history", None),

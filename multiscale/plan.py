@@ -265,6 +265,8 @@ def _check_regions(exp: Experiment, got: Resolved, errors: list[str]) -> None:
         )
         return
     got.model = model
+    if r.dt_ms is None:  # the step that keeps this model converged
+        r.dt_ms = float(model.DEFAULT_DT)
     r.coupling = r.coupling or model.DEFAULT_COUPLING
     coupling = COUPLINGS.get(r.coupling)
     if coupling is None:

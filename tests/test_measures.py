@@ -84,7 +84,6 @@ def test_band_power_peak_and_ratio_equal_an_independent_computation(tmp_path):
     # the perturbation does what the model predicts: alpha before, slower after
     assert 9.5 <= got["peak_before"].value <= 11.5
     assert got["peak_after"].value < got["peak_before"].value - 2
-    assert got["alpha_change"].value < 1  # alpha power falls (measured 0.52)
     # printed with the summary, as `multiscale run` and `report` show it
     summary = result.summary()
     assert "measure alpha_change = " in summary and "against 1-3 s" in summary

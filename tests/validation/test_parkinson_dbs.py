@@ -8,16 +8,17 @@ Four conditions, the file's ``sweep.conditions``, each a run of the experiment: 
 as it is) and parkinsonian + 20 Hz DBS. Targets: parkinsonian / healthy
 GPi beta power > 1.5; 130 Hz DBS at least halves it; 20 Hz DBS changes it by < 20 %.
 
-Beta power: ``gpi_beta_power`` (multiscale/analysis.py), the 7-35 Hz power (Hz^2) of the
-GPi population activity (spikes in 1 ms bins as a rate per cell, Welch PSD over 1 s Hann
-segments) from 0.5 s to the end: 4.5 s analysed per condition, one seed (42).
+Beta power: the file's declared measure ``gpi_beta`` (multiscale/measures.py, stored in
+each output's /measures): the 7-35 Hz power (Hz^2) of the GPi population activity (spikes
+in 1 ms bins as a rate per cell, Welch PSD over 1 s Hann segments, 50 % overlap) from
+0.5 s to the end: 4.5 s analysed per condition, one seed (42).
 
-Measured when written (Hz^2; about 2 minutes for the four runs, compiled): healthy 80.2,
-parkinsonian 581.4, 130 Hz DBS 165.2, 20 Hz DBS 550.8: ratios 7.25, 0.28, 0.95 (KBG's per-cell
-measure, printed with -s, not asserted: 1.64, 0.30, 0.98). GPi rates 24.9, 41.4, 75.0, 44.7 Hz.
-With exact delays (multiscale/circuit.py, "Delays"; each connection had acted one 0.025 ms
-step late): 76.9, 544.1, 154.8, 585.1: ratios 7.07, 0.28, 1.08 (per cell 1.64, 0.32, 1.07);
-GPi rates 24.7, 41.2, 75.1, 45.3 Hz.
+Measured (Hz^2; about 2 minutes for the four runs, compiled): healthy 74.6, parkinsonian
+534.3, 130 Hz DBS 151.5, 20 Hz DBS 575.3: ratios 7.16, 0.28, 1.08 (KBG's per-cell measure,
+printed with -s, not asserted: 1.64, 0.32, 1.07). GPi rates 24.7, 41.2, 75.1, 45.3 Hz.
+Before the delays were exact (each connection acted one 0.025 ms step late), with
+scipy's Welch over the mean-removed whole series: 80.2, 581.4, 165.2, 550.8 Hz^2, ratios
+7.25, 0.28, 0.95.
 """
 
 from pathlib import Path

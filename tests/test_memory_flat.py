@@ -1,17 +1,18 @@
 """The end of a run reads its output in bounded pieces: the summary, the declared measures,
-every figure and report.html of a 40 s output never read more than a chunk
-(analysis.CHUNK_VALUES) or one spectral segment (2 s) of a series at once, so their memory
-does not grow with the simulated duration (bench/memory_flat.py measures the peaks)."""
+every figure and report.html of a 40 s output, and a sweep's tables and figures of it,
+never read more than a chunk (analysis.CHUNK_VALUES) or one spectral segment (2 s) of a
+series at once, so their memory does not grow with the simulated duration
+(bench/memory_flat.py measures the peaks)."""
 
 import h5py
 import numpy as np
 import pytest
 
 import multiscale as ms
-from multiscale import measures, report
+from multiscale import measures, report, sweep
 from multiscale.analysis import CHUNK_VALUES
 from multiscale.config import load_experiment
-from multiscale.sensor_figures import TRACE_POINTS, trace_data
+from multiscale.sensor_figures import TRACE_POINTS, sweep_topomaps, trace_data
 
 STROKE = "experiments/stroke_lesion.yaml"
 SERIES = ("eeg/data", "meg/data", "regions/data", "sources/data")
@@ -64,6 +65,10 @@ def test_summary_measures_figures_and_page_read_bounded_pieces(long_output, monk
     monkeypatch.setattr(h5py.Dataset, "__array__", recording_array)
     measures.write(out, exp.measures)
     lines = report.publish(out, figures=True)
+    # a sweep's summary table, comparison figure and topographies of the same output
+    assert sweep.band_table(out)
+    sweep.comparison_figure([("a", out), ("b", out)], out.with_suffix(".png"))
+    assert sweep_topomaps([("a", out), ("b", out)], "a", out.parent)
     assert any("eeg_spectrogram.png" in line for line in lines)
     assert any("eeg_topomap.png" in line for line in lines)
     assert any("meg_traces.png" in line for line in lines)

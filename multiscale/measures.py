@@ -50,8 +50,8 @@ SENSOR_KINDS = ("eeg", "meg", "seeg")
 #: the range a relative band power is a fraction of, and a peak's default range (Hz)
 TOTAL_BAND_HZ = (1.0, 80.0)
 PEAK_BAND_HZ = (1.0, 40.0)
-#: spikes read at a time
-SPIKE_BLOCK = 1 << 20
+#: spikes read at a time (3 MB of times and indices)
+SPIKE_BLOCK = 1 << 18
 
 _TEXT = h5py.string_dtype()
 _DTYPE = np.dtype([("name", _TEXT), ("kind", _TEXT), ("value", "f8"), ("unit", _TEXT),
@@ -153,8 +153,9 @@ def _signal(spec: MeasureSpec, f: h5py.File, window):
     else:
         sensor = spec.signal in SENSOR_KINDS
         ds = f[f"{spec.signal}/data"]
-        names = [n.decode() if isinstance(n, bytes) else str(n)
-                 for n in ds.attrs["channels" if sensor else "labels"]]  # fmt: skip
+        from multiscale.outputs import names as names_of
+
+        names = names_of(ds, "channels" if sensor else "labels") or []
         chosen = spec.channels if sensor else spec.regions
         columns = None if chosen is None else [names.index(c) for c in chosen]
         kind = f"{spec.signal.upper()} channel" if sensor else "region"

@@ -41,6 +41,7 @@ from multiscale.analysis import (
     sensor_positions,
 )
 from multiscale.config import ConfigError, load_experiment
+from multiscale.measures import SPIKE_BLOCK
 from multiscale.outputs import check_outputs
 from multiscale.sensor_figures import sweep_topomaps
 from multiscale.yaml_safe import YamlError, load_file, loads
@@ -246,9 +247,10 @@ def band_table(file: Path, skip_ms: float = 500.0) -> list[dict]:
             duration_ms = float(f.attrs["duration_ms"])
             for pop, g in f[f"circuits/{name}"].get("spikes", {}).items():
                 edges = np.arange(0.0, duration_ms + 0.5, 1.0)
+                block = SPIKE_BLOCK
                 counts = sum(  # integer counts: the same read in chunks
-                    np.histogram(g["times"][a : a + 2**20], bins=edges)[0]
-                    for a in range(0, max(len(g["times"]), 1), 2**20)
+                    np.histogram(g["times"][a : a + block], bins=edges)[0]
+                    for a in range(0, max(len(g["times"]), 1), block)
                 )
                 activity = counts / (int(g.attrs.get("n_cells", 1)) * 1e-3)
                 groups[f"spikes:{name}:{pop}"] = (Rows(activity[:, None]), 1000.0)

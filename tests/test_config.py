@@ -119,6 +119,38 @@ def test_zero_delay_edges_are_rejected_or_clamped(tmp_path):
     assert exp.plan.window.steps == 1 and exp.plan.window.clamped_edges
 
 
+def test_the_window_is_the_smallest_delay_on_an_edge_touching_a_circuit(tmp_path):
+    """Edges between two circuits' regions count; a circuit region's self-edge does not
+    (its circuit is local); a clamped zero delay reaches the delays the engine gets."""
+    import numpy as np
+
+    W = np.array([[2.0, 1.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0],
+                  [0.0, 0.0, 1.0, 0.0]])  # fmt: skip
+    L = np.array([[0.0, 6.0, 0.0, 0.0], [6.0, 0.0, 15.0, 0.0], [0.0, 15.0, 0.0, 1.5],
+                  [0.0, 0.0, 1.5, 0.0]])  # mm at 3 m/s: 2 ms, 5 ms, 0.5 ms  # fmt: skip
+    np.save(tmp_path / "w.npy", W)
+    np.save(tmp_path / "l.npy", L)
+    two = GOOD.replace("region: rM1", "region: R0") + (
+        "  - {name: m2, model: ei_network, region: R1}\n"
+        "connectome:\n  source: {weights: w.npy, lengths: l.npy}\nrecord: {eeg: null}\n"
+    )
+    exp = load_experiment(write(tmp_path, two))
+    assert exp.plan.window.min_delay_ms == 2.0 and exp.plan.window.ms == 2.0  # R0 <-> R1
+    one = GOOD.replace("region: rM1", "region: R2") + (
+        "connectome:\n  source: {weights: w.npy, lengths: l.npy}\nrecord: {eeg: null}\n"
+        "cosim: {resolution: 0.5 ms}\n"
+    )
+    assert load_experiment(write(tmp_path, one, "one.yaml")).plan.window.min_delay_ms == 0.5
+    L[0, 1] = L[1, 0] = 0.0
+    np.save(tmp_path / "l.npy", L)
+    clamped = load_experiment(
+        write(tmp_path, two + "cosim: {zero_delay_edges: clamp, resolution: 0.1 ms}\n", "c.yaml")
+    )
+    d = clamped.plan.masses.delays.toarray()
+    assert d[0, 1] == d[1, 0] == 1 and d[0, 0] == 0  # the self-edge is not clamped
+    assert clamped.plan.window.clamped_edges == "R1->R0, R0->R1"
+
+
 def test_stimulus_checks(tmp_path):
     text = (
         GOOD

@@ -31,6 +31,7 @@ import pytest
 from experiment_harness import run_conditions
 
 from multiscale import measures
+from multiscale.outputs import read_connectome
 
 pytestmark = pytest.mark.validation
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "cortical_column.yaml"
@@ -44,15 +45,16 @@ def runs(tmp_path_factory):
     for name, (path, exp) in run_conditions(EXPERIMENT, folder).items():
         with h5py.File(path) as f:
             spikes = f["circuits/v1/spikes"]
-            labels = list(f["connectome"].attrs["labels"])
+            conn = read_connectome(f)
+            labels = conn.labels
             out[name] = {
                 "eeg": f["eeg/data"][:],
                 "fs": float(f["eeg/data"].attrs["sampling_rate"]),
                 "regions": f["regions/data"][:],
                 "gain": f["eeg/gain"][:],
                 "labels": labels,
-                "weights": f["connectome/weights"][:],
-                "lengths": f["connectome/lengths"][:],
+                "weights": conn.weights,
+                "lengths": conn.lengths_mm,
                 "speed": exp.connectome.speed_mm_per_ms,
                 "duration_ms": exp.duration_ms,
                 "spikes": {p: spikes[p]["times"][:] for p in spikes},

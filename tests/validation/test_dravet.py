@@ -33,6 +33,7 @@ from experiment_harness import run_conditions
 
 from multiscale import measures
 from multiscale.analysis import band_power, power_spectrum
+from multiscale.outputs import read_connectome
 
 pytestmark = pytest.mark.validation
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "dravet.yaml"
@@ -86,7 +87,7 @@ def test_dravet_change_is_in_the_region_source_not_at_the_scalp(runs):
     m = {x.name: x.value for x in measures.read(runs["dravet"])}
     assert m["m1_source_gamma_change"] > 1.3 and m["m1_source_beta_change"] < 0.5
 
-    labels = list(runs["dravet"]["connectome"].attrs["labels"])
+    labels = read_connectome(runs["dravet"]).labels
     k = labels.index("rM1")
     sd = runs["control"]["sources/data"][int(1.0 * fs) :].std(axis=0)
     assert sd[k] < 0.1 * np.median(np.delete(sd, k)), (sd[k], np.median(sd))
@@ -105,9 +106,9 @@ def test_dravet_change_reaches_the_regions_rm1_projects_to(runs):
     than the regions with no edge to or from rM1."""
     reg, ctl = runs["dravet"]["regions/data"][:], runs["control"]["regions/data"][:]
     fs = float(runs["dravet"]["regions/data"].attrs["sampling_rate"])
-    labels = list(runs["dravet"]["connectome"].attrs["labels"])
-    k = labels.index("rM1")
-    w = runs["dravet"]["connectome/weights"][:]
+    conn = read_connectome(runs["dravet"])
+    k = conn.labels.index("rM1")
+    w = conn.weights
     targets = [j for j in np.flatnonzero(w[:, k]) if j != k]
     unconnected = [j for j in range(len(w)) if j != k and w[j, k] == 0 and w[k, j] == 0]
     diff = np.abs(reg[int(3.5 * fs) :] - ctl[int(3.5 * fs) :]).mean(axis=0)

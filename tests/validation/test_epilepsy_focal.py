@@ -38,6 +38,7 @@ from experiment_harness import run_conditions
 
 from multiscale import measures
 from multiscale.analysis import band_power, power_spectrum
+from multiscale.outputs import read_connectome
 
 pytestmark = pytest.mark.validation
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "epilepsy_focal.yaml"
@@ -56,7 +57,7 @@ def runs(tmp_path_factory):
             step = int(round(x1.attrs["sampling_rate"] / 1000.0))  # to 1 ms
             out[name] = {
                 "x1": x1[::step],
-                "labels": list(f["connectome"].attrs["labels"]),
+                "labels": read_connectome(f).labels,
                 "rate": f["circuits/hc/rate"][:],
                 "eeg": f["eeg/data"][:],
                 "fs": float(f["eeg/data"].attrs["sampling_rate"]),

@@ -171,7 +171,7 @@ def test_a_rate_counts_the_population_s_spikes_in_its_window(tmp_path):
     assert got["e_beta"].value == pytest.approx(np.trapezoid(P[m], f[m]), rel=1e-12)
     assert got["e_beta"].unit == "(Hz)^2" and "E activity of circuit c" in got["e_beta"].what
     # its response to events every 100 ms from 100 ms: 20 ms after each, 10 ms baseline
-    responses = [activity[(t0 - 10) // 2 + 5 : (t0 + 20) // 2] - activity[(t0 - 10) // 2 : t0 // 2].mean()
+    responses = [activity[t0 // 2 : (t0 + 20) // 2] - activity[(t0 - 10) // 2 : t0 // 2].mean()
                  for t0 in (100, 200, 300)]  # fmt: skip
     assert got["e_evoked"].value == pytest.approx(np.abs(np.mean(responses, 0)).max(), rel=1e-12)
     assert "average over 3 events" in got["e_evoked"].what

@@ -13,14 +13,14 @@ change (dB, 3.5-6 s, dravet against control) in each band.
 
 Measured (seed 42; cells by rk4 at 0.05 ms, exact synaptic delays): E rate 1.98 -> 5.83 Hz
 (control 1.93 after); chi 0.072 -> 0.090 (control 0.079); rM1's moment gamma x1.75 and beta
-x0.21 (after against before; control x0.68, x1.33). Before the cells' step was converged
-and the delays exact: 2.02 -> 5.69 Hz, chi 0.080 -> 0.093, gamma x1.73, beta x0.19. Its
-moment is computed from the circuit's currents and cell counts (multiscale.sources): SD
-6.4 nA m against 265 nA m for the median mass region, so the change does not reach the scalp (every sensor within 0.06 dB of the
-control in every band). Earlier versions scaled the circuit by a hand-chosen field_gain
-and found +0.9 dB gamma over rM1: the EEG effect was a choice, not a result. The regions
-that receive rM1's output still deviate from the control far more than the regions
-unconnected to it (through its rate).
+x0.21 (after against before; control x0.68, x1.33). Before the cells' step was converged and
+the delays exact: 2.02 -> 5.69 Hz, chi 0.080 -> 0.093, gamma x1.73, beta x0.19. Its moment
+is computed from the circuit's currents and cell counts (multiscale.sources): SD 6.4 nA m
+against 265 nA m for the median mass region, so the change does not reach the scalp (every
+sensor within 0.06 dB of the control in every band). Earlier versions scaled the circuit by
+a hand-chosen field_gain and found +0.9 dB gamma over rM1: the EEG effect was a choice, not
+a result. The regions that receive rM1's output still deviate from the control far more than
+the regions unconnected to it (through its rate).
 """
 
 from pathlib import Path

@@ -52,23 +52,46 @@ def run(tmp_path, name, overrides):
         }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (stop 20): after the engine's noise stream changed (noise drawn for the "
-    "noisy variable only) and exact circuit delays, the EEG power change per sensor "
-    "correlates +0.46 with the lead field to rM1 (asserted < -0.5; the change is about "
-    "-0.25 dB): the lesion's scalp pattern is not yet robust to the noise realisation",
-)
-def test_virtual_lesion_of_rm1(tmp_path):
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("stroke")
     conditions = dict(variants(EXPERIMENT, {}))  # the file's own sweep.conditions
-    lesion = run(tmp_path, "lesion", conditions["lesion"])
-    control = run(tmp_path, "control", conditions["control"])
+    return run(tmp, "lesion", conditions["lesion"]), run(tmp, "control", conditions["control"])
+
+
+def test_virtual_lesion_of_rm1(runs):
+    lesion, control = runs
     fs = lesion["fs"]
     onset = int(5.0 * fs)
     np.testing.assert_array_equal(lesion["eeg"][:onset], control["eeg"][:onset])
     r = lesion["labels"].index("rM1")
     after = slice(int(5.5 * fs), None)
     assert np.all(lesion["regions"][after, r] == 0.0)  # its EEG source is gone
+
+    # the same claim on the measures the file declares (stored in each output)
+    m = {"lesion": dict(lesion["measures"]), "control": dict(control["measures"])}
+    assert m["lesion"]["rm1_moment_power"] == 0.0 < m["control"]["rm1_moment_power"]
+
+    W = lesion["weights"]
+    targets = [j for j in np.flatnonzero(W[:, r]) if j != r]
+    unconnected = [j for j in range(len(W)) if j != r and W[j, r] == 0 and W[r, j] == 0]
+    diff = np.abs(lesion["regions"][after] - control["regions"][after]).mean(axis=0)
+    assert diff[targets].mean() > 100 * diff[unconnected].mean()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (stop 20): after the engine's noise stream changed (noise drawn for the "
+    "noisy variable only) and exact circuit delays, the EEG power change per sensor "
+    "correlates +0.46 with the lead field to rM1 (asserted < -0.5; the change is about "
+    "-0.25 dB; the declared measures: power over rM1 x1.08, on all sensors x1.00): "
+    "the lesion's scalp pattern is not yet robust to the noise realisation",
+)
+def test_the_lesion_shows_most_on_the_sensors_that_see_rm1(runs):
+    lesion, control = runs
+    fs = lesion["fs"]
+    r = lesion["labels"].index("rM1")
+    after = slice(int(5.5 * fs), None)
 
     def power(x):
         f, P = power_spectrum(x, fs, resolution_hz=0.5)
@@ -83,16 +106,9 @@ def test_virtual_lesion_of_rm1(tmp_path):
     most_lost = np.argsort(change_db)[:3]
     assert np.all(np.argsort(np.argsort(-seen))[most_lost] < 10)  # among the 10 that see it most
 
-    # the same claim on the measures the file declares (stored in each output)
+    # the same claim on the measures the file declares (measured: over rM1 x1.08, all x1.00)
     m = {"lesion": dict(lesion["measures"]), "control": dict(control["measures"])}
-    assert m["lesion"]["rm1_moment_power"] == 0.0 < m["control"]["rm1_moment_power"]
     over = m["lesion"]["eeg_power_over_rm1"] / m["control"]["eeg_power_over_rm1"]
     overall = m["lesion"]["eeg_power_all"] / m["control"]["eeg_power_all"]
     print("measures: power over rM1 x", over, "all sensors x", overall)
     assert over < overall < 1.0
-
-    W = lesion["weights"]
-    targets = [j for j in np.flatnonzero(W[:, r]) if j != r]
-    unconnected = [j for j in range(len(W)) if j != r and W[j, r] == 0 and W[r, j] == 0]
-    diff = np.abs(lesion["regions"][after] - control["regions"][after]).mean(axis=0)
-    assert diff[targets].mean() > 100 * diff[unconnected].mean()

@@ -82,7 +82,7 @@ def dravet_scale() -> float:
 
 
 # --- reference: the cells from the papers ---------------------------------------------------
-@njit(cache=True)
+@njit
 def _vtrap(x):
     """x / (exp(x) - 1), 1 at x = 0."""
     if abs(x) < 1e-7:
@@ -90,7 +90,7 @@ def _vtrap(x):
     return x / math.expm1(x)
 
 
-@njit(cache=True)
+@njit
 def _rs_rates(v):
     """Pospischil et al. 2008 RS cell: Traub-Miles rates with V_T = -56.2 mV (1/ms), and
     the M current's p_inf and tau_p (ms, tau_max 608 ms)."""
@@ -106,7 +106,7 @@ def _rs_rates(v):
     return am, bm, ah, bh, an, bn, p_inf, tau_p
 
 
-@njit(cache=True)
+@njit
 def rs_rhs(_t, y, i_inj, s_na, s_k):
     """y = (v, m, h, n, p), each a block of len(i_inj) cells; i_inj in uA/cm2."""
     c = i_inj.size
@@ -128,7 +128,7 @@ def rs_rhs(_t, y, i_inj, s_na, s_k):
     return out
 
 
-@njit(cache=True)
+@njit
 def _wb_rates(v):
     """Wang & Buzsaki 1996 (1/ms, before phi)."""
     am = _vtrap(-(v + 35.0) / 10.0)  # 0.1 (V + 35) / (1 - exp(-(V + 35)/10))
@@ -140,7 +140,7 @@ def _wb_rates(v):
     return am, bm, ah, bh, an, bn
 
 
-@njit(cache=True)
+@njit
 def wb_rhs(_t, y, i_inj, s_na, s_k):
     """y = (v, h, n), each a block of len(i_inj) cells; m = m_inf(v); phi = 5."""
     c = i_inj.size

@@ -18,6 +18,9 @@ measure, printed with -s, not asserted: 1.64, 0.30, 0.98). GPi rates 24.9, 41.4,
 With exact delays (multiscale/circuit.py, "Delays"; each connection had acted one 0.025 ms
 step late): 76.9, 544.1, 154.8, 585.1: ratios 7.07, 0.28, 1.08 (per cell 1.64, 0.32, 1.07);
 GPi rates 24.7, 41.2, 75.1, 45.3 Hz.
+With the exponential midpoint integrator (circuits/basal_ganglia.py, "Integration"):
+78.4, 660.1, 160.5, 563.8: ratios 8.41, 0.24, 0.85 (per cell 1.71, 0.29, 0.94); GPi rates
+24.3, 43.4, 77.0, 46.7 Hz.
 """
 
 from pathlib import Path

@@ -46,10 +46,11 @@ Departures from the reference, both measured and both switchable:
   changes the E rate.
 
 The numbers above were measured when the latency was one step too long (1.1 ms at
-dt = 0.1 ms). With the exact 1 ms (default network, seed 1, tests/test_ei_network.py's
-runs): baseline E 2.9 Hz over 600 ms (2.1 Hz before); 5 Hz afferent input raises it 2.0x
-(3.4x before); at g_GABA = 0.3 this realisation does not escape within 1 s (E 4.9 Hz
-against 94 Hz before), and the knob change to 0.3 at 200 ms raises the E rate 2.0x (5.2x).
+dt = 0.1 ms). With the exact 1 ms (default network, tests/test_ei_network.py's runs):
+baseline E 2.3 Hz (seed 1, 2 s; 1.9 Hz seed 2), I 7.4 Hz; 2 and 10 Hz of afferent input
+raise E from 3.1 to 4.7 and 11.2 Hz (seed 1, 100-500 ms); at g_GABA = 0.3 seed 1 escapes
+after 1 s (E 49 Hz, I 105 Hz over 2 s; seed 2: 22 Hz), g_GABA = 0.4 stays balanced (E 2.7
+Hz) and 0.2 locks at the refractory limit (E ~480 Hz, self-sustained without drive).
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: values (samples x channels) read at once from an output: a chunk of 8 MB in float64, so
-#: that the summary and figures of a long run need no more memory than those of a short one
-CHUNK_VALUES = 2**20
+#: values (samples x channels) read at once from an output: a chunk of 1 MB in float64
+#: (the computations on it hold a few copies), so that the summary and figures of a long
+#: run need no more memory than those of a short one
+CHUNK_VALUES = 2**17
 
 BANDS_HZ = {
     "delta": (1.0, 4.0),
@@ -134,24 +135,43 @@ def spectrogram(
 
 
 def mean_spectrogram(
-    x: Rows, fs_hz: float, window_s: float = 1.0, step_s: float = 0.25
+    x: Rows,
+    fs_hz: float,
+    window_s: float = 1.0,
+    step_s: float = 0.25,
+    fmax_hz: float | None = None,
+    max_columns: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``spectrogram`` of the rows of ``x`` averaged over its columns (channels), read a
     group of windows at a time: (t, f, S with shape (len(f), len(t))). Each window's
     spectrum is computed as in one piece, so the numbers are those of
-    ``spectrogram(x)[2].mean(axis=1)``."""
+    ``spectrogram(x)[2].mean(axis=1)``.
+
+    Bounded for any duration: ``fmax_hz`` keeps the frequencies up to it, and
+    ``max_columns`` averages consecutive windows in groups of ceil(windows / max_columns)
+    (the last group may hold fewer; t is then each group's mean window centre), so the
+    result never holds more than max_columns columns. Without them, every frequency
+    and window."""
     n = len(x)
     nperseg = int(min(n, round(window_s * fs_hz)))
     step = nperseg - max(0, nperseg - int(round(step_s * fs_hz)))
-    ts, Ss, f = [], [], None
+    windows = (n - nperseg) // step + 1
+    group = 1 if max_columns is None else max(1, -(-windows // max_columns))
+    columns = -(-windows // group)
+    sums, t_sum, counts, f, keep = None, np.zeros(columns), np.zeros(columns), None, None
     # the windows overlap (nperseg / step of them hold each sample): a chunk of rows whose
     # windows, not rows, make CHUNK_VALUES values
     rows = max(nperseg, x.rows_per_chunk() * step // max(nperseg, 1))
     for a, k in _segment_chunks(n, nperseg, step, rows):
         t, f, S = spectrogram(x.read(a, a + (k - 1) * step + nperseg), fs_hz, window_s, step_s)
-        ts.append(t + a / fs_hz)
-        Ss.append(S.mean(axis=1))
-    return np.concatenate(ts), f, np.concatenate(Ss, axis=-1)
+        if keep is None:
+            keep = slice(None) if fmax_hz is None else slice(0, int(np.sum(f <= fmax_hz)))
+            sums = np.zeros((len(f[keep]), columns))
+        col = (a // step + np.arange(k)) // group
+        np.add.at(sums.T, col, S.mean(axis=1)[keep].T)
+        np.add.at(t_sum, col, t + a / fs_hz)
+        np.add.at(counts, col, 1)
+    return t_sum / counts, f[keep], sums / counts
 
 
 def band_power(f: np.ndarray, P: np.ndarray, band: tuple[float, float]) -> np.ndarray:

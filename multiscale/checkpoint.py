@@ -19,6 +19,7 @@ Parts are named by what they hold, never by rank, so a run resumes on any number
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -150,15 +151,29 @@ def at(root: Path, t_ms: float) -> Checkpoint:
 
 
 # --- what must match ---------------------------------------------------------------------
+@functools.lru_cache(maxsize=4)
+def _connectome_digest(plan: Plan) -> str:
+    """sha256 of the bytes of the dense weights and lengths (float64) and delays (int64),
+    as checkpoints have always hashed them, built a block of rows at a time; once per plan
+    (a plan does not change), since at 10^4 regions it hashes gigabytes."""
+    digest = hashlib.sha256()
+    conn = plan.connectome
+    for m, dtype in (
+        (conn.weights_sparse, np.float64),
+        (conn.lengths_sparse, np.float64),
+        (plan.masses.delays, np.int64),
+    ):
+        for block in m.dense_blocks(dtype):
+            digest.update(block.tobytes())
+    return digest.hexdigest()
+
+
 def fingerprint(plan: Plan) -> dict:
     """What a checkpoint's state depends on: continuing it under anything else would give
     another run. Compared field by field, so a mismatch can be listed."""
     exp, conn = plan.experiment, plan.connectome
-    digest = hashlib.sha256()
-    for a in (conn.weights, conn.lengths_mm, plan.masses.delays):
-        digest.update(np.ascontiguousarray(a).tobytes())
     return {
-        "connectome": f"{conn.n_regions} regions, sha256 {digest.hexdigest()[:16]}",
+        "connectome": f"{conn.n_regions} regions, sha256 {_connectome_digest(plan)[:16]}",
         "region model": exp.regions.model,
         "coupling": f"{exp.regions.coupling} {json.dumps(exp.regions.coupling_parameters)}",
         "region parameters": hashlib.sha256(

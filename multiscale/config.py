@@ -56,7 +56,8 @@ class RegionsSpec:
     parameters: dict[str, Any]
     coupling: str
     coupling_parameters: dict[str, float]
-    dt_ms: float
+    #: the region step (ms); None until the plan fills in the model's DEFAULT_DT
+    dt_ms: float | None
     noise: dict[str, float]
     initial: dict[str, float]
     initial_history: str | None = None
@@ -143,14 +144,18 @@ class MeasureSpec:
     """An outcome measure the run computes from its output and stores in /measures
     (``multiscale.measures`` says how each kind is computed).
 
-    kind: "band_power" | "peak_frequency" | "rate" | "synchrony". signal: "eeg", "meg",
-    "seeg", "regions", "sources" or "circuit" (band_power, peak_frequency); channels /
-    regions: which sensors or regions (default: all, their spectra averaged); circuit,
-    quantity ("rate" or "field"): a circuit's series; circuit, population: whose spikes a
-    ``rate`` or ``synchrony`` counts (bin_ms: its bins). band_hz: (low, high) in Hz;
-    window_ms: (start, end) in ms (default: the whole run); versus_ms: a second window:
-    the measure is then the ratio of the two; relative: band power as a fraction of 1-80 Hz;
-    resolution_hz: the spectra's resolution."""
+    kind: "band_power" | "peak_frequency" | "evoked" | "rate" | "synchrony". signal:
+    "eeg", "meg", "seeg", "regions", "sources" or "circuit" (band_power, peak_frequency,
+    evoked); channels / regions: which sensors or regions (default: all, their spectra
+    averaged); circuit, quantity ("rate", "field" or "spikes"): a circuit's series, "spikes"
+    being a population's activity (its spikes in bin_ms bins, per cell, in Hz); circuit,
+    population: whose spikes a ``rate``, ``synchrony`` or "spikes" series counts (bin_ms:
+    its bins). band_hz: (low, high) in Hz; window_ms: (start, end) in ms (default: the
+    whole run); versus_ms: a second window: the measure is then the ratio of the two;
+    relative: band power as a fraction of 1-80 Hz; resolution_hz: the spectra's resolution.
+    evoked: events at first_ms + k every_ms (ms) inside the window; after_ms (ms): the
+    response scored after each; baseline_ms (ms): the stretch before each whose mean is
+    subtracted (0: none)."""
 
     name: str
     kind: str
@@ -166,8 +171,14 @@ class MeasureSpec:
     relative: bool = False
     #: spectral resolution (Hz): Welch segments of 1 / resolution s
     resolution_hz: float = 0.5
-    #: synchrony: the spike-count bin (ms)
+    #: synchrony, and a population's activity (quantity "spikes"): the spike-count bin (ms)
     bin_ms: float = 20.0
+    #: evoked: the first event (ms), the events' period (ms), the response scored after
+    #: each (ms) and the baseline before each (ms)
+    first_ms: float | None = None
+    every_ms: float | None = None
+    after_ms: float = 250.0
+    baseline_ms: float = 50.0
 
 
 @dataclass
@@ -573,7 +584,7 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
         parameters=_mapping(r, "parameters"),
         coupling=None,
         coupling_parameters={},
-        dt_ms=integ.quantity("dt", "ms", 0.1, positive=True),
+        dt_ms=integ.quantity("dt", "ms", None, positive=True),
         noise=_mapping(integ, "noise"),
         initial=_mapping(r, "initial"),
         initial_history=r.string("initial_history", None),
@@ -741,6 +752,7 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
     if sweep is not None:
         axes = dict(sweep) if isinstance(sweep, dict) else None
         conditions = axes.pop("conditions", None) if axes is not None else None
+        reference = axes.pop("reference", None) if axes is not None else None
         if axes is None or not all(isinstance(v, list) and v for v in axes.values()):
             top.error("sweep", sweep, "a mapping of field paths to non-empty lists of values")
         if conditions is not None and not (
@@ -752,6 +764,10 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
                 "sweep.conditions",
                 conditions,
                 "a mapping of condition names to mappings of field paths to values",
+            )
+        elif reference is not None and reference not in (conditions or {}):
+            top.error(
+                "sweep.reference", reference, f"one of sweep.conditions {list(conditions or {})}"
             )
 
     ck = top.section("checkpoint", {})
@@ -823,7 +839,9 @@ GAIN_UNITS = {
     "meg": ("T/(A m)", "T/m/(A m)"),
 }
 
-MEASURE_KINDS = ("band_power", "peak_frequency", "rate", "synchrony")
+MEASURE_KINDS = ("band_power", "peak_frequency", "evoked", "rate", "synchrony")
+#: kinds that read a signal (a series in time)
+SERIES_KINDS = ("band_power", "peak_frequency", "evoked")
 SPIKING = ("rate", "synchrony")
 #: what a spectral measure can read: sensor recordings, region observables or sources,
 #: a circuit's series
@@ -844,9 +862,15 @@ def _measure(top: _Section, k: int, item: Any, errors: list[str]) -> MeasureSpec
     s = _Section(item, where, errors)
     kind = s.string("kind", None, list(MEASURE_KINDS))
     spectral = kind in ("band_power", "peak_frequency")
-    signal = s.string("signal", None, list(SIGNALS)) if spectral else None
-    if spectral and signal is None and "signal" not in s.data:
+    series = kind in SERIES_KINDS
+    evoked = kind == "evoked"
+    signal = s.string("signal", None, list(SIGNALS)) if series else None
+    if series and signal is None and "signal" not in s.data:
         s.error(f"{where}.signal", None, f"one of {list(SIGNALS)}")
+    quantity = (
+        s.string("quantity", "rate", ["rate", "field", "spikes"]) if signal == "circuit" else "rate"
+    )
+    counts_spikes = kind in SPIKING or quantity == "spikes"
     spec = MeasureSpec(
         name=s.string("name", f"measure{k}"),
         kind=kind,
@@ -854,15 +878,21 @@ def _measure(top: _Section, k: int, item: Any, errors: list[str]) -> MeasureSpec
         channels=_names(s, "channels") if signal in ("eeg", "meg", "seeg") else None,
         regions=_names(s, "regions") if signal in ("regions", "sources") else None,
         circuit=s.string("circuit") if signal == "circuit" or kind in SPIKING else None,
-        quantity=s.string("quantity", "rate", ["rate", "field"]) if signal == "circuit" else "rate",
-        population=s.string("population") if kind in SPIKING else None,
+        quantity=quantity,
+        population=s.string("population") if counts_spikes else None,
         band_hz=_pair(s, "band", "Hz", None if kind != "band_power" else _MISSING),
         window_ms=_pair(s, "window", "ms", None),
         versus_ms=_pair(s, "versus", "ms", None),
         relative=s.boolean("relative", False) if kind == "band_power" else False,
         resolution_hz=s.quantity("resolution", "Hz", 0.5, positive=True) if spectral else 0.5,
-        bin_ms=s.quantity("bin", "ms", 20.0, positive=True) if kind == "synchrony" else 20.0,
-    )
+        bin_ms=(s.quantity("bin", "ms", 20.0, positive=True) if kind == "synchrony"
+                else s.quantity("bin", "ms", 1.0, positive=True) if quantity == "spikes"
+                else 20.0),
+        first_ms=s.quantity("first", "ms", minimum=0.0) if evoked else None,
+        every_ms=s.quantity("every", "ms", positive=True) if evoked else None,
+        after_ms=s.quantity("after", "ms", 250.0, positive=True) if evoked else 250.0,
+        baseline_ms=s.quantity("baseline", "ms", 50.0, minimum=0.0) if evoked else 50.0,
+    )  # fmt: skip
     s.finish()
     if kind is None and "kind" not in s.data:
         s.error(f"{where}.kind", None, f"one of {list(MEASURE_KINDS)}")

@@ -17,24 +17,34 @@ import difflib
 import functools
 import io
 import zipfile
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
+
+from multiscale.sparse import SparseMatrix, repeated
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 class ConnectomeError(ValueError):
     """A connectome source that cannot be read or is inconsistent; the message names the file."""
 
 
-@dataclass
 class Connectome:
     """A region-level structural connectome (TVB conventions, see the module docstring).
 
     weights: (n, n), W[i, j] from region j onto region i, arbitrary units, >= 0.
     lengths_mm: (n, n) tract lengths in mm, same indexing, >= 0.
+        Either may be given dense (an array or nested lists), as a scipy.sparse matrix or
+        as a :class:`multiscale.sparse.SparseMatrix`; both are kept sparse (their non-zero
+        entries: ``weights_sparse``, ``lengths_sparse``), so memory follows the edges,
+        not regions squared. ``weights`` and ``lengths_mm`` build the dense matrices on
+        each access (n x n values: for small connectomes and analysis, not for 10^4
+        regions).
     centres_mm: (n, 3) region centres in mm, TVB frame (x anterior, y left, z up), or None.
     orientations: (n, 3) mean dipole orientation, normalised to unit length (TVB stores
         mean vertex normals; rows that are zero, e.g. subcortical regions of tvb96, stay
@@ -48,34 +58,41 @@ class Connectome:
         moment by it (docs/sensors.md).
     """
 
-    name: str
-    labels: list[str]
-    weights: np.ndarray
-    lengths_mm: np.ndarray
-    centres_mm: np.ndarray | None = None
-    orientations: np.ndarray | None = None
-    areas_mm2: np.ndarray | None = None
-    cortical: np.ndarray | None = None
-    orientation_coherence: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        self.labels = [str(label) for label in self.labels]
-        self.weights = np.array(self.weights, dtype=np.float64)
-        self.lengths_mm = np.array(self.lengths_mm, dtype=np.float64)
+    def __init__(
+        self,
+        name: str,
+        labels: Sequence[str],
+        weights,
+        lengths_mm,
+        centres_mm: np.ndarray | None = None,
+        orientations: np.ndarray | None = None,
+        areas_mm2: np.ndarray | None = None,
+        cortical: np.ndarray | None = None,
+        orientation_coherence: np.ndarray | None = None,
+    ) -> None:
+        self.name = name
+        self.labels = [str(label) for label in labels]
         where = f"connectome {self.name!r}"
-        _check_matrix(self.weights, "weights", where)
-        _check_matrix(self.lengths_mm, "tract lengths", where)
-        n = self.weights.shape[0]
-        if self.lengths_mm.shape != self.weights.shape:
+        self.weights_sparse = _as_sparse(weights, "weights", where)
+        self.lengths_sparse = _as_sparse(lengths_mm, "tract lengths", where)
+        n = self.weights_sparse.n
+        if self.lengths_sparse.n != n:
             raise ConnectomeError(
-                f"{where}: tract lengths have shape {self.lengths_mm.shape}, "
-                f"weights {self.weights.shape}"
+                f"{where}: tract lengths have shape {self.lengths_sparse.shape}, "
+                f"weights {self.weights_sparse.shape}"
             )
         if len(self.labels) != n:
             raise ConnectomeError(f"{where}: {len(self.labels)} labels for {n} regions")
-        duplicates = sorted({lab for lab in self.labels if self.labels.count(lab) > 1})
+        counts = Counter(self.labels)
+        duplicates = sorted(lab for lab, k in counts.items() if k > 1)
         if duplicates:
             raise ConnectomeError(f"{where}: duplicate region labels {duplicates}")
+        self._position = {lab: k for k, lab in enumerate(self.labels)}
+        self.centres_mm = centres_mm
+        self.orientations = orientations
+        self.areas_mm2 = areas_mm2
+        self.cortical = cortical
+        self.orientation_coherence = orientation_coherence
         if self.centres_mm is not None:
             self.centres_mm = _per_region(self.centres_mm, (n, 3), "centres", where)
         if self.orientations is not None:
@@ -96,9 +113,29 @@ class Connectome:
                 raise ConnectomeError(f"{where}: orientation coherence outside [0, 1]")
             self.orientation_coherence = c
 
+    def __repr__(self) -> str:
+        return (
+            f"Connectome({self.name!r}, {self.n_regions} regions, {self.weights_sparse.nnz} edges)"
+        )
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The dense (n, n) weights, built anew on each access (see the class docstring)."""
+        return self.weights_sparse.toarray(np.float64)
+
+    @property
+    def lengths_mm(self) -> np.ndarray:
+        """The dense (n, n) tract lengths (mm), built anew on each access."""
+        return self.lengths_sparse.toarray(np.float64)
+
+    @property
+    def n_edges(self) -> int:
+        """Connections with a non-zero weight (self-connections included)."""
+        return self.weights_sparse.nnz
+
     @property
     def n_regions(self) -> int:
-        return self.weights.shape[0]
+        return self.weights_sparse.n
 
     def index(self, region: str | int) -> int:
         """Index of a region given by label or by index (0..n-1)."""
@@ -111,8 +148,11 @@ class Connectome:
             return int(region)
         if not isinstance(region, str):
             raise ValueError(f"a region is a label or an index, not {region!r}")
+        found = self._position.get(region)
+        if found is not None and found < len(self.labels) and self.labels[found] == region:
+            return found
         try:
-            return self.labels.index(region)
+            return self.labels.index(region)  # labels changed after construction
         except ValueError:
             pass
         close = difflib.get_close_matches(region, self.labels, n=3, cutoff=0.6)
@@ -127,6 +167,8 @@ class Connectome:
         ``orientation``, ``area_mm2`` and ``cortical``. Tract lengths of absent
         connections are not kept (they carry no signal).
         """
+        import networkx as nx
+
         g = nx.DiGraph(name=self.name)
         for i, label in enumerate(self.labels):
             attrs: dict = {"label": label}
@@ -140,13 +182,11 @@ class Connectome:
             if self.cortical is not None:
                 attrs["cortical"] = bool(self.cortical[i])
             g.add_node(i, **attrs)
-        for i, j in zip(*np.nonzero(self.weights), strict=True):
-            g.add_edge(
-                int(j),
-                int(i),
-                weight=float(self.weights[i, j]),
-                length_mm=float(self.lengths_mm[i, j]),
-            )
+        w = self.weights_sparse
+        rows = w.rows()
+        lengths = self.lengths_sparse.at(rows, w.indices)
+        for i, j, wij, lij in zip(rows, w.indices, w.data, lengths, strict=True):
+            g.add_edge(int(j), int(i), weight=float(wij), length_mm=float(lij))
         return g
 
     @classmethod
@@ -163,13 +203,16 @@ class Connectome:
         nodes = list(g.nodes)
         position = {node: k for k, node in enumerate(nodes)}
         n = len(nodes)
-        weights = np.zeros((n, n))
-        lengths = np.zeros((n, n))
+        rows, cols, w, lengths = [], [], [], []
         for u, v, data in g.edges(data=True):
             if "length_mm" not in data:
                 raise ConnectomeError(f"graph {name!r}: edge {u} -> {v} has no length_mm")
-            weights[position[v], position[u]] = data.get("weight", 1.0)
-            lengths[position[v], position[u]] = data["length_mm"]
+            rows.append(position[v])
+            cols.append(position[u])
+            w.append(float(data.get("weight", 1.0)))
+            lengths.append(float(data["length_mm"]))
+        weights = SparseMatrix.from_entries(n, rows, cols, np.array(w, dtype=np.float64))
+        lengths = SparseMatrix.from_entries(n, rows, cols, np.array(lengths, dtype=np.float64))
 
         def node_attr(key: str):
             values = [g.nodes[node].get(key) for node in nodes]
@@ -203,7 +246,23 @@ class Connectome:
             raise ValueError(
                 f"speed ({speed_mm_per_ms} mm/ms) and dt ({dt_ms} ms) must be positive"
             )
-        return np.rint(self.lengths_mm / speed_mm_per_ms / dt_ms).astype(np.int64)
+        return self.delay_matrix(speed_mm_per_ms, dt_ms).toarray(np.int64)
+
+    def delay_matrix(self, speed_mm_per_ms: float, dt_ms: float) -> SparseMatrix:
+        """:meth:`delay_steps` stored on every pair with a non-zero weight or length (the
+        others are 0 steps), int64: what the engine and the window choice read, in memory
+        that follows the edges. Zero delays on weighted pairs are stored (the co-simulation
+        may clamp them)."""
+        if not speed_mm_per_ms > 0 or not dt_ms > 0:
+            raise ValueError(
+                f"speed ({speed_mm_per_ms} mm/ms) and dt ({dt_ms} ms) must be positive"
+            )
+        n = self.n_regions
+        keys = self.weights_sparse.union_pattern(self.lengths_sparse)
+        rows, cols = keys // n, keys % n
+        lengths = self.lengths_sparse.at(rows, cols)
+        steps = np.rint(lengths / speed_mm_per_ms / dt_ms).astype(np.int64)
+        return SparseMatrix.from_entries(n, rows, cols, steps, keep_zeros=True)
 
     def subset(self, regions: Sequence[str | int]) -> Connectome:
         """The connectome restricted to ``regions`` (labels or indices), in that order."""
@@ -212,7 +271,6 @@ class Connectome:
             raise ValueError("a subset needs at least one region")
         if len(set(idx)) != len(idx):
             raise ValueError(f"regions listed twice in subset {list(regions)}")
-        ix = np.ix_(idx, idx)
 
         def rows(a: np.ndarray | None) -> np.ndarray | None:
             return None if a is None else a[idx].copy()
@@ -220,8 +278,8 @@ class Connectome:
         return Connectome(
             name=f"{self.name}[{len(idx)} regions]",
             labels=[self.labels[i] for i in idx],
-            weights=self.weights[ix],
-            lengths_mm=self.lengths_mm[ix],
+            weights=self.weights_sparse.submatrix(idx),
+            lengths_mm=self.lengths_sparse.submatrix(idx),
             centres_mm=rows(self.centres_mm),
             orientations=rows(self.orientations),
             orientation_coherence=rows(self.orientation_coherence),
@@ -445,22 +503,25 @@ def _parse_centres(text: str, where: str) -> tuple[list[str] | None, np.ndarray]
 
 
 def _load_dict(source: Mapping, base_dir: Path | None) -> Connectome:
-    allowed = {"weights", "lengths", "labels", "centres", "name"}
+    allowed = {"weights", "lengths", "edges", "labels", "centres", "name"}
     unknown = set(source) - allowed
     if unknown:
         raise ConnectomeError(
             f"connectome: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
         )
-    for key in ("weights", "lengths"):
-        if key not in source:
-            raise ConnectomeError(f"connectome: the {key!r} file is missing from {dict(source)}")
-    weights, w_path = _matrix(source["weights"], "weights", base_dir)
-    lengths, l_path = _matrix(source["lengths"], "tract lengths", base_dir)
-    if lengths.shape != weights.shape:
-        raise ConnectomeError(
-            f"{l_path}: tract lengths have shape {lengths.shape} but {w_path} has {weights.shape}"
-        )
-    n = weights.shape[0]
+    if "edges" in source:
+        given = [key for key in ("weights", "lengths") if key in source]
+        if given:
+            raise ConnectomeError(
+                f"connectome: 'edges' gives the weights and lengths; got {given} too"
+            )
+    else:
+        for key in ("weights", "lengths"):
+            if key not in source:
+                raise ConnectomeError(
+                    f"connectome: the {key!r} file is missing from {dict(source)} "
+                    f"(or give an 'edges' table instead of both)"
+                )
     centres = labels_from_centres = None
     if source.get("centres") is not None:
         c_path = _resolve(source["centres"], base_dir)
@@ -468,16 +529,31 @@ def _load_dict(source: Mapping, base_dir: Path | None) -> Connectome:
             centres = _read_array(c_path, "centres")
         else:
             labels_from_centres, centres = _parse_centres(_read_text(c_path), str(c_path))
-        centres = _per_region(centres, (n, 3), "centres", str(c_path))
+        c_where = str(c_path)
     labels_source = source.get("labels")
     if labels_source is None:
-        labels = labels_from_centres or [f"R{i}" for i in range(n)]
-        where = "centres" if labels_from_centres else "default labels"
+        labels = labels_from_centres
+        where = "centres"
     elif isinstance(labels_source, (str, Path)):
         where = str(_resolve(labels_source, base_dir))
         labels = [line.strip() for line in _read_text(Path(where)).splitlines() if line.strip()]
     else:
         labels, where = [str(lab) for lab in labels_source], "labels list"
+    if "edges" in source:
+        weights, lengths, w_path = _edges(source["edges"], labels, base_dir)
+    else:
+        weights, w_path = _matrix(source["weights"], "weights", base_dir)
+        lengths, l_path = _matrix(source["lengths"], "tract lengths", base_dir)
+        if lengths.shape != weights.shape:
+            raise ConnectomeError(
+                f"{l_path}: tract lengths have shape {lengths.shape} but {w_path} has "
+                f"{weights.shape}"
+            )
+    n = weights.shape[0]
+    if centres is not None:
+        centres = _per_region(centres, (n, 3), "centres", c_where)
+    if labels is None:
+        labels, where = [f"R{i}" for i in range(n)], "default labels"
     if len(labels) != n:
         raise ConnectomeError(f"{where}: {len(labels)} labels for {n} regions in {w_path}")
     try:
@@ -492,11 +568,16 @@ def _load_dict(source: Mapping, base_dir: Path | None) -> Connectome:
         raise ConnectomeError(f"{w_path}: {err}") from None
 
 
-def _matrix(value, what: str, base_dir: Path | None) -> tuple[np.ndarray, Path]:
-    """A square matrix from a file, or written out in the experiment (a list of rows:
-    ``weights: [[0]]`` is one isolated region); with the name messages give its source."""
+def _matrix(value, what: str, base_dir: Path | None):
+    """A square matrix from a file (dense .npy, .csv or .txt; a scipy.sparse .npz is kept
+    sparse), or written out in the experiment (a list of rows: ``weights: [[0]]`` is one
+    isolated region); with the name messages give its source."""
     if isinstance(value, (str, Path)):
         path = _resolve(value, base_dir)
+        if path.suffix == ".npz":
+            matrix = _read_sparse(path, what)
+            _as_sparse(matrix, what, str(path))
+            return matrix, path
         matrix = _read_array(path, what)
     else:
         path = Path(f"connectome.{'weights' if what == 'weights' else 'lengths'}")
@@ -506,6 +587,126 @@ def _matrix(value, what: str, base_dir: Path | None) -> tuple[np.ndarray, Path]:
             raise ConnectomeError(f"{path}: expected a file or a list of rows ({err})") from None
     _check_matrix(matrix, what, str(path))
     return matrix, path
+
+
+def _read_sparse(path: Path, what: str) -> SparseMatrix:
+    """A scipy.sparse matrix saved with ``scipy.sparse.save_npz`` (any format)."""
+    if not path.exists():
+        raise ConnectomeError(f"{path}: cannot read {what} (no such file)")
+    try:
+        import scipy.sparse
+
+        m = scipy.sparse.load_npz(path)
+    except (OSError, ValueError, KeyError) as err:
+        raise ConnectomeError(
+            f"{path}: cannot read {what} as a scipy.sparse .npz (scipy.sparse.save_npz) ({err})"
+        ) from None
+    if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] == 0:
+        raise ConnectomeError(f"{path}: {what} must be a non-empty square matrix, got {m.shape}")
+    if not np.issubdtype(m.dtype, np.number) or np.issubdtype(m.dtype, np.complexfloating):
+        raise ConnectomeError(f"{path}: {what} must be real numbers, not {m.dtype}")
+    return SparseMatrix.from_scipy(m)
+
+
+#: the columns of an edge table (``connectome: {source: {edges: table.csv}}``)
+EDGE_COLUMNS = ("from", "to", "weight", "length_mm")
+
+
+def _edges(value, labels: list[str] | None, base_dir: Path | None):
+    """Weights and lengths from an edge table: a text file (.csv, .tsv or whitespace
+    separated) whose first line names the columns ``from to weight length_mm`` (in any
+    order), one connection per line, from region ``from`` onto region ``to`` (labels, or
+    indices from 0); regions are the labels given (``labels`` or the centres file), else
+    0 .. the largest index. A pair given twice is an error."""
+    path = _resolve(value, base_dir)
+    text = _read_text(path)
+    numbered = [
+        (k, line)
+        for k, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not line.startswith("#")
+    ]
+    lines = [line for _, line in numbered]
+    if not lines:
+        raise ConnectomeError(f"{path}: an empty edge table; expected a header {EDGE_COLUMNS}")
+    sep = "," if "," in lines[0] else ("\t" if "\t" in lines[0] else None)
+    header = [h.strip() for h in lines[0].split(sep)]
+    missing = [c for c in EDGE_COLUMNS if c not in header]
+    if missing:
+        raise ConnectomeError(
+            f"{path}: the header line {lines[0].strip()!r} lacks the column(s) {missing}; "
+            f"expected {' '.join(EDGE_COLUMNS)} (from region 'from' onto region 'to', "
+            f"length in mm)"
+        )
+    col = {c: header.index(c) for c in EDGE_COLUMNS}
+    position = None if labels is None else {lab: k for k, lab in enumerate(labels)}
+    ends = {"from": [], "to": []}
+    numbers = {"weight": [], "length_mm": []}
+    for lineno, line in numbered[1:]:
+        parts = [x.strip() for x in line.split(sep)]
+        if len(parts) != len(header):
+            raise ConnectomeError(
+                f"{path}, line {lineno}: {len(parts)} columns, expected {len(header)} "
+                f"({' '.join(header)}): {line.strip()!r}"
+            )
+        for end in ("from", "to"):
+            ends[end].append(_region_of(parts[col[end]], position, path, lineno, end))
+        for key in ("weight", "length_mm"):
+            try:
+                numbers[key].append(float(parts[col[key]]))
+            except ValueError:
+                raise ConnectomeError(
+                    f"{path}, line {lineno}: {key} {parts[col[key]]!r} is not a number"
+                ) from None
+    rows = np.array(ends["to"], dtype=np.int64)
+    cols = np.array(ends["from"], dtype=np.int64)
+    n = (
+        len(labels)
+        if labels is not None
+        else int(max(rows.max(initial=-1), cols.max(initial=-1))) + 1
+    )
+    if n == 0:
+        raise ConnectomeError(f"{path}: no connection and no labels: no region")
+    out_of_range = (rows >= n) | (cols >= n)
+    if out_of_range.any():
+        k = int(np.argmax(out_of_range))
+        raise ConnectomeError(
+            f"{path}: region index {max(rows[k], cols[k])} (connection {cols[k]} -> "
+            f"{rows[k]}) is out of range for the {n} labels given"
+        )
+    twice = repeated(n, rows, cols)
+    if twice is not None:
+        raise ConnectomeError(
+            f"{path}: the connection from region {twice[1]} onto {twice[0]} is given twice"
+        )
+    weights, lengths = (np.array(numbers[k], dtype=np.float64) for k in ("weight", "length_mm"))
+    for what, values in (("weights", weights), ("tract lengths", lengths)):
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise ConnectomeError(
+                f"{path}: {what} must be finite and >= 0; got {values[k]} for the "
+                f"connection {cols[k]} -> {rows[k]} (line {numbered[k + 1][0]})"
+            )
+    return (
+        SparseMatrix.from_entries(n, rows, cols, weights),
+        SparseMatrix.from_entries(n, rows, cols, lengths),
+        path,
+    )
+
+
+def _region_of(text: str, position: dict | None, path: Path, lineno: int, end: str) -> int:
+    if position is not None and text in position:
+        return position[text]
+    try:
+        k = int(text)
+    except ValueError:
+        known = "" if position is None else f" (and not one of the {len(position)} labels)"
+        raise ConnectomeError(
+            f"{path}, line {lineno}: '{end}' region {text!r} is not an index{known}"
+        ) from None
+    if k < 0:
+        raise ConnectomeError(f"{path}, line {lineno}: '{end}' region index {k} is negative")
+    return k
 
 
 def _resolve(path: str | Path, base_dir: Path | None) -> Path:
@@ -551,6 +752,46 @@ def _check_matrix(m: np.ndarray, what: str, where: str) -> None:
         i, j = np.argwhere(m < 0)[0]
         raise ConnectomeError(
             f"{where}: {what} must be >= 0; {(m < 0).sum()} negative, first [{i}, {j}] = {m[i, j]}"
+        )
+
+
+def _as_sparse(value, what: str, where: str) -> SparseMatrix:
+    """A matrix given dense, as a scipy.sparse matrix or as a SparseMatrix, checked
+    (square, finite, >= 0) and kept sparse (float64)."""
+    if isinstance(value, SparseMatrix):
+        m = value
+    elif hasattr(value, "tocsr") and hasattr(value, "shape"):  # scipy.sparse
+        shape = tuple(value.shape)
+        if len(shape) != 2 or shape[0] != shape[1] or shape[0] == 0:
+            raise ConnectomeError(f"{where}: {what} must be a non-empty square matrix, got {shape}")
+        m = SparseMatrix.from_scipy(value)
+    else:
+        dense = np.asarray(value, dtype=np.float64)
+        _check_matrix(dense, what, where)
+        return SparseMatrix.from_dense(dense)
+    if m.n == 0:
+        raise ConnectomeError(f"{where}: {what} must be a non-empty square matrix, got (0, 0)")
+    data = np.asarray(m.data, dtype=np.float64)
+    _check_entries(m, data, what, where)
+    return m.with_data(data)
+
+
+def _check_entries(m: SparseMatrix, data: np.ndarray, what: str, where: str) -> None:
+    """_check_matrix's rules (finite, >= 0) on the stored entries of a sparse matrix."""
+    bad = ~np.isfinite(data)
+    if bad.any():
+        k = int(np.argmax(bad))
+        i, j = int(m.rows()[k]), int(m.indices[k])
+        raise ConnectomeError(
+            f"{where}: {what} contain {int(bad.sum())} NaN/inf value(s), first at [{i}, {j}]"
+        )
+    negative = data < 0
+    if negative.any():
+        k = int(np.argmax(negative))
+        i, j = int(m.rows()[k]), int(m.indices[k])
+        raise ConnectomeError(
+            f"{where}: {what} must be >= 0; {int(negative.sum())} negative, first "
+            f"[{i}, {j}] = {data[k]}"
         )
 
 

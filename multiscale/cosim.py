@@ -59,6 +59,7 @@ from multiscale.perturbations import PerturbationSchedule
 from multiscale.placement import Placement, place
 from multiscale.plan import Plan
 from multiscale.recording import NoSpikes, Recorder, SpikeStore, run_attributes
+from multiscale.sparse import DenseOnDemand
 from multiscale.stimuli import region_stimulus, stimulus_log
 from multiscale.storage import LogEntry, Store
 from multiscale.transport import LocalTransport, MPITransport, RemoteRankError
@@ -185,13 +186,15 @@ class Simulation:
     # --- construction ------------------------------------------------------------------
     def _build_engine(self) -> None:
         m = self.plan.masses
+        # the engine takes dense (n, n) weights and delays (it keeps them as CSR arrays):
+        # built only as it reads them, and freed once it has (multiscale.sparse)
         self.engine = Engine(
             m.model,
             m.parameters.copy(),
             m.coupling,
             m.coupling_parameters,
-            self.conn.weights,
-            m.delays,
+            DenseOnDemand(self.conn.weights_sparse, np.float64),
+            DenseOnDemand(m.delays, np.int64),
             m.dt_ms,
             proxies=sorted(self.proxy_of.values()),
             noise=m.noise,

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from multiscale.outputs import OutputError, is_output, open_output
+from multiscale.outputs import names as output_names
 from multiscale.sensors.geometry import head_axes, head_positions
 from multiscale.stimuli import pulse_trains
 from multiscale.storage import LogEntry, read_log
@@ -96,8 +97,10 @@ def _read_sensors(f: h5py.File, path: Path, kind: str) -> _Sensors:
         has = f"it holds {', '.join(there)}" if there else "it holds no sensor data"
         raise OutputError(f"{path}: no {kind} recorded ({has}); choose another --kind")
     ds = f[f"{kind}/data"]
-    missing = [a for a in ("unit", "sampling_rate", "channels") if a not in ds.attrs]
-    if missing or ds.ndim != 2 or ds.shape[1] != len(ds.attrs["channels"]):
+    names = output_names(ds, "channels")
+    missing = [a for a in ("unit", "sampling_rate") if a not in ds.attrs]
+    missing += ["channels"] if names is None else []
+    if missing or ds.ndim != 2 or ds.shape[1] != len(names):
         raise OutputError(
             f"{path}: {kind}/data is not in the sensor layout (attrs missing: "
             f"{', '.join(missing) or 'none'}; shape {ds.shape})"
@@ -110,7 +113,6 @@ def _read_sensors(f: h5py.File, path: Path, kind: str) -> _Sensors:
             f"{path}: {kind}/data is in {unit!r}; expected uV (eeg, seeg), fT or fT/cm"
         )
     scale, meg_type = _UNITS[unit]
-    names = [_text(c) for c in ds.attrs["channels"]]
     types = [meg_type or kind] * len(names)
     _check_memory(path, kind, ds.size)
     data = np.asarray(ds[()], dtype=np.float64).T * scale

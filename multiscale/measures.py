@@ -9,9 +9,17 @@ Kinds, each over ``window`` (default: the whole run):
   integrated over the band (``multiscale.analysis.power_spectrum`` and ``band_power``;
   segments of 1 / ``resolution`` s, default resolution 0.5 Hz, half overlap). Unit: the
   signal's unit squared; with ``relative: true`` a fraction of the 1-80 Hz power (as
-  ``analysis.relative_band_powers``).
+  ``analysis.relative_band_powers``). A circuit's series is its ``rate`` (the output
+  population's, Hz), its ``field`` (mV) or, with ``quantity: spikes``, a population's
+  activity: its spikes counted in ``bin`` ms bins (default 1 ms) per cell per second (Hz),
+  what a multi-unit electrode in the nucleus sees.
 - ``peak_frequency``: the frequency of the largest value of the same averaged spectrum
   within ``band`` (default 1-40 Hz, as ``analysis.peak_frequency``), in Hz.
+- ``evoked``: the response to events at ``first`` + k ``every`` (a stimulus train): the
+  selected series in the ``after`` ms that follow each event inside the window, minus
+  its mean over the ``baseline`` ms before that event (default 50 ms; 0: none), averaged
+  over the events (an event-related average); the value is the largest |deviation| of
+  that average, per series, averaged over the selected series. Unit: the signal's.
 - ``rate``: spikes of a circuit population in the window per cell per second (Hz).
 - ``synchrony``: Golomb's chi of a circuit population (Golomb 2007, Scholarpedia 2:1347):
   the cells' spike counts in ``bin`` (default 20 ms) bins; sqrt(variance over time of the
@@ -42,8 +50,8 @@ SENSOR_KINDS = ("eeg", "meg", "seeg")
 #: the range a relative band power is a fraction of, and a peak's default range (Hz)
 TOTAL_BAND_HZ = (1.0, 80.0)
 PEAK_BAND_HZ = (1.0, 40.0)
-#: spikes read at a time
-SPIKE_BLOCK = 1 << 20
+#: spikes read at a time (3 MB of times and indices)
+SPIKE_BLOCK = 1 << 18
 
 _TEXT = h5py.string_dtype()
 _DTYPE = np.dtype([("name", _TEXT), ("kind", _TEXT), ("value", "f8"), ("unit", _TEXT),
@@ -110,6 +118,8 @@ def _value(spec: MeasureSpec, f: h5py.File, window: tuple[float, float] | None):
         return _rate(spec, f, window)
     if spec.kind == "synchrony":
         return _synchrony(spec, f, window)
+    if spec.kind == "evoked":
+        return _evoked(spec, f, window)
     from multiscale.analysis import band_power, peak_frequency, power_spectrum
 
     x, fs, unit, source = _signal(spec, f, window)  # a view, read a chunk at a time
@@ -134,6 +144,8 @@ def _signal(spec: MeasureSpec, f: h5py.File, window):
     description."""
     from multiscale.analysis import Rows
 
+    if spec.signal == "circuit" and spec.quantity == "spikes":
+        return _activity(spec, f, window)
     if spec.signal == "circuit":
         ds = f[f"circuits/{spec.circuit}/{spec.quantity}"]
         source = f"circuit {spec.circuit}'s {spec.quantity}"
@@ -141,8 +153,9 @@ def _signal(spec: MeasureSpec, f: h5py.File, window):
     else:
         sensor = spec.signal in SENSOR_KINDS
         ds = f[f"{spec.signal}/data"]
-        names = [n.decode() if isinstance(n, bytes) else str(n)
-                 for n in ds.attrs["channels" if sensor else "labels"]]  # fmt: skip
+        from multiscale.outputs import names as names_of
+
+        names = names_of(ds, "channels" if sensor else "labels") or []
         chosen = spec.channels if sensor else spec.regions
         columns = None if chosen is None else [names.index(c) for c in chosen]
         kind = f"{spec.signal.upper()} channel" if sensor else "region"
@@ -154,6 +167,61 @@ def _signal(spec: MeasureSpec, f: h5py.File, window):
     i0, i1 = _rows(window, fs, ds.shape[0])
     data = ds if ds.ndim == 2 else _Column(ds)
     return Rows(data, i0, i1, columns), fs, str(ds.attrs.get("unit", "1")), source
+
+
+def _activity(spec: MeasureSpec, f: h5py.File, window):
+    """A population's spikes in the window counted in ``bin_ms`` bins, per cell per second
+    (Hz), as one column; read in blocks. Memory: the bins, never the spikes."""
+    g = f[f"circuits/{spec.circuit}/spikes/{spec.population}"]
+    t0, t1 = window if window is not None else (0.0, float(f.attrs["duration_ms"]))
+    width = spec.bin_ms
+    counts = np.zeros(int((t1 - t0) // width))
+    times = g["times"]
+    for start in range(0, times.shape[0], SPIKE_BLOCK):
+        t = times[start : start + SPIKE_BLOCK]
+        k = ((t[(t >= t0) & (t < t1)] - t0) // width).astype(np.int64)
+        counts += np.bincount(k[k < len(counts)], minlength=len(counts))
+    activity = counts / int(g.attrs["n_cells"]) / (width / 1000.0)
+    source = (f"the {spec.population} activity of circuit {spec.circuit} "
+              f"(spikes in {width:g} ms bins per cell)")  # fmt: skip
+    from multiscale.analysis import Rows
+
+    return Rows(activity[:, None]), 1000.0 / width, "Hz", source
+
+
+def evoked_onsets(spec: MeasureSpec, window: tuple[float, float]) -> list[float]:
+    """The events (ms) of an ``evoked`` measure whose baseline and response lie in
+    ``window`` (ms)."""
+    onsets, k = [], 0
+    while (t := spec.first_ms + k * spec.every_ms) + spec.after_ms <= window[1] + 1e-9:
+        if t - spec.baseline_ms >= window[0] - 1e-9:
+            onsets.append(t)
+        k += 1
+    return onsets
+
+
+def _evoked(spec: MeasureSpec, f: h5py.File, window):
+    """The event-related average of the selected series, baseline-corrected; its largest
+    |deviation| per series, averaged over the series. Reads the events' rows only."""
+    run = window if window is not None else (0.0, float(f.attrs["duration_ms"]))
+    x, fs, unit, source = _signal(spec, f, None)
+    onsets = evoked_onsets(spec, run)
+    n_base = int(round(spec.baseline_ms * fs / 1000.0))
+    n_after = int(round(spec.after_ms * fs / 1000.0))
+    total = 0.0
+    for t in onsets:
+        i = int(round(t * fs / 1000.0))
+        rows = np.asarray(x.read(i - n_base, i + n_after), dtype=float)
+        base = rows[:n_base].mean(axis=0) if n_base else 0.0
+        total = total + (rows[n_base:] - base)
+    average = total / len(onsets)
+    value = float(np.abs(average).max(axis=0).mean())
+    what = (f"evoked response of {source}: largest |deviation| of the average over "
+            f"{len(onsets)} events ({onsets[0] / 1000:g} s, every {spec.every_ms:g} ms) in the "
+            f"{spec.after_ms:g} ms after each, baseline {spec.baseline_ms:g} ms")  # fmt: skip
+    if x.shape[1] > 1:
+        what += ", mean over the series"
+    return value, unit, what
 
 
 def _rate(spec: MeasureSpec, f: h5py.File, window):

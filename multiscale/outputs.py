@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
+import numpy as np
 
 from multiscale.config import ConfigError
 
@@ -219,3 +220,65 @@ def open_output(path: str | Path) -> h5py.File:
         f.close()
         raise OutputError(f"{path}: an HDF5 file, but not an output of multiscale")
     return f
+
+
+# --------------------------------------------------------------------------- reading
+def _text(x) -> str:
+    return x.decode() if isinstance(x, bytes) else str(x)
+
+
+def names(ds: h5py.Dataset, key: str = "labels") -> list[str] | None:
+    """The region labels (``key`` "labels") or channel names ("channels") of a series of
+    an output: the dataset its attribute ``<key>_dataset`` names (outputs since names
+    became datasets: a 5000-region list does not fit an attribute's 64 kB), or its
+    attribute ``<key>`` (earlier outputs). None if it has neither."""
+    where = ds.attrs.get(f"{key}_dataset")
+    if where is not None:
+        return [_text(x) for x in ds.file[_text(where)][()]]
+    if key in ds.attrs:
+        return [_text(x) for x in ds.attrs[key]]
+    return None
+
+
+def read_matrix(f: h5py.File, name: str):
+    """A square matrix of an output (``connectome/weights``, ``connectome/lengths``) as
+    a ``multiscale.sparse.SparseMatrix``: the CSR group of current outputs, or the dense
+    dataset of earlier ones, read a block of rows at a time."""
+    from multiscale.sparse import SparseMatrix
+
+    obj = f[name]
+    if isinstance(obj, h5py.Group):
+        n = int(obj.attrs["shape"][0])
+        return SparseMatrix(
+            n, obj["indptr"][()].astype(np.int64), obj["indices"][()].astype(np.int64),
+            obj["data"][()],
+        )  # fmt: skip
+    n = obj.shape[0]
+    step = max(1, (1 << 22) // max(n, 1))
+    rows, cols, values = [], [], []
+    for a in range(0, n, step):
+        block = obj[a : a + step]
+        r, c = np.nonzero(block)
+        rows.append(r + a)
+        cols.append(c)
+        values.append(block[r, c])
+    return SparseMatrix.from_entries(
+        n, np.concatenate(rows), np.concatenate(cols), np.concatenate(values)
+    )
+
+
+def read_connectome(f: h5py.File):
+    """The connectome an output ran on (``multiscale.connectome.Connectome``: labels,
+    weights, tract lengths, centres), from either layout (``read_matrix``)."""
+    from multiscale.connectome import Connectome
+
+    g = f["connectome"]
+    labels = [_text(x) for x in g["labels"][()]] if "labels" in g else names(g, "labels")
+    centres = g["centres"][()] if "centres" in g else None
+    return Connectome(
+        _text(f.attrs.get("name", "output")),
+        labels,
+        read_matrix(f, "connectome/weights"),
+        read_matrix(f, "connectome/lengths"),
+        centres_mm=centres,
+    )

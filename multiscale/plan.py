@@ -21,6 +21,7 @@ import numpy as np
 
 from multiscale.config import Experiment, StimulusSpec
 from multiscale.config import suggest as _suggest
+from multiscale.measures import evoked_onsets
 from multiscale.quantities import QuantityError, to_float
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from multiscale.resources import Estimate
     from multiscale.sensors import Gain
     from multiscale.sources import SourceModel
+    from multiscale.sparse import SparseMatrix
     from multiscale.stimuli import RegionStimulus
 
 
@@ -69,8 +71,10 @@ class Masses:
     coupling_parameters: np.ndarray
     #: (regions, parameters), in the model's declared units
     parameters: np.ndarray
-    #: (regions, regions) conduction delays in region steps, zero delays clamped if asked
-    delays: np.ndarray
+    #: conduction delays in region steps on every weighted pair
+    #: (``Connectome.delay_matrix``; zero delays clamped if asked); ``delays.toarray()``
+    #: is the dense (n, n) matrix the engine takes
+    delays: SparseMatrix
     dt_ms: float
     method: str  #: "heun" or "euler"
     #: noise intensity per state variable, or None (deterministic)
@@ -142,7 +146,7 @@ class Resolved:
     #: circuit name -> every parameter and knob (defaults filled), where all are valid
     circuit_values: dict[str, dict[str, float]] = field(default_factory=dict)
     proxies: dict[str, int] = field(default_factory=dict)
-    delays: np.ndarray | None = None
+    delays: SparseMatrix | None = None
     window: Window | None = None
     initial_history: np.ndarray | None = None
     #: what a user should know that is not an error (printed by validate and run)
@@ -261,6 +265,8 @@ def _check_regions(exp: Experiment, got: Resolved, errors: list[str]) -> None:
         )
         return
     got.model = model
+    if r.dt_ms is None:  # the step that keeps this model converged
+        r.dt_ms = float(model.DEFAULT_DT)
     r.coupling = r.coupling or model.DEFAULT_COUPLING
     coupling = COUPLINGS.get(r.coupling)
     if coupling is None:
@@ -623,7 +629,7 @@ def _check_measures(exp: Experiment, got: Resolved, errors: list[str]) -> None:
                     f"{where}.circuit: got {m.circuit!r}; expected one of {circuit_names}"
                     f"{_suggest(m.circuit, circuit_names)}"
                 )
-            elif m.kind in ("rate", "synchrony") and m.circuit in classes:
+            elif m.population is not None and m.circuit in classes:
                 pops = list(classes[m.circuit].POPULATIONS)
                 if m.population not in pops:
                     errors.append(
@@ -631,15 +637,31 @@ def _check_measures(exp: Experiment, got: Resolved, errors: list[str]) -> None:
                         f"{_suggest(str(m.population), pops)}"
                     )
                 if not exp.record.spikes:
-                    errors.append(f"{where}: a {m.kind} counts spikes; record.spikes is false")
-            if exp.cosim.resolution_ms is not None:
+                    what = "population activity" if m.quantity == "spikes" else m.kind
+                    errors.append(f"{where}: a {what} counts spikes; record.spikes is false")
+            if m.quantity == "spikes":
+                rate_hz = 1000.0 / m.bin_ms
+            elif exp.cosim.resolution_ms is not None:
                 rate_hz = 1000.0 / exp.cosim.resolution_ms
+        if m.kind == "evoked" and None not in (m.first_ms, m.every_ms, exp.duration_ms):
+            window = m.window_ms or (0.0, exp.duration_ms)
+            if not evoked_onsets(m, window):
+                errors.append(
+                    f"{where}.first: got {m.first_ms / 1000:g} s (every "
+                    f"{m.every_ms / 1000:g} s); expected at least one event whose baseline "
+                    f"({m.baseline_ms:g} ms before) and response ({m.after_ms:g} ms after) "
+                    f"lie in {_window_words(window)}"
+                )
         if m.band_hz is not None and rate_hz is not None and m.band_hz[1] > rate_hz / 2:
             errors.append(
                 f"{where}.band: got up to {m.band_hz[1]:g} Hz; expected at most the Nyquist "
                 f"frequency of the signal ({rate_hz / 2:g} Hz)"
             )
     exp.measures = kept
+
+
+def _window_words(window: tuple[float, float]) -> str:
+    return f"the window {window[0] / 1000:g}-{window[1] / 1000:g} s"
 
 
 def _region_stimulus_amplitude(where: str, s: StimulusSpec, model, errors: list[str]) -> Any:
@@ -694,7 +716,7 @@ def _check_steps(exp: Experiment, got: Resolved, errors: list[str]) -> None:
         )
     if None in (dt, speed):
         return
-    got.delays = conn.delay_steps(speed, dt)
+    got.delays = conn.delay_matrix(speed, dt)
     if not errors:
         got.window = _choose_window(exp, conn, got.delays, got.proxies, errors)
 
@@ -706,33 +728,41 @@ def _choose_window(exp, conn, delays, proxies, errors) -> Window | None:
     delays there are clamped to one step (``cosim.zero_delay_edges: clamp``), in
     ``delays``. Without circuits: 10 exchange bins, so perturbations act within 10 bins of
     their time."""
-    W = conn.weights
+    W = conn.weights_sparse
     dt = exp.regions.dt_ms
     res_steps = int(round(exp.cosim.resolution_ms / dt))
     total = int(np.ceil(exp.duration_ms / dt / res_steps)) * res_steps
     if not proxies:
         steps = min(total, 10 * res_steps)
         return Window(steps, dt, res_steps, total, min_delay_ms=None)
-    idx = list(proxies.values())
-    touching = np.zeros_like(W, dtype=bool)
-    touching[idx, :] = True
-    touching[:, idx] = True
-    touching &= W != 0
-    touching[idx, idx] = False  # self-edges of spiking regions are dropped (the circuit is local)
-    zero = np.argwhere(touching & (delays == 0))
+    # the weighted edges into or out of a spiking region, in row-major order; the
+    # self-edges of spiking regions are dropped (the circuit is local)
+    spiking = np.zeros(conn.n_regions, dtype=bool)
+    spiking[list(proxies.values())] = True
+    rows, cols = W.rows(), W.indices
+    touching = (spiking[rows] | spiking[cols]) & (rows != cols)
+    rows, cols = rows[touching], cols[touching]
+    # delays holds every weighted pair (Connectome.delay_matrix): the entries of these edges
+    entry = np.searchsorted(delays.keys(), rows * conn.n_regions + cols)
+    edge_delays = delays.data[entry]
+    zero = edge_delays == 0
     clamped = None
-    if len(zero):
-        pairs = ", ".join(f"{conn.labels[j]}->{conn.labels[i]}" for i, j in zero[:5])
+    if zero.any():
+        pairs = ", ".join(
+            f"{conn.labels[j]}->{conn.labels[i]}"
+            for i, j in zip(rows[zero][:5], cols[zero][:5], strict=True)
+        )
         if exp.cosim.zero_delay == "error":
             errors.append(
-                f"connectome: {len(zero)} edge(s) touching a spiking region have zero "
+                f"connectome: {int(zero.sum())} edge(s) touching a spiking region have zero "
                 f"delay ({pairs}); zero-delay edges cannot be co-simulated. Set "
                 f"cosim.zero_delay_edges: clamp to give them one time step"
             )
             return None
-        delays[touching & (delays == 0)] = 1
+        delays.data[entry[zero]] = 1
+        edge_delays = delays.data[entry]
         clamped = pairs
-    min_delay = int(delays[touching].min()) if touching.any() else int(10 * res_steps)
+    min_delay = int(edge_delays.min()) if len(edge_delays) else int(10 * res_steps)
     if exp.cosim.window_ms is not None:
         steps = int(round(exp.cosim.window_ms / dt))
         if steps > min_delay:
@@ -774,8 +804,9 @@ def _read_initial_history(exp: Experiment, model, conn, errors: list[str]) -> np
         errors.append(f"{where}: got {str(path)!r}; cannot read it as a .npy array ({err})")
         return None
     shape = (conn.n_regions, len(model.STATE_VARIABLES))
-    delays = conn.delay_steps(exp.connectome.speed_mm_per_ms, exp.regions.dt_ms)
-    longest = int(delays[conn.weights != 0].max(initial=0))
+    delays = conn.delay_matrix(exp.connectome.speed_mm_per_ms, exp.regions.dt_ms)
+    w = conn.weights_sparse
+    longest = int(delays.at(w.rows(), w.indices).max(initial=0))
     if hist.ndim != 3 or hist.shape[1:] != shape:
         errors.append(
             f"{where}: {path} has shape {hist.shape}; expected (samples, "
@@ -803,7 +834,8 @@ def region_set(value: Any, conn, where: str, errors: list[str]) -> np.ndarray:
         if set(value) != {"hubs"} or isinstance(n, bool) or not isinstance(n, int) or n < 1:
             errors.append(f"{where}: got {value!r}; expected {{hubs: N}} with N >= 1")
             return np.zeros(0, dtype=int)
-        strength = conn.weights.sum(axis=0) + conn.weights.sum(axis=1)
+        w = conn.weights_sparse  # the dense sums (axis 0 + axis 1), to the bit
+        strength = w.col_sums() + w.row_sums()
         return np.sort(np.argsort(-strength, kind="stable")[:n])
     items = value if isinstance(value, list) else [value]
     out = []

@@ -34,23 +34,33 @@ class SensorRecording:
         reference = REFERENCES[kind]
         matrix = gain.average_referenced() if reference == "average" else gain.matrix
         self.projection = np.ascontiguousarray(matrix.T * (1e-9 * factor))  # nA m -> unit
+        store.write_names(f"{kind}/channels", gain.channels, f"the {kind} channels, in order")
         self.series = store.create_series(
             f"{kind}/data",
             gain.n_channels,
             unit,
             {
                 "sampling_rate": rate_hz,
-                "channels": list(gain.channels),
+                "channels_dataset": f"/{kind}/channels",
                 "kind": kind,
                 "reference": reference,
                 "forward_model": model,
             },
         )
+        parameters = dict(gain.parameters)
+        radial = parameters.pop("radial_regions", None)
+        if radial is not None:  # a list of region labels: it grows with the connectome
+            store.write_names(
+                f"{kind}/radial_regions",
+                radial,
+                "regions whose dipole the forward model took as radial (no orientation)",
+            )
+            parameters["radial_regions"] = f"/{kind}/radial_regions ({len(radial)} regions)"
         store.write_array(
             f"{kind}/gain",
             gain.matrix,
             gain.unit,
-            {"source": gain.source, "parameters": json.dumps(gain.parameters, default=str)},
+            {"source": gain.source, "parameters": json.dumps(parameters, default=str)},
         )
         s = gain.sensors
         store.write_array(f"{kind}/positions", s.positions_mm, "mm", {"frame": s.frame})
@@ -91,11 +101,9 @@ class Recorder:
         f = self.store.file
         conn = plan.connectome
         model = plan.masses.model
-        labels = list(conn.labels)
         obs, unit = model.OBSERVABLE
-        f.create_group("connectome").attrs["labels"] = labels
-        self.store.write_array("connectome/weights", conn.weights, "1")
-        self.store.write_array("connectome/lengths", conn.lengths_mm, "mm")
+        write_connectome(self.store, conn)
+        labels = {"labels_dataset": LABELS}
         if conn.centres_mm is not None:
             self.store.write_array(
                 "connectome/centres",
@@ -109,7 +117,7 @@ class Recorder:
             unit,
             {
                 "sampling_rate": rate,
-                "labels": labels,
+                **labels,
                 "observable": obs,
                 "note": "spiking regions hold their circuit's field proxy (mV)",
             },
@@ -125,15 +133,18 @@ class Recorder:
                 "nA m",
                 {
                     "sampling_rate": rate,
-                    "labels": labels,
+                    **labels,
                     "what": "current dipole moment of each region (multiscale.sources)",
                 },
+            )
+            self.store.write_names(
+                "sources/rules", sm.rules, "the rule that gives each region's scale, in words"
             )
             self.store.write_array(
                 "sources/scale",
                 sm.scale,
                 "nA m per unit of regions/data",
-                {"rest": sm.rest, "rules": list(sm.rules)},
+                {"rest": sm.rest, "rules_dataset": "/sources/rules"},
             )
             self.store.write_array("sources/areas", sm.areas_mm2, "mm^2")
         self.sensors = {
@@ -152,7 +163,7 @@ class Recorder:
                 "1",
                 {
                     "sampling_rate": 1000.0 / bold.tr_ms,
-                    "labels": labels,
+                    **labels,
                     "what": "fractional BOLD signal change (Balloon-Windkessel, Friston 2000)",
                     "input": f"gain {bold.gain:g} x (regions/data - running mean over "
                     f"{bold.reference_ms / 1000:g} s)",
@@ -167,7 +178,7 @@ class Recorder:
                 model.STATE_VARIABLES[sv].unit,
                 {
                     "sampling_rate": 1000.0 / plan.window.dt_ms,
-                    "labels": labels,
+                    **labels,
                     "what": f"{sv} after every integration step (NaN: a circuit's proxy node)",
                 },
             )
@@ -261,6 +272,31 @@ class Recorder:
 
     def close(self, complete: bool, attrs: dict | None = None) -> None:
         self.store.close(complete, attrs)
+
+
+#: where an output keeps its region labels (every per-region series points to it)
+LABELS = "/connectome/labels"
+
+
+def write_connectome(store: Store, conn) -> None:
+    """The connectome, once, in memory that follows its edges: /connectome/labels (a
+    dataset of strings), /connectome/weights and /connectome/lengths (mm) as CSR groups
+    (``Store.write_sparse``; ``multiscale.outputs.read_connectome`` reads them back, and
+    the dense datasets of earlier outputs)."""
+    store.file.create_group("connectome").attrs["n_regions"] = conn.n_regions
+    store.write_names(LABELS, conn.labels, "region labels, in the order of every region axis")
+    store.write_sparse(
+        "connectome/weights",
+        conn.weights_sparse,
+        "1",
+        {"what": "W[i, j]: the connection from region j onto region i"},
+    )
+    store.write_sparse(
+        "connectome/lengths",
+        conn.lengths_sparse,
+        "mm",
+        {"what": "tract length from region j to region i"},
+    )
 
 
 def _named(record, kind: str) -> str:

@@ -73,6 +73,10 @@ class RegionModel:
     STATE_VARIABLES: ClassVar[dict[str, StateVariable]] = {}
     COUPLING_VARIABLES: ClassVar[tuple[str, ...]] = ()
     DEFAULT_COUPLING: ClassVar[str] = "linear"
+    #: the step (ms, or the model's time unit) used when an experiment gives no
+    #: ``regions.integrator.dt``: the largest that keeps the model's quantities within 5 %
+    #: of a converged integration (tests/validation/test_convergence_regions.py)
+    DEFAULT_DT: ClassVar[float] = 0.1
     #: named parameter sets (``regions.parameter_set``); the table's defaults are always
     #: there, unnamed
     PARAMETER_SETS: ClassVar[dict[str, ParameterSet]] = {}

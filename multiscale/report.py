@@ -19,7 +19,7 @@ from multiscale.analysis import (
     relative_band_powers,
     sensor_positions,
 )
-from multiscale.outputs import OutputFiles, open_output, remove_figures
+from multiscale.outputs import OutputFiles, names, open_output, remove_figures
 from multiscale.sensor_figures import sensor_figures
 from multiscale.storage import read_log
 
@@ -136,7 +136,7 @@ def _circuit_perturbations(f: h5py.File) -> dict[str, list]:
 def _effect(f: h5py.File, g: h5py.Group, t_ms: float):
     eeg = Rows(f["eeg/data"])
     fs = f["eeg/data"].attrs["sampling_rate"]
-    channels = [_s(c) for c in f["eeg/data"].attrs["channels"]]
+    channels = names(f["eeg/data"], "channels") or []
     region = int(g.attrs["region_index"])
     positions = sensor_positions(f, "eeg")
     centres = f["connectome/centres"][:] if "connectome/centres" in f else None
@@ -203,7 +203,7 @@ def _spikes_in(g: h5py.Group, t0: float, t1: float, max_id: int):
     """Times and indices of the spikes in [t0, t1) of neurons below max_id, read a chunk
     at a time."""
     times, ids = g["times"], g["indices"]
-    n, rows = len(times), 2**20
+    n, rows = len(times), measures.SPIKE_BLOCK
     keep_t, keep_i = [], []
     for a in range(0, n, rows):
         ts, ix = times[a : a + rows], ids[a : a + rows]

@@ -113,14 +113,31 @@ def estimate(exp: Experiment, got: Resolved) -> Estimate:
     if conn is None or dt is None:
         return est
     n = conn.n_regions
-    n_states = got.parameters.shape[1] if got.parameters is not None else 6
+    # the history rings hold the coupling variables (H) and, for most couplings, their
+    # transform (Hp); the window's noise and observable arrays hold every state variable
+    model, coupling = got.model, got.coupling
+    n_cvar = len(model.COUPLING_VARIABLES) if model is not None else 2
+    n_inputs = coupling.n_inputs(n_cvar) if coupling is not None else n_cvar
+    n_states = len(model.STATE_VARIABLES) if model is not None else 6
     delays = got.delays
-    longest = int(delays.max(initial=0)) if delays is not None else 0
+    longest = int(delays.data.max(initial=0)) if delays is not None else 0
     window = got.window.steps if got.window is not None else 0
     horizon = longest + window + 2
-    # weights, lengths, delays and their per-edge copies (about 6 n x n arrays), the two
-    # mirrored histories (n, 2 horizon, state variables) and the parameters
-    est.engine_bytes = 8 * (6 * n * n + 2 * n * 2 * horizon * n_states + 64 * n)
+    edges = conn.weights_sparse.nnz + conn.lengths_sparse.nnz
+    # the engine takes the weights and delays as dense (n, n) arrays (8 bytes a value),
+    # built while it reads them: 2 n x n values at its construction
+    # (multiscale/engine/network.py); the connectome, delays and the engine's per-edge
+    # arrays (about 8 values an edge); the two mirrored history rings (n, 2 horizon, the
+    # coupling variables and inputs); a window's noise, drive and observable (3 values per
+    # state variable, region and step) and the parameters
+    steps = got.window.steps if got.window is not None else 100
+    est.engine_bytes = 8 * (
+        2 * n * n
+        + 8 * edges
+        + n * 2 * horizon * (n_cvar + n_inputs)
+        + 3 * steps * n * n_states
+        + 64 * n
+    )
     duration = exp.duration_ms
     rate = exp.record.sampling_rate_hz
     if duration is None or rate is None:

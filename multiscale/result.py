@@ -191,14 +191,18 @@ class CircuitRecord:
 
 
 def _series(f: h5py.File, name: str, file: Path) -> Series:
+    from multiscale.outputs import names
+
     attrs = f[name].attrs
-    labels = attrs.get("labels", attrs.get("channels"))
+    labels = names(f[name], "labels")
+    if labels is None:
+        labels = names(f[name], "channels")
     what = attrs.get("what", attrs.get("observable", ""))
     return Series(
         data=LazyArray(file, name),
         unit=_text(attrs.get("unit", "")),
         sampling_rate=float(attrs["sampling_rate"]),
-        labels=[] if labels is None else _decode(labels),
+        labels=[] if labels is None else labels,
         what=_text(what),
     )
 
@@ -291,6 +295,16 @@ class Result:
         """Every region's current dipole moment in nA m (samples x regions); None if not
         recorded."""
         return self._optional("sources/data")
+
+    @property
+    def connectome(self):
+        """The connectome the run used (``multiscale.connectome.Connectome``: labels,
+        sparse weights and tract lengths, centres), read now, from outputs of any
+        version (``multiscale.outputs.read_connectome``)."""
+        from multiscale.outputs import read_connectome
+
+        with _reading(self.path) as f:
+            return read_connectome(f)
 
     @property
     def regions(self) -> Series:

@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 
 from multiscale.analysis import BANDS_HZ, Rows, band_power, mean_spectrogram, power_spectrum
-from multiscale.outputs import SENSOR_KINDS
+from multiscale.outputs import SENSOR_KINDS, names
 from multiscale.stimuli import PulseTrain, pulse_trains
 from multiscale.storage import LogEntry, read_log
 
@@ -31,8 +31,13 @@ TOPOGRAPHY_KINDS = ("eeg", "meg")
 #: at most this many channels in a traces figure, evenly chosen in montage order
 MAX_TRACES = 16
 #: at most this many points per trace: longer runs are drawn as each bin's minimum and
-#: maximum, the envelope the full trace would draw
-TRACE_POINTS = 20000
+#: maximum, the envelope the full trace would draw (2500 bins: about two per pixel of the
+#: figure's width), so a trace figure costs the same for any duration
+TRACE_POINTS = 5000
+#: at most this many columns in a spectrogram (consecutive windows averaged), and its
+#: highest frequency (Hz): its memory does not grow with the duration
+SPECTROGRAM_COLUMNS = 1200
+SPECTROGRAM_FMAX_HZ = 60.0
 #: epochs around each pulse (ms); the part before 0 is the baseline
 EPOCH_MS = (-100.0, 400.0)
 #: GFP peaks drawn as topographies are at least this far apart (ms)
@@ -105,7 +110,7 @@ def sensors(f: h5py.File, kind: str) -> Sensors | None:
     if ds.ndim != 2 or ds.shape[0] == 0 or ds.shape[1] == 0:
         return None
     a = ds.attrs
-    channels = [_s(c) for c in a.get("channels", [])]
+    channels = names(ds, "channels") or []
     if len(channels) != ds.shape[1]:
         channels = [f"{kind}{k}" for k in range(ds.shape[1])]
     default_ref = "average" if kind == "eeg" else "none"
@@ -286,10 +291,14 @@ def spectra_figure(s: Sensors, psd: dict[str, tuple]):
 
 
 def spectrogram_figure(s: Sensors, events: list[tuple[float, str]]):
-    """The channel-mean spectrogram (dB re 1 unit^2/Hz), 1 to 60 Hz. Returns the figure."""
+    """The channel-mean spectrogram (dB re 1 unit^2/Hz), 1 to 60 Hz, at most
+    SPECTROGRAM_COLUMNS columns (a long run's windows averaged in groups, as the title
+    says). Returns the figure."""
     plt = _plt()
-    ts, fr, S = mean_spectrogram(s.rows(), s.fs)
-    m = (fr >= 1) & (fr <= 60)
+    ts, fr, S = mean_spectrogram(
+        s.rows(), s.fs, fmax_hz=SPECTROGRAM_FMAX_HZ, max_columns=SPECTROGRAM_COLUMNS
+    )
+    m = (fr >= 1) & (fr <= SPECTROGRAM_FMAX_HZ)
     fig, ax = plt.subplots(figsize=(10, 4.5))
     power_db = 10 * np.log10(S[m] + np.finfo(float).tiny)
     mesh = ax.pcolormesh(ts, fr[m], power_db, shading="auto", cmap="magma")
@@ -299,7 +308,10 @@ def spectrogram_figure(s: Sensors, events: list[tuple[float, str]]):
         ax.text(te / 1000, fr[m][-1], name, color="c", fontsize=8, va="top")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("frequency (Hz)")
-    ax.set_title(f"{s.label} spectrogram (1 s Hann windows every 0.25 s)")
+    windows = int((s.n - min(s.n, round(s.fs))) // round(0.25 * s.fs)) + 1
+    per = -(-windows // SPECTROGRAM_COLUMNS)
+    averaged = f"; each column the mean of {per} windows" if per > 1 else ""
+    ax.set_title(f"{s.label} spectrogram (1 s Hann windows every 0.25 s{averaged})")
     fig.tight_layout()
     return fig
 

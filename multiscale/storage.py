@@ -35,6 +35,7 @@ from multiscale.outputs import FORMAT
 
 _CHUNK_ROWS = 4096
 _BUFFER_ROWS = 16384  # rows a series holds in memory before it writes them
+_BUFFER_VALUES = 1 << 22  # and at most this many values (32 MB in float64): wide series
 
 
 _TEXT = h5py.string_dtype()
@@ -219,16 +220,42 @@ class Store:
             ds.attrs[key] = value
         return ds
 
+    def write_names(self, name: str, names, what: str) -> h5py.Dataset:
+        """A list of names (region labels, channel names) as a dataset of strings: it
+        grows with the connectome or montage, and an attribute holds at most 64 kB in
+        HDF5's default layout. Its ``unit`` is ``text``."""
+        data = np.array([str(x) for x in names], dtype=_TEXT)
+        ds = self.file.create_dataset(name, data=data, dtype=_TEXT)
+        ds.attrs["unit"] = "text"
+        ds.attrs["what"] = what
+        return ds
+
+    def write_sparse(self, name: str, matrix, unit: str, attrs: dict | None = None):
+        """A square sparse matrix (``multiscale.sparse.SparseMatrix``) as a group of CSR
+        datasets: ``data`` (in ``unit``), ``indices`` (the column of each entry) and
+        ``indptr`` (row i's entries are data[indptr[i]:indptr[i + 1]]); every other entry
+        is 0. The group's attributes: ``format`` "csr", ``shape``, ``unit``."""
+        g = self.file.create_group(name)
+        g.attrs.update({"format": "csr", "shape": list(matrix.shape), "unit": unit})
+        for key, value in (attrs or {}).items():
+            g.attrs[key] = value
+        g.create_dataset("data", data=matrix.data).attrs["unit"] = unit
+        g.create_dataset("indices", data=matrix.indices).attrs["unit"] = "column index"
+        g.create_dataset("indptr", data=matrix.indptr).attrs["unit"] = "offset into data"
+        return g
+
     def append(self, ds: h5py.Dataset, rows: np.ndarray) -> None:
         """Append rows to a series. Rows are buffered and written in blocks (one HDF5 write
         per series per flush, not per window: h5py costs ~0.1 ms a call); a series writes
-        itself once it holds _BUFFER_ROWS rows, so memory stays bounded whoever flushes."""
+        itself once it holds _BUFFER_ROWS rows (fewer for a wide series: _BUFFER_VALUES
+        values), so memory stays bounded whoever flushes."""
         if len(rows) == 0:
             return
         entry = self._pending.setdefault(ds.name, [ds, [], 0])
         entry[1].append(np.array(rows, copy=True))  # callers may reuse their buffers
         entry[2] += len(rows)
-        if entry[2] >= _BUFFER_ROWS:
+        width = int(np.prod(ds.shape[1:], dtype=np.int64)) or 1
+        if entry[2] >= min(_BUFFER_ROWS, max(1, _BUFFER_VALUES // width)):
             self._write(ds.name)
 
     def _write(self, name: str) -> None:

@@ -41,6 +41,7 @@ from multiscale.analysis import (
     sensor_positions,
 )
 from multiscale.config import ConfigError, load_experiment
+from multiscale.measures import SPIKE_BLOCK
 from multiscale.outputs import check_outputs
 from multiscale.sensor_figures import sweep_topomaps
 from multiscale.yaml_safe import YamlError, load_file, loads
@@ -88,6 +89,7 @@ def variants(path: str | Path, sets: dict[str, list]) -> list[tuple[str, dict]]:
         raise ConfigError(f"{path}: sweep: expected a mapping of field paths to lists of values")
     axes = dict(data.get("sweep") or {})
     conditions = axes.pop("conditions", None) or {}
+    axes.pop("reference", None)
     axes.update(sets)
     if not axes and not conditions:
         raise ConfigError(f"{path}: nothing to sweep: give --set path=v1,v2 or a 'sweep:' section")
@@ -165,10 +167,11 @@ def run_sweep(
     if not files:
         return SweepResult(None, failed)
     summary = out_dir / "summary.csv"
+    reference = reference_variant([label for label, _ in files], named_reference(path))
     write_summary(files, summary)
-    write_measures(files, out_dir / "measures.csv")
+    write_measures(files, out_dir / "measures.csv", reference)
     comparison_figure(files, out_dir / "comparison.png")
-    sweep_topomaps(files, reference_variant([label for label, _ in files]), out_dir)
+    sweep_topomaps(files, reference, out_dir)
     return SweepResult(summary, failed)
 
 
@@ -244,9 +247,10 @@ def band_table(file: Path, skip_ms: float = 500.0) -> list[dict]:
             duration_ms = float(f.attrs["duration_ms"])
             for pop, g in f[f"circuits/{name}"].get("spikes", {}).items():
                 edges = np.arange(0.0, duration_ms + 0.5, 1.0)
+                block = SPIKE_BLOCK
                 counts = sum(  # integer counts: the same read in chunks
-                    np.histogram(g["times"][a : a + 2**20], bins=edges)[0]
-                    for a in range(0, max(len(g["times"]), 1), 2**20)
+                    np.histogram(g["times"][a : a + block], bins=edges)[0]
+                    for a in range(0, max(len(g["times"]), 1), block)
                 )
                 activity = counts / (int(g.attrs.get("n_cells", 1)) * 1e-3)
                 groups[f"spikes:{name}:{pop}"] = (Rows(activity[:, None]), 1000.0)
@@ -289,16 +293,30 @@ def write_summary(files: list[tuple[str, Path]], out: Path) -> None:
                 w.writerow({"variant": label, **row})
 
 
-def reference_variant(labels: list[str]) -> str:
-    """The variant others are compared with: one whose label names a control condition,
-    else the first."""
+def reference_variant(labels: list[str], named: str | None = None) -> str:
+    """The variant others are compared with: the first of the condition ``named``
+    (``sweep.reference``) if given, else one whose label names a control condition, else
+    the first."""
+    if named is not None:
+        mine = [lab for lab in labels if lab == named or lab.startswith(f"{named}__")]
+        if mine:
+            return mine[0]
     return next((lab for lab in labels if "control" in re.split(r"[_=,-]+", lab)), labels[0])
 
 
-def write_measures(files: list[tuple[str, Path]], out: Path) -> list[dict]:
+def named_reference(path: str | Path) -> str | None:
+    """The file's ``sweep.reference`` (a condition's name), if it gives one."""
+    data = load_file(Path(path))[0] or {}
+    sweep = data.get("sweep") if isinstance(data, dict) else None
+    return sweep.get("reference") if isinstance(sweep, dict) else None
+
+
+def write_measures(
+    files: list[tuple[str, Path]], out: Path, reference: str | None = None
+) -> list[dict]:
     """``measures.csv``: each variant's declared measures (their /measures rows) and each
-    value's ratio to the reference variant's (``reference_variant``). Nothing is written
-    when the experiment declares no measures. The rows, as written."""
+    value's ratio to the ``reference`` variant's (default: ``reference_variant``). Nothing
+    is written when the experiment declares no measures. The rows, as written."""
     from multiscale import measures
 
     values = {}
@@ -307,7 +325,7 @@ def write_measures(files: list[tuple[str, Path]], out: Path) -> list[dict]:
             values[label] = {m.name: m for m in measures.read(f)}
     if not any(values.values()):
         return []
-    ref = reference_variant([label for label, _ in files])
+    ref = reference or reference_variant([label for label, _ in files])
     rows = []
     for label, measured in values.items():
         for name, m in measured.items():

@@ -31,7 +31,10 @@ epileptogenic) and stays interictal below it.
 
 Time: the Epileptor's time is dimensionless (Jirsa et al. 2014 rescale it to recordings);
 TVB integrates it as ms, so "ms" below means the model's time unit, and tt rescales all
-of time. r = 0.00035 makes a seizure cycle last thousands of time units.
+of time. r = 0.00035 makes a seizure cycle last thousands of time units. Integrate it at
+dt <= 0.05: at 0.1, the step of TVB's demos, Heun cannot follow x1 into the post-ictal
+state and the seizure period is up to 8 % too long (docs/science.md, "Time step of the
+region models").
 No variable is bounded (TVB has no boundaries for it). EEG source: x2 - x1, TVB's default
 variable of interest and Jirsa et al.'s field potential (-x1 + x2).
 
@@ -122,6 +125,7 @@ class Epileptor(RegionModel):
     }
     COUPLING_VARIABLES = ("x1", "x2")
     DEFAULT_COUPLING = "difference"
+    DEFAULT_DT = 0.05  # converged within 5 % (test_convergence_regions.py)
     OBSERVABLE = ("x2 - x1", "1")
     DIPOLE = DipoleScale(
         rest=0.70,

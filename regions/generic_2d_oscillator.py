@@ -14,8 +14,8 @@ scaled by gamma.
 
 (``c_W`` is TVB's parameter ``c``, renamed here so that it is not confused with the
 coupling input c.) TVB integrates it in ms: d = 0.02 sets the time scale (with the
-defaults, an excitable fixed point; a = 2 gives a limit cycle; Sanz-Leon et al. use
-a = -0.5 for ~10 Hz). V and W are dimensionless. EEG source: V.
+defaults, an excitable fixed point; a = 2 gives a 9.2 Hz limit cycle). V and W are
+dimensionless. EEG source: V.
 """
 
 from numba import njit

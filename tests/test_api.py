@@ -327,16 +327,20 @@ def test_spikes_of_a_circuit_on_another_rank_are_read_through_the_main_file(fold
 
 
 def test_drive_circuit_f_i_rises_and_equals_the_harness():
+    """320/80 cells: the 160/40 network is inhibition-stabilised and fluctuates so much
+    (its E rate 37, 27, 31, 41, 40 Hz at 0, 0.5, 1, 2, 5 Hz of input) that it has no
+    rising f-I curve; this one: 5.9, 9.3, 13.3 Hz at 0, 2, 5 Hz (seed 1)."""
+    net = {"n_E": 320, "n_I": 80}
     runs = [
-        ms.drive_circuit("ei_network", SMALL, input_hz=x, duration="500 ms", seed=1, target="numpy")
-        for x in (0.0, 0.5, 1.0)
+        ms.drive_circuit("ei_network", net, input_hz=x, duration="500 ms", seed=1, target="numpy")
+        for x in (0.0, 2.0, 5.0)
     ]
     rates = [r.population_rate("E", start=0.1) for r in runs]
-    assert rates[0] + 3 < rates[1] < rates[2] - 3, rates
+    assert rates[0] + 2 < rates[1] < rates[2] - 2, rates
     assert runs[1].rate.shape == runs[1].field.shape == (500,)
     np.testing.assert_allclose(runs[1].binned_rate("E"), runs[1].rate)  # E is the output
 
-    harness = run_windows(build(EINetwork, "c", SMALL, seed=1), 500.0, input_hz=0.5)
+    harness = run_windows(build(EINetwork, "c", net, seed=1), 500.0, input_hz=2.0)
     np.testing.assert_array_equal(runs[1].rate, harness["rate"])
     np.testing.assert_array_equal(runs[1].field, harness["field"])
     for pop in ("E", "I"):

@@ -54,3 +54,20 @@ def test_no_read_is_larger_than_a_chunk(eeg, monkeypatch):
     mean_spectrogram(Rows(ds), 1000)
     mean_of(Rows(ds))
     assert 0 < max(largest) <= 7 * 3000
+
+
+def test_a_bounded_spectrogram_averages_groups_of_windows(eeg, monkeypatch):
+    """fmax_hz and max_columns bound the result whatever the duration; each column is
+    the mean of its group of windows, each window as in one piece."""
+    x, ds = eeg
+    monkeypatch.setattr(analysis, "CHUNK_VALUES", 7 * 1500)
+    t0, f0, S0 = spectrogram(x, 1000)
+    full = S0.mean(axis=1)  # (freqs, 46 windows)
+    t1, f1, S1 = mean_spectrogram(Rows(ds), 1000, fmax_hz=60.0, max_columns=10)
+    group = -(-full.shape[1] // 10)  # 5 windows a column, the last one fewer
+    assert S1.shape == (61, -(-full.shape[1] // group)) and S1.shape[1] <= 10
+    np.testing.assert_array_equal(f1, f0[f0 <= 60.0])
+    for c in range(S1.shape[1]):
+        part = slice(c * group, (c + 1) * group)
+        np.testing.assert_allclose(S1[:, c], full[: len(f1), part].mean(axis=1), rtol=1e-12)
+        np.testing.assert_allclose(t1[c], t0[part].mean(), rtol=1e-12)

@@ -94,4 +94,36 @@ def test_a_masses_only_run_never_imports_brian2(tmp_path):
         f"{str(out)!r}]) == 0"
     )
     assert "multiscale.cosim" in mods and out.exists()
-    assert "brian2" not in mods and "matplotlib" not in mods
+    assert "brian2" not in mods and "matplotlib" not in mods and "mne" not in mods
+
+
+def test_a_masses_only_run_with_figures_imports_the_plotting_stack_only_for_them(tmp_path):
+    """Figures are on by default: matplotlib and MNE are imported once the simulation has
+    ended, for them; Brian2 never."""
+    out, seen = tmp_path / "x.h5", tmp_path / "before_figures.txt"
+    mods = _modules_after(
+        "import sys\n"
+        "import multiscale.report as report\n"
+        "real = report.publish\n"
+        "def publish(*args, **kwargs):\n"
+        "    heavy = [m for m in ('brian2', 'matplotlib', 'mne') if m in sys.modules]\n"
+        f"    open({str(seen)!r}, 'w').write(repr(heavy))\n"
+        "    return real(*args, **kwargs)\n"
+        "report.publish = publish\n"
+        "from multiscale.cli import main\n"
+        "assert main(['run', 'experiments/stroke_lesion.yaml', '-q', '--set', 'duration=2 s',"
+        " '--set', 'perturbations=[]',"
+        f" '-o', {str(out)!r}]) == 0"
+    )
+    assert (tmp_path / "x" / "eeg_traces.png").exists()  # figures were made
+    assert seen.read_text() == "[]"  # nothing of it before the figures
+    assert "matplotlib" in mods and "brian2" not in mods
+
+
+def test_one_blas_thread_unless_the_user_chose(monkeypatch):
+    import os
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    assert main(["validate", str(ROOT / "experiments" / "stroke_lesion.yaml")]) == 0
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1" and os.environ["MKL_NUM_THREADS"] == "3"

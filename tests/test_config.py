@@ -119,6 +119,38 @@ def test_zero_delay_edges_are_rejected_or_clamped(tmp_path):
     assert exp.plan.window.steps == 1 and exp.plan.window.clamped_edges
 
 
+def test_the_window_is_the_smallest_delay_on_an_edge_touching_a_circuit(tmp_path):
+    """Edges between two circuits' regions count; a circuit region's self-edge does not
+    (its circuit is local); a clamped zero delay reaches the delays the engine gets."""
+    import numpy as np
+
+    W = np.array([[2.0, 1.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0],
+                  [0.0, 0.0, 1.0, 0.0]])  # fmt: skip
+    L = np.array([[0.0, 6.0, 0.0, 0.0], [6.0, 0.0, 15.0, 0.0], [0.0, 15.0, 0.0, 1.5],
+                  [0.0, 0.0, 1.5, 0.0]])  # mm at 3 m/s: 2 ms, 5 ms, 0.5 ms  # fmt: skip
+    np.save(tmp_path / "w.npy", W)
+    np.save(tmp_path / "l.npy", L)
+    two = GOOD.replace("region: rM1", "region: R0") + (
+        "  - {name: m2, model: ei_network, region: R1}\n"
+        "connectome:\n  source: {weights: w.npy, lengths: l.npy}\nrecord: {eeg: null}\n"
+    )
+    exp = load_experiment(write(tmp_path, two))
+    assert exp.plan.window.min_delay_ms == 2.0 and exp.plan.window.ms == 2.0  # R0 <-> R1
+    one = GOOD.replace("region: rM1", "region: R2") + (
+        "connectome:\n  source: {weights: w.npy, lengths: l.npy}\nrecord: {eeg: null}\n"
+        "cosim: {resolution: 0.5 ms}\n"
+    )
+    assert load_experiment(write(tmp_path, one, "one.yaml")).plan.window.min_delay_ms == 0.5
+    L[0, 1] = L[1, 0] = 0.0
+    np.save(tmp_path / "l.npy", L)
+    clamped = load_experiment(
+        write(tmp_path, two + "cosim: {zero_delay_edges: clamp, resolution: 0.1 ms}\n", "c.yaml")
+    )
+    d = clamped.plan.masses.delays.toarray()
+    assert d[0, 1] == d[1, 0] == 1 and d[0, 0] == 0  # the self-edge is not clamped
+    assert clamped.plan.window.clamped_edges == "R1->R0, R0->R1"
+
+
 def test_stimulus_checks(tmp_path):
     text = (
         GOOD
@@ -220,3 +252,21 @@ def test_a_parameter_set_by_name_and_single_values_over_it(tmp_path):
         )
     assert "regions.parameter_set: got 'jansen_rit_1996'" in str(err.value)
     assert "did you mean 'jansen_rit_1995'" in str(err.value)
+
+
+def test_a_left_out_region_step_is_the_model_s_converged_default(tmp_path):
+    """No regions.integrator.dt: the model's DEFAULT_DT (the Epileptor needs 0.05, at 0.1 its
+    seizure period is 3-8 % too long); a step written in the file is kept."""
+    import multiscale as ms
+
+    nodes = {"weights": [[0, 1], [1, 0]], "lengths": [[0, 30], [30, 0]], "labels": ["A", "B"]}
+
+    def step(model, integrator):
+        data = {"name": "x", "seed": 1, "duration": "1 s", "connectome": {"source": nodes},
+                "regions": {"model": model, "integrator": integrator}, "record": {"eeg": None},
+                "output": {"path": str(tmp_path / "x.h5")}}  # fmt: skip
+        return ms.experiment(data).regions.dt_ms
+
+    assert step("epileptor", {}) == 0.05
+    assert step("jansen_rit", {}) == 0.1
+    assert step("epileptor", {"dt": "0.1 ms"}) == 0.1

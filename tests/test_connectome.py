@@ -238,3 +238,93 @@ def test_user_tvb_zip_errors(tmp_path):
     (tmp_path / "junk.zip").write_text("not a zip")
     with pytest.raises(ConnectomeError, match=r"junk\.zip.*zip"):
         load_connectome(tmp_path / "junk.zip")
+
+
+# ----------------------------------------------------------------- sparse connectomes
+def _sparse_case():
+    w = np.zeros((4, 4))
+    w[0, 1], w[2, 0], w[3, 2], w[1, 3] = 0.5, 1.0, 0.25, 2.0  # W[i, j]: from j onto i
+    lengths = np.where(w > 0, np.array([[0, 20, 0, 0], [0, 0, 0, 70],
+                                        [35, 0, 0, 0], [0, 0, 12.5, 0]]), 0.0)  # fmt: skip
+    return w, lengths
+
+
+def test_sparse_npz_and_edge_table_equal_the_dense_files(tmp_path):
+    import scipy.sparse
+
+    w, lengths = _sparse_case()
+    dense = load_connectome(_write_dict_source(tmp_path, w, lengths), base_dir=tmp_path)
+    scipy.sparse.save_npz(tmp_path / "w.npz", scipy.sparse.csr_array(w))
+    scipy.sparse.save_npz(tmp_path / "l.npz", scipy.sparse.coo_array(lengths))  # any format
+    npz = load_connectome({"weights": "w.npz", "lengths": "l.npz"}, base_dir=tmp_path)
+    rows = ["from,to,weight,length_mm"] + [
+        f"{j},{i},{w[i, j]},{lengths[i, j]}" for i, j in zip(*np.nonzero(w), strict=True)
+    ]
+    (tmp_path / "edges.csv").write_text("\n".join([rows[0], *rows[:0:-1]]))  # any order
+    table = load_connectome({"edges": "edges.csv"}, base_dir=tmp_path)
+    (tmp_path / "named.tsv").write_text(
+        "to\tfrom\tlength_mm\tweight\n"
+        + "".join(f"r{i}\tr{j}\t{lengths[i, j]}\t{w[i, j]}\n" for i, j in zip(*np.nonzero(w),
+                                                                              strict=True))
+    )  # fmt: skip
+    named = load_connectome(
+        {"edges": "named.tsv", "labels": ["r0", "r1", "r2", "r3"]}, base_dir=tmp_path
+    )
+    for c in (npz, table, named):
+        np.testing.assert_array_equal(c.weights, dense.weights)
+        np.testing.assert_array_equal(c.lengths_mm, dense.lengths_mm)
+        assert c.n_regions == 4 and c.n_edges == 4
+        np.testing.assert_array_equal(c.delay_steps(3.0, 0.1), dense.delay_steps(3.0, 0.1))
+    assert named.labels == ["r0", "r1", "r2", "r3"] and table.labels == ["R0", "R1", "R2", "R3"]
+    direct = Connectome(
+        "s", list("abcd"), scipy.sparse.csr_array(w), scipy.sparse.csr_array(lengths)
+    )
+    np.testing.assert_array_equal(direct.weights, w)
+
+
+def test_sparse_input_errors_name_the_file_and_the_value(tmp_path):
+    import scipy.sparse
+
+    w, lengths = _sparse_case()
+    bad = w.copy()
+    bad[3, 2] = -1.5
+    scipy.sparse.save_npz(tmp_path / "neg.npz", scipy.sparse.csr_array(bad))
+    scipy.sparse.save_npz(tmp_path / "l.npz", scipy.sparse.csr_array(lengths))
+    with pytest.raises(ConnectomeError, match=r"neg\.npz.*weights must be >= 0.*\[3, 2\] = -1\.5"):
+        load_connectome({"weights": "neg.npz", "lengths": "l.npz"}, base_dir=tmp_path)
+    np.savez(tmp_path / "plain.npz", w=w)
+    with pytest.raises(ConnectomeError, match=r"plain\.npz.*scipy\.sparse"):
+        load_connectome({"weights": "plain.npz", "lengths": "l.npz"}, base_dir=tmp_path)
+    scipy.sparse.save_npz(tmp_path / "rect.npz", scipy.sparse.csr_array(np.ones((3, 4))))
+    with pytest.raises(ConnectomeError, match=r"rect\.npz.*square.*\(3, 4\)"):
+        load_connectome({"weights": "rect.npz", "lengths": "l.npz"}, base_dir=tmp_path)
+
+    def table(text: str, **extra):
+        (tmp_path / "e.csv").write_text(text)
+        return load_connectome({"edges": "e.csv", **extra}, base_dir=tmp_path)
+
+    with pytest.raises(ConnectomeError, match=r"e\.csv.*lacks the column\(s\) \['length_mm'\]"):
+        table("from,to,weight\n0,1,1\n")
+    with pytest.raises(ConnectomeError, match=r"e\.csv, line 3: weight 'x' is not a number"):
+        table("from,to,weight,length_mm\n0,1,1,10\n1,0,x,10\n")
+    with pytest.raises(ConnectomeError, match=r"e\.csv, line 2: 'to' region 'zz' is not an index"):
+        table("from,to,weight,length_mm\na,zz,1,10\n", labels=["a", "b"])
+    with pytest.raises(ConnectomeError, match=r"e\.csv: the connection from region 0 onto 1 is"):
+        table("from,to,weight,length_mm\n0,1,1,10\n0,1,2,10\n")
+    with pytest.raises(ConnectomeError, match=r"e\.csv: tract lengths.*-4\.0.*0 -> 1 \(line 2\)"):
+        table("from,to,weight,length_mm\n0,1,1,-4\n")
+    with pytest.raises(ConnectomeError, match=r"e\.csv: region index 5 .*out of range.*2 labels"):
+        table("from,to,weight,length_mm\n0,5,1,10\n", labels=["a", "b"])
+    with pytest.raises(ConnectomeError, match="'edges' gives the weights and lengths"):
+        load_connectome({"edges": "e.csv", "weights": "w.npy"}, base_dir=tmp_path)
+
+
+def test_delay_matrix_holds_the_dense_delays(tvb76):
+    d = tvb76.delay_matrix(3.0, 0.1)
+    np.testing.assert_array_equal(d.toarray(), tvb76.delay_steps(3.0, 0.1))
+    dense = np.rint(tvb76.lengths_mm / 3.0 / 0.1).astype(np.int64)  # TVB's idelays
+    np.testing.assert_array_equal(d.toarray(), dense)
+    # every weighted pair is stored, zero delays included (the co-simulation may clamp them)
+    w = tvb76.weights_sparse
+    assert np.isin(w.keys(), d.keys()).all()
+    assert tvb76.n_edges == np.count_nonzero(tvb76.weights)

@@ -144,6 +144,25 @@ def test_noise_is_seeded_and_scaled():
     assert not np.array_equal(a, d)
 
 
+def test_noise_is_drawn_for_the_noisy_variables_only():
+    """Noise on E alone (of E, I): one normal per region and step is drawn, and each
+    step's increment of E is that draw times sqrt(2 D dt) (the I column gets none)."""
+    lin = COUPLINGS["linear"]
+    args = (WilsonCowan, WilsonCowan.parameter_matrix(3), lin, lin.parameter_vector(),
+            np.zeros((3, 3)), np.zeros((3, 3), int), 0.1)  # fmt: skip
+    rng = np.random.default_rng(5)
+    eng = Engine(*args, noise=np.array([1e-4, 0.0]), rng=rng)
+    eng.advance(40)
+    reference = np.random.default_rng(5)
+    reference.standard_normal((40, 3, 1))
+    assert rng.bit_generator.state == reference.bit_generator.state  # 120 draws, not 240
+    z = np.random.default_rng(5).standard_normal((40, 3, 1))
+    increments = np.zeros((40, 3, 2))
+    increments[:, :, 0] = z[:, :, 0] * np.sqrt(2 * 1e-4 * 0.1)
+    same = Engine(*args, noise=np.array([1e-4, 0.0]), rng=np.random.default_rng(5)).advance(40)
+    np.testing.assert_array_equal(Engine(*args).advance(40, increments=increments), same)
+
+
 def test_bounds_are_enforced():
     """Reduced Wong-Wang gating variables stay in [0, 1] even under strong noise."""
     lin = COUPLINGS["linear"]

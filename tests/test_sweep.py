@@ -159,3 +159,26 @@ def test_a_failing_variant_does_not_stop_the_others(exp, tmp_path):
     with h5py.File(tmp_path / "out" / "control.h5") as f:
         assert "stimuli: []" in f.attrs["config"] and "kick" in f.attrs["config_as_written"]
     assert (tmp_path / "out" / "blowup.partial.h5").exists()
+
+
+def test_the_reference_condition_can_be_named(exp):
+    """``sweep.reference`` names the condition the others are compared with (measures.csv's
+    ratios, the topographies); a name that is not a condition is an error before any run."""
+    from multiscale.config import load_experiment
+    from multiscale.sweep import named_reference, reference_variant
+
+    conditions = (
+        "sweep:\n  reference: slowed\n  conditions:\n    control: {regions.parameters.A: 3.25}\n"
+        "    slowed: {regions.parameters.A: 3.5}\n"
+    )
+    exp.write_text(EXP.replace("sweep:\n", conditions))
+    labels = [label for label, _ in variants(exp, {})]
+    assert named_reference(exp) == "slowed"
+    assert reference_variant(labels, named_reference(exp)) == "slowed__B=22"
+    assert reference_variant(labels) == "control__B=22"  # unnamed: the control
+    load_experiment(exp)
+    exp.write_text(
+        EXP.replace("sweep:\n", conditions.replace("reference: slowed", "reference: slow"))
+    )
+    with pytest.raises(ConfigError, match=r"sweep.reference: got 'slow'; expected one of"):
+        load_experiment(exp)

@@ -107,9 +107,27 @@ def _k_step(x, c, p, dt, nz, stochastic, inter, dx1, dx2):
 
 
 def _k_advance(
-    n_steps, step0, hz, X, H, Hp, row_ptr, cell, w, P, q_in, dt, noise, stochastic, nodes, obs
+    n_steps,
+    step0,
+    hz,
+    X,
+    H,
+    Hp,
+    row_ptr,
+    cell,
+    w,
+    P,
+    q_in,
+    dt,
+    noise,
+    stochastic,
+    nodes,
+    obs,
+    states,
+    record,
 ):
-    """The float64 loop: for each step and region, its input, its Heun step, its history."""
+    """The float64 loop: for each step and region, its input, its Heun step, its history.
+    With ``record``, each integrated region's state after step s goes to states[s]."""
     q = stack_array(N_Q)  # the coupling's parameters, on the stack (note above)
     for k in range(N_Q):
         q[k] = q_in[k]
@@ -144,6 +162,9 @@ def _k_advance(
             _k_step(x, c, p, dt, nz, stochastic, inter, dx1, dx2)
             for k in range(N_SV):
                 X[i, k] = x[k]
+            if record:
+                for k in range(N_SV):
+                    states[s, i, k] = x[k]
             oh = (i * 2 * hz + nxt) * N_CV
             for k in range(N_CV):
                 v = x[CVAR[k]]
@@ -222,11 +243,14 @@ def _k_advance_tvb(
     stochastic,
     nodes,
     obs,
+    states,
+    record,
     work,
     work32,
 ):
     """The TVB-compatible loop: every region's input first, as TVB, then the steps, with
-    the history rounded to float32 and pre evaluated as TVB does."""
+    the history rounded to float32 and pre evaluated as TVB does. ``states``, ``record``:
+    as in _k_advance."""
     q = stack_array(N_Q)  # the coupling's parameters, on the stack (note above)
     for k in range(N_Q):
         q[k] = q_in[k]
@@ -269,6 +293,9 @@ def _k_advance_tvb(
             _k_step(x, ci, p, dt, nz, stochastic, inter, dx1, dx2)
             for k in range(N_SV):
                 X[i, k] = x[k]
+            if record:
+                for k in range(N_SV):
+                    states[s, i, k] = x[k]
             oh = (i * 2 * hz + nxt) * N_CV
             for k in range(N_CV):
                 v = np.float64(np.float32(x[CVAR[k]]))  # TVB's history is float32

@@ -136,8 +136,14 @@ class Engine:
             D2 = np.broadcast_to(np.asarray(noise, dtype=float), self.X.shape)
             self.noise_scale = np.sqrt(2.0 * D2 * self.dt)
             self.rng = rng if rng is not None else np.random.default_rng()
+            self._noisy = self._noisy_variables()
         self._no_noise = np.zeros((1, 1, 1))
+        self._no_states = np.zeros((1, 1, 1))
         self.step = 0
+
+    def _noisy_variables(self) -> np.ndarray:
+        """The state variables with noise in any region: the only ones drawn for."""
+        return np.flatnonzero((self.noise_scale > 0).any(axis=0))
 
     def _initial_history(self, initial: np.ndarray | None, n: int, nsv: int) -> np.ndarray:
         """(L, n, n_state) float64 history of steps -(L-1) .. 0, clipped to the bounds."""
@@ -183,8 +189,9 @@ class Engine:
         per ms) during each step, in both Heun stages, as TVB adds its stimuli; it draws
         nothing from the noise stream, so a stimulus leaves the noise unchanged.
         states: optional (n_steps, n_regions, n_state) array that receives the raw state
-        after every step (each variable in its declared unit); the loop then returns to
-        Python every step, which costs a few microseconds per step, not accuracy."""
+        after every step (each variable in its declared unit), written by the compiled
+        loop itself (regions not integrated here, the circuits' proxies, keep their
+        state)."""
         obs = np.empty((n_steps, self.n_regions))
         obs[:, self.proxies] = np.nan  # every other column is written
         stochastic = self.stochastic or increments is not None
@@ -192,8 +199,11 @@ class Engine:
             noise = np.ascontiguousarray(increments, dtype=float)
             if noise.shape != (n_steps, *self.X.shape):
                 raise ValueError(f"increments must have shape {(n_steps, *self.X.shape)}")
-        elif self.stochastic:
-            noise = self.rng.standard_normal((n_steps, *self.X.shape)) * self.noise_scale
+        elif self.stochastic:  # draws for the noisy variables only (Jansen-Rit: 1 of 6)
+            noise = np.zeros((n_steps, *self.X.shape))
+            v = self._noisy
+            z = self.rng.standard_normal((n_steps, self.X.shape[0], len(v)))
+            noise[:, :, v] = z * self.noise_scale[:, v]
         else:
             noise = self._no_noise
         if stimulus is not None:
@@ -203,23 +213,28 @@ class Engine:
             noise = drive + (noise if stochastic else 0.0)
             stochastic = True
         if states is None:
-            self._run_kernel(n_steps, self.step, noise, stochastic, obs)
-        else:  # one step at a time, copying the state: the same kernel, the same numbers
+            record, states = False, self._no_states
+        else:
             if states.shape != (n_steps, *self.X.shape):
                 raise ValueError(f"states must have shape {(n_steps, *self.X.shape)}")
-            one = noise.shape[0] == n_steps
-            for k in range(n_steps):
-                self._run_kernel(
-                    1, self.step + k, noise[k : k + 1] if one else noise, stochastic, obs[k : k + 1]
-                )
-                states[k] = self.X
+            record = True
+            states[:, self.proxies] = self.X[self.proxies]
+        self._run_kernel(n_steps, self.step, noise, stochastic, obs, states, record)
         self.step += n_steps
         return obs
 
     def _run_kernel(
-        self, n: int, step: int, noise: np.ndarray, stochastic: bool, out: np.ndarray
+        self,
+        n: int,
+        step: int,
+        noise: np.ndarray,
+        stochastic: bool,
+        out: np.ndarray,
+        states: np.ndarray,
+        record: bool,
     ) -> None:
-        """n steps of the compiled loop from ``step``; observable into ``out``."""
+        """n steps of the compiled loop from ``step``; observable into ``out``, and with
+        ``record`` each step's state into ``states``."""
         if self.tvb_compat:
             self._k._k_advance_tvb(
                 n,
@@ -239,6 +254,8 @@ class Engine:
                 stochastic,
                 self._nodes,
                 out,
+                states,
+                record,
                 self._work,
                 self._work32,
             )
@@ -260,6 +277,8 @@ class Engine:
                 stochastic,
                 self._nodes,
                 out,
+                states,
+                record,
             )
 
     def afferent(self, nodes: np.ndarray, n_steps: int) -> np.ndarray:
@@ -373,6 +392,7 @@ class Engine:
             raise ValueError("snapshot and engine disagree on whether there is noise")
         if self.stochastic:
             self.noise_scale = np.array(state["noise_scale"], dtype=float)
+            self._noisy = self._noisy_variables()
             rng_state = state["rng"]
             if isinstance(rng_state, bytes):
                 rng_state = rng_state.decode()

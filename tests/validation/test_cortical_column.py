@@ -30,6 +30,9 @@ import numpy as np
 import pytest
 from experiment_harness import run_conditions
 
+from multiscale import measures
+from multiscale.outputs import read_connectome
+
 pytestmark = pytest.mark.validation
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "cortical_column.yaml"
 FIRST_MS, PERIOD_MS = 2000.0, 500.0  # the volley's onset and period, as in the file
@@ -42,18 +45,20 @@ def runs(tmp_path_factory):
     for name, (path, exp) in run_conditions(EXPERIMENT, folder).items():
         with h5py.File(path) as f:
             spikes = f["circuits/v1/spikes"]
-            labels = list(f["connectome"].attrs["labels"])
+            conn = read_connectome(f)
+            labels = conn.labels
             out[name] = {
                 "eeg": f["eeg/data"][:],
                 "fs": float(f["eeg/data"].attrs["sampling_rate"]),
                 "regions": f["regions/data"][:],
                 "gain": f["eeg/gain"][:],
                 "labels": labels,
-                "weights": f["connectome/weights"][:],
-                "lengths": f["connectome/lengths"][:],
+                "weights": conn.weights,
+                "lengths": conn.lengths_mm,
                 "speed": exp.connectome.speed_mm_per_ms,
                 "duration_ms": exp.duration_ms,
                 "spikes": {p: spikes[p]["times"][:] for p in spikes},
+                "measures": {m.name: m for m in measures.read(f)},
             }
     return out
 
@@ -125,3 +130,18 @@ def test_rv1_targets_respond_after_their_conduction_delay(runs):
         delay_ms = v["lengths"][j, r] / v["speed"]
         print(f"{v['labels'][j]}: delay {delay_ms:.1f} ms, deviates from {onset_ms:.1f} ms")
         assert delay_ms <= onset_ms <= delay_ms + 6.0
+
+
+def test_declared_measures_show_the_evoked_response_against_the_control(runs):
+    """The file's measures, as stored in each output: event-related averages over the 12
+    volley times, baseline-corrected; in the control the same average of ongoing activity
+    (the floor 12 sweeps leave)."""
+    v, c = runs["volley"]["measures"], runs["control"]["measures"]
+    for name in v:
+        print(f"{name}: volley {v[name].value:.4g}, control {c[name].value:.4g} {v[name].unit}")
+    assert v["v1_evoked_moment"].unit == "nA m" and v["occipital_vep"].unit == "uV"
+    assert v["v1_evoked_moment"].value > 10 * c["v1_evoked_moment"].value
+    assert v["l23e_response"].value > 100 * c["l23e_response"].value
+    # a visual evoked potential's size, above the 12-sweep floor
+    assert 2.0 < v["occipital_vep"].value < 30.0
+    assert v["occipital_vep"].value > 1.5 * c["occipital_vep"].value

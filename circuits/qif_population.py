@@ -59,8 +59,8 @@ node integrated exactly but with that delayed, step-held rate differs from the e
 by 7-18 % (relative L2 of r(t), 1 ms bins) on the inputs of
 tests/validation/test_qif_convergence.py, most of the population's error there; a step of
 dt/4 did not remove the error, since the quantile deficit above remained. The trial step costs
-~1.5x the time per step (1 s simulated at the defaults, cython: 2.9 -> 4.2 s on this
-project's 2-core machine).
+~1.5x the time per step (1 s simulated at the defaults, cython, on this project's 2-core
+machine: 1.86 -> 2.85 s, 2.72 -> 4.16 s under two loads).
 
 Input from the connectome. The MPR model is driven by a current, not by spikes. The
 afferent input nu (Hz, per fibre) is the rate of n_ext afferent fibres per cell; each

@@ -43,8 +43,9 @@ Before, the interneuron also fired (at 430-470 Hz) on the grid currents 2500-290
 (1000-1250 pA at gNa x 0.5), where the reference is in depolarisation block; below block
 its rates were 5-7 % low. Runtime of this module: ~35 s (warm cython and numba caches).
 
-Cost of the change (docs/circuits.md): 1 s of the default circuit (500 cells), 6.1 s ->
-4.9 s of wall time (cython, this project's 2-core machine).
+Cost of the change (docs/circuits.md): about none; 1 s of the default circuit (500 cells),
+before -> after, 4.72 -> 5.05 s, 6.07 -> 4.90 s, 7.66 -> 7.24 s under three loads (cython,
+this project's 2-core machine).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def dravet_scale() -> float:
 
 
 # --- reference: the cells from the papers ---------------------------------------------------
-@njit(cache=True)
+@njit
 def _vtrap(x):
     """x / (exp(x) - 1), 1 at x = 0."""
     if abs(x) < 1e-7:
@@ -90,7 +91,7 @@ def _vtrap(x):
     return x / math.expm1(x)
 
 
-@njit(cache=True)
+@njit
 def _rs_rates(v):
     """Pospischil et al. 2008 RS cell: Traub-Miles rates with V_T = -56.2 mV (1/ms), and
     the M current's p_inf and tau_p (ms, tau_max 608 ms)."""
@@ -106,7 +107,7 @@ def _rs_rates(v):
     return am, bm, ah, bh, an, bn, p_inf, tau_p
 
 
-@njit(cache=True)
+@njit
 def rs_rhs(_t, y, i_inj, s_na, s_k):
     """y = (v, m, h, n, p), each a block of len(i_inj) cells; i_inj in uA/cm2."""
     c = i_inj.size
@@ -128,7 +129,7 @@ def rs_rhs(_t, y, i_inj, s_na, s_k):
     return out
 
 
-@njit(cache=True)
+@njit
 def _wb_rates(v):
     """Wang & Buzsaki 1996 (1/ms, before phi)."""
     am = _vtrap(-(v + 35.0) / 10.0)  # 0.1 (V + 35) / (1 - exp(-(V + 35)/10))
@@ -140,7 +141,7 @@ def _wb_rates(v):
     return am, bm, ah, bh, an, bn
 
 
-@njit(cache=True)
+@njit
 def wb_rhs(_t, y, i_inj, s_na, s_k):
     """y = (v, h, n), each a block of len(i_inj) cells; m = m_inf(v); phi = 5."""
     c = i_inj.size

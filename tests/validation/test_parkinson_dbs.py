@@ -13,9 +13,12 @@ each output's /measures): the 7-35 Hz power (Hz^2) of the GPi population activit
 in 1 ms bins as a rate per cell, Welch PSD over 1 s Hann segments, 50 % overlap) from
 0.5 s to the end: 4.5 s analysed per condition, one seed (42).
 
-Measured (Hz^2; about 2 minutes for the four runs, compiled): healthy 74.6, parkinsonian
-534.3, 130 Hz DBS 151.5, 20 Hz DBS 575.3: ratios 7.16, 0.28, 1.08 (KBG's per-cell measure,
-printed with -s, not asserted: 1.64, 0.32, 1.07). GPi rates 24.7, 41.2, 75.1, 45.3 Hz.
+Measured (Hz^2; about 2 minutes for the four runs, compiled; cells by the exponential
+midpoint step, circuits/basal_ganglia.py "Integration"): healthy 78.1, parkinsonian 710.1,
+130 Hz DBS 154.7, 20 Hz DBS 596.3: ratios 9.09, 0.22, 0.84 (KBG's per-cell measure,
+printed with -s, not asserted: 1.69, 0.28, 1.00). GPi rates 25.3, 42.9, 76.7, 45.8 Hz.
+With the cells' earlier Rush-Larsen Euler step: 74.6, 534.3, 151.5, 575.3: ratios 7.16,
+0.28, 1.08 (per cell 1.64, 0.32, 1.07); GPi 24.7, 41.2, 75.1, 45.3 Hz.
 Before the delays were exact (each connection acted one 0.025 ms step late), with
 scipy's Welch over the mean-removed whole series: 80.2, 581.4, 165.2, 550.8 Hz^2, ratios
 7.25, 0.28, 0.95.

@@ -61,8 +61,8 @@ the old scheme's delayed, step-held rate differs from the true one by 7-18 % on 
 inputs; a quarter of the step halves that but leaves (1). Now the tail cells sit where the
 slice's mean sqrt(eta) puts them and the recurrent input of a step is the rate of its own
 spikes (a trial step, predictor-corrector). The default dt stays 0.1 ms. Cost of the
-trial step: 1 s simulated of the default population, 2.9 -> 4.2 s (cython, this project's
-2-core machine).
+trial step: 1 s simulated of the default population, 1.86 -> 2.85 s and 2.72 -> 4.16 s
+under two loads (cython, this project's 2-core machine).
 """
 
 from __future__ import annotations

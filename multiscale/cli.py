@@ -254,6 +254,28 @@ def cmd_sweep(args) -> int:
     return 1 if result.failed else 0
 
 
+def cmd_fit(args) -> int:
+    from multiscale.fit.run import fit
+
+    if (args.file is None) == (args.resume is None):
+        print("error: multiscale fit takes FILE.yaml, or --resume DIR (not both)", file=sys.stderr)
+        return 2
+    comm = _world()
+    quiet = comm is not None and comm.Get_rank() != 0
+    outcome = fit(
+        args.file,
+        args.out,
+        resume=args.resume,
+        jobs=args.jobs,
+        comm=comm,
+        overwrite=args.overwrite,
+        log=(lambda *a: None) if quiet else (lambda text: print(text, flush=True)),
+    )
+    if not outcome.complete:
+        return 130
+    return 0
+
+
 def cmd_report(args) -> int:
     from multiscale.outputs import open_output
 
@@ -355,6 +377,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", "-j", type=int, default=1, help="local processes (without mpirun)")
     p.add_argument("--overwrite", action="store_true", help="replace the variants' outputs")
     p.set_defaults(func=cmd_sweep)
+    p = sub.add_parser("fit", help="fit an experiment's free parameters to a recording")
+    p.add_argument("file", nargs="?", help="the experiment file, with a fit: section")
+    p.add_argument("--out", "-o", help="fit directory (default results/<name>_fit)")
+    p.add_argument("--jobs", "-j", type=int, default=1, help="local processes (without mpirun)")
+    p.add_argument("--resume", metavar="DIR", help="continue the stopped fit in DIR")
+    p.add_argument("--overwrite", action="store_true", help="replace the fit in the directory")
+    p.set_defaults(func=cmd_fit)
     p = sub.add_parser("report", help="summary and figures of an output file")
     p.add_argument("file")
     p.set_defaults(func=cmd_report)
@@ -376,7 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as err:
-        if args.command not in ("run", "sweep") or _rank() == 0:  # one report, not one per rank
+        if (
+            args.command not in ("run", "sweep", "fit") or _rank() == 0
+        ):  # one report, not one per rank
             print(f"error: {err}", file=sys.stderr)
         return 2
     except FloatingPointError as err:  # a run that diverged: the message says where

@@ -770,6 +770,10 @@ def _read(data: Any, path: Path, text: str, errors: list[str]) -> Experiment:
                 "sweep.reference", reference, f"one of sweep.conditions {list(conditions or {})}"
             )
 
+    # read by `multiscale fit` (multiscale.fit.spec); a run uses the experiment as it is
+    top.raw("fit", None)
+    top.raw("predict", None)
+
     ck = top.section("checkpoint", {})
     checkpoint = CheckpointSpec(
         every_ms=ck.quantity("every", "ms", None, positive=True),

@@ -359,8 +359,9 @@ class Layout:
         return np.array([v[g].mean() for g in self.groups])
 
 
-def layout(f: h5py.File, s: Sensors) -> Layout | None:
-    """The scalp layout of a sensor kind, or None (SEEG, no positions, under 4 sites)."""
+def layout(f: h5py.File, s: Sensors, only: list[str] | None = None) -> Layout | None:
+    """The scalp layout of a sensor kind, or None (SEEG, no positions, under 4 sites);
+    ``only``: the channels to lay out (in that order), when not all of them."""
     import mne
 
     from multiscale.sensors.geometry import fit_sphere
@@ -368,6 +369,10 @@ def layout(f: h5py.File, s: Sensors) -> Layout | None:
     pos = positions_m(f, s.kind, s.channels)
     if pos is None:
         return None
+    channels = s.channels
+    if only is not None:
+        pos = pos[[channels.index(c) for c in only]]
+        channels = list(only)
     keys = np.round(pos * 1e4).astype(np.int64)  # 0.1 mm: the same site
     _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     order = np.argsort(first)  # sites in montage order
@@ -381,7 +386,7 @@ def layout(f: h5py.File, s: Sensors) -> Layout | None:
         radius = float(np.median(np.linalg.norm(sites - centre, axis=1)))
     elif np.linalg.norm(centre) < 0.06:
         centre = np.zeros(3)  # head coordinates: project from their origin, as MNE does
-    names = [s.channels[g[0]] for g in groups]
+    names = [channels[g[0]] for g in groups]
     names = [n if names.count(n) == 1 else f"{n}#{k}" for k, n in enumerate(names)]
     info = mne.create_info(names, s.fs, "eeg", verbose=False)
     montage = mne.channels.make_dig_montage(

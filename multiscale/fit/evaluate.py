@@ -1,0 +1,123 @@
+"""Running a fit's candidates: each is the experiment with a few fields overridden, and
+what comes back is the target kind's sensor signals (or why the run failed).
+
+Two ways, chosen per generation:
+
+- batched: a masses-only experiment whose candidates differ only in what the batched
+  engine can vary runs as one compiled call over all of them (``multiscale.fit.batch``),
+  on every core, with no output file;
+- one run each: anything else (circuits included) runs as ``multiscale run`` would, into a
+  scratch file that is read and deleted, on ``jobs`` local processes or over MPI ranks.
+
+Either way a candidate's result depends only on its own fields and seed, never on which
+other candidates share its generation or on how many processes there are.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from multiscale.fit.problem import Problem
+from multiscale.fit.signals import SensorData
+
+
+class Evaluator:
+    """Runs candidates of ``problem``: scratch outputs go to ``scratch``; ``jobs`` local
+    processes, or the ranks of ``comm`` (an mpi4py communicator) when it has several."""
+
+    def __init__(self, problem: Problem, scratch: Path, *, jobs: int = 1, comm=None) -> None:
+        self.problem = problem
+        self.scratch = Path(scratch)
+        self.jobs = max(1, int(jobs))
+        self.comm = comm if comm is not None and comm.Get_size() > 1 else None
+        self._pool: ProcessPoolExecutor | None = None
+        #: how the last generation ran: "batched" or "runs"
+        self.mode = ""
+
+    def __call__(
+        self, candidates: list[dict[str, Any]], first_index: int
+    ) -> list[SensorData | str]:
+        """Each candidate's sensor signals of the target's kind, or a failure message;
+        ``first_index`` numbers their scratch files (evaluation indices)."""
+        batched = self._batched(candidates)
+        if batched is not None:
+            self.mode = "batched"
+            return batched
+        self.mode = "runs"
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        p = self.problem
+        jobs = [
+            (str(p.path), p.text, c, str(self.scratch / f"evaluation_{first_index + i}.h5"),
+             p.spec.target.kind)
+            for i, c in enumerate(candidates)
+        ]  # fmt: skip
+        if self.comm is not None:
+            return _over_ranks(self.comm, jobs)
+        if self.jobs > 1 and len(jobs) > 1:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+            return list(self._pool.map(run_candidate, jobs))
+        return [run_candidate(j) for j in jobs]
+
+    def _batched(self, candidates: list[dict[str, Any]]) -> list[SensorData | str] | None:
+        """The candidates run as one batch, or None when they cannot be."""
+        try:
+            from multiscale.fit import batch
+        except ImportError:
+            return None
+        exps = [self.problem.load(c) for c in candidates]
+        if batch.batchable(exps) is not None:
+            return None
+        kind = self.problem.spec.target.kind
+        return [r[kind] for r in batch.simulate_batch(exps)]
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+def run_candidate(job: tuple[str, str, dict, str, str]) -> SensorData | str:
+    """Run one candidate (experiment path, its text, overrides, scratch output, sensor
+    kind) in this process; its sensor signals, or "failed: why". The scratch output is
+    deleted either way."""
+    from multiscale.config import load_experiment
+    from multiscale.cosim import Simulation
+    from multiscale.fit.problem import _QUIET
+    from multiscale.result import Result
+    from multiscale.storage import WriteError
+
+    path, text, overrides, output, kind = job
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    exp = load_experiment(path, {**overrides, **_QUIET, "output.path": output}, text=text)
+    sim = Simulation(exp.plan, progress=False)
+    try:
+        try:
+            ok = sim.run()
+        except (FloatingPointError, WriteError) as err:
+            return f"failed: {err}"
+        if sim.interrupted is not None:
+            return f"stopped by {signal.Signals(sim.interrupted).name}"
+        if not ok:
+            return "failed: the run did not complete"
+        series = getattr(Result(output), kind)
+        data = series.read()
+        return SensorData(kind, tuple(series.channels), data, series.unit, series.sampling_rate)
+    finally:
+        for f in (Path(output), sim.files.partial):
+            f.unlink(missing_ok=True)
+
+
+def _over_ranks(comm, jobs: list) -> list[SensorData | str]:
+    """Candidates dealt round-robin over the ranks, results gathered on every rank."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    mine = {i: run_candidate(j) for i, j in enumerate(jobs) if i % size == rank}
+    merged: dict[int, Any] = {}
+    for part in comm.allgather(mine):
+        merged.update(part)
+    return [merged[i] for i in range(len(jobs))]

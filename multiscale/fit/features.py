@@ -1,0 +1,128 @@
+"""What a fit compares between the model and the recording, and the loss.
+
+Each feature kind turns SensorData (channels shared with the target, already re-referenced)
+into an array; the loss is the weighted sum of one term per feature, each the mean squared
+difference between the model's array and the target's, in the unit below:
+
+- ``log_spectrum``: per channel, log10 of the Welch power spectrum (unit^2/Hz) at each
+  frequency of ``band`` (``resolution`` apart). A term of 0.01 is a typical 10^0.1 = 26 %
+  (1 dB) error in power. ``relative: true`` divides each spectrum by its power in the band
+  first, leaving the absolute amplitude out of the fit (for recordings whose gain the head
+  model cannot promise).
+- ``band_power``: per channel, log10 of the power in each named band (default: delta,
+  theta, alpha, beta, gamma); ``relative`` as above, over all the bands.
+- ``peak_frequency``: per channel, the frequency (Hz) of the largest spectral value in
+  ``band``, refined by a parabola through it and its neighbours; the term is in Hz^2.
+- ``envelope_connectivity``: the correlation between every pair of channels' amplitude
+  envelopes (Hilbert transform of the signal band-passed to ``band``); the term is in
+  squared correlation.
+- ``evoked``: per channel, the average response over the epochs after the stimuli at
+  ``first``, ``first + every``, ... (``after`` long, minus the mean of the ``baseline``
+  before each), in the signal's unit; the term is divided by the target's mean square, so
+  0.1 means a 10 % error in energy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from multiscale.fit.signals import SensorData
+from multiscale.fit.spec import Feature
+
+
+def compute(features: tuple[Feature, ...], data: SensorData, skip_ms: float = 0.0) -> list:
+    """Each feature's array for ``data`` from ``skip_ms`` on (ms)."""
+    fs = data.sampling_rate_hz
+    x = data.data[int(round(skip_ms * fs / 1000.0)) :]
+    return [_one(f, x, fs, skip_ms) for f in features]
+
+
+def terms(features: tuple[Feature, ...], model: list, target: list) -> np.ndarray:
+    """Each feature's weighted loss term (see the module docstring for the units)."""
+    out = []
+    for f, m, t in zip(features, model, target, strict=True):
+        if m.shape != t.shape:
+            raise ValueError(f"{f.label}: model {m.shape} and target {t.shape} differ in shape")
+        err = float(np.mean((m - t) ** 2))
+        if f.kind == "evoked":
+            err /= max(float(np.mean(t**2)), 1e-30)
+        out.append(f.weight * err)
+    return np.asarray(out)
+
+
+def _one(f: Feature, x: np.ndarray, fs: float, skip_ms: float) -> np.ndarray:
+    if f.kind == "log_spectrum":
+        freqs, P = _spectrum(x, fs, f.resolution_hz, f.band_hz)
+        if f.relative:
+            P = P / P.sum(axis=0, keepdims=True)
+        return np.log10(np.maximum(P, 1e-300)).T
+    if f.kind == "band_power":
+        from multiscale.analysis import band_power
+
+        lo = min(b[0] for b in f.bands_hz.values())
+        hi = max(b[1] for b in f.bands_hz.values())
+        freqs, P = _spectrum(x, fs, f.resolution_hz, (lo, hi))
+        powers = np.array([band_power(freqs, P, b) for b in f.bands_hz.values()])
+        if f.relative:
+            powers = powers / powers.sum(axis=0, keepdims=True)
+        return np.log10(np.maximum(powers, 1e-300)).T
+    if f.kind == "peak_frequency":
+        return _peaks(x, fs, f.resolution_hz, f.band_hz)
+    if f.kind == "envelope_connectivity":
+        return _envelope_correlations(x, fs, f.band_hz)
+    if f.kind == "evoked":
+        return _evoked(x, fs, f, skip_ms)
+    raise ValueError(f"unknown feature kind {f.kind!r}")
+
+
+def _spectrum(x: np.ndarray, fs: float, resolution_hz: float, band: tuple[float, float]):
+    """Frequencies in [lo, hi] (Hz) and the Welch PSD there, (freqs, channels)."""
+    from multiscale.analysis import power_spectrum
+
+    freqs, P = power_spectrum(x, fs, resolution_hz)
+    keep = (freqs >= band[0] - 1e-9) & (freqs <= band[1] + 1e-9)
+    return freqs[keep], P[keep]
+
+
+def _peaks(x: np.ndarray, fs: float, resolution_hz: float, band: tuple[float, float]):
+    """Per channel, the peak frequency (Hz) in ``band``, parabola-refined."""
+    freqs, P = _spectrum(x, fs, resolution_hz, band)
+    k = np.argmax(P, axis=0)
+    out = freqs[k].astype(float)
+    inner = (k > 0) & (k < len(freqs) - 1)
+    cols = np.flatnonzero(inner)
+    if cols.size:
+        a, b, c = P[k[cols] - 1, cols], P[k[cols], cols], P[k[cols] + 1, cols]
+        den = a - 2 * b + c
+        shift = np.where(den != 0, 0.5 * (a - c) / np.where(den != 0, den, 1), 0.0)
+        out[cols] += np.clip(shift, -0.5, 0.5) * (freqs[1] - freqs[0])
+    return out
+
+
+def _envelope_correlations(x: np.ndarray, fs: float, band: tuple[float, float]) -> np.ndarray:
+    """The upper triangle of the channels' envelope correlation matrix."""
+    from scipy.signal import butter, hilbert, sosfiltfilt
+
+    hi = min(band[1], 0.45 * fs)
+    sos = butter(4, [band[0], hi], btype="bandpass", fs=fs, output="sos")
+    env = np.abs(hilbert(sosfiltfilt(sos, x, axis=0), axis=0))
+    c = np.corrcoef(env.T)
+    return c[np.triu_indices_from(c, k=1)]
+
+
+def _evoked(x: np.ndarray, fs: float, f: Feature, skip_ms: float) -> np.ndarray:
+    """Per channel the baseline-corrected average response, (channels, samples)."""
+    n_after = int(round(f.after_ms * fs / 1000.0))
+    n_base = int(round(f.baseline_ms * fs / 1000.0))
+    end_ms = skip_ms + len(x) * 1000.0 / fs
+    first = float(f.first_ms or 0.0)
+    onsets = np.arange(first, end_ms, f.every_ms) if f.every_ms else np.array([first])
+    epochs = []
+    for t in onsets:  # in the signal's own time; those inside the skipped start are left out
+        i = int(round((t - skip_ms) * fs / 1000.0))
+        if i - n_base >= 0 and i + n_after <= len(x):
+            base = x[i - n_base : i].mean(axis=0) if n_base else 0.0
+            epochs.append(x[i : i + n_after] - base)
+    if not epochs:
+        raise ValueError(f"{f.label}: no epoch fits in the signal")
+    return np.mean(epochs, axis=0).T

@@ -1,0 +1,518 @@
+"""``multiscale fit``: search the free parameters for the values whose simulated sensor
+signals best match the recording, generation by generation, checkpointed as it goes.
+
+The fit directory (``-o DIR``, default ``results/<name>_fit``):
+
+- ``experiment.yaml``: the experiment file as it was when the fit started (``--resume``
+  reads this copy, so editing the file later cannot change a fit half way);
+- ``fit.json``: status ("running", "stopped", "complete"), the file's path, the method, the
+  free parameters, the best evaluation so far;
+- ``evaluations.csv``: one row per evaluation: index, generation, seed, status, loss, one
+  term per feature, the point searched (``u:`` columns, in [0, 1]) and the parameters'
+  values; rows are written a generation at a time, flushed to disk, so a killed fit keeps
+  every complete generation;
+- ``features/generation_NNNN.npz``: every evaluation's feature arrays;
+- at the end (multiscale.fit.outputs): ``fitted.yaml``, ``fit.h5``, the posterior-predictive
+  runs in ``check/`` and the report figures.
+
+Reproducible: the optimiser's random numbers come from the experiment's seed, and evaluation
+i's noise seed from the experiment's seed and i. A resumed fit replays the stored
+generations through the optimiser (checking that it proposes the same points) and goes on
+exactly as the uninterrupted fit would have.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from multiscale.config import ConfigError
+from multiscale.cosim import stream_seed
+from multiscale.fit import features as feat
+from multiscale.fit.evaluate import Evaluator
+from multiscale.fit.problem import Problem, load_problem
+from multiscale.fit.signals import SensorData
+from multiscale.fit.target import Matching, read_target, rereferenced
+
+#: files of a fit directory (what --overwrite may remove)
+FIT_FILES = ("experiment.yaml", "fit.json", "evaluations.csv", "fitted.yaml", "fit.h5")
+FIT_DIRS = ("features", "check", "report", "scratch")
+#: the loss given to the optimiser for a run that failed (it ranks candidates only)
+_FAILED_LOSS = 1e30
+
+
+class FitError(ConfigError):
+    """A fit directory that cannot be used as asked (exists, or is not a fit)."""
+
+
+@dataclass
+class Evaluation:
+    """One evaluated candidate. u: its point in the unit cube; values: the parameters (each
+    in its unit); terms: the features' loss terms; loss: their sum (nan if it failed)."""
+
+    index: int
+    generation: int
+    seed: int
+    u: np.ndarray
+    values: np.ndarray
+    status: str
+    loss: float
+    terms: np.ndarray
+
+
+@dataclass
+class FitOutcome:
+    """What a fit left: its directory, the evaluations, the best, and whether it finished
+    (False: stopped by a signal; ``--resume`` continues it)."""
+
+    directory: Path
+    evaluations: list[Evaluation]
+    best: Evaluation | None
+    complete: bool
+
+
+# --- the directory ---------------------------------------------------------------------
+def default_directory(problem: Problem) -> Path:
+    """``results/<name>_fit`` (relative to the working directory)."""
+    return Path("results") / f"{problem.experiment.name}_fit"
+
+
+def prepare_directory(out: Path, *, overwrite: bool) -> None:
+    """Refuse a directory that holds a fit (unless ``overwrite``) or anything else."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise FitError(f"{out}: exists and is not a directory; expected a fit directory")
+    if (out / "fit.json").exists():
+        if not overwrite:
+            raise FitError(
+                f"{out}: holds a fit already; continue it with: multiscale fit --resume {out}"
+                " (or start again with --overwrite, which deletes it)"
+            )
+        for name in FIT_FILES:
+            (out / name).unlink(missing_ok=True)
+        for name in FIT_DIRS:
+            shutil.rmtree(out / name, ignore_errors=True)
+    others = [p.name for p in out.iterdir() if p.name not in FIT_FILES + FIT_DIRS]
+    if others:
+        raise FitError(
+            f"{out}: is not empty and not a fit directory ({', '.join(sorted(others)[:5])}); "
+            "expected a new or empty directory"
+        )
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=float))
+    os.replace(tmp, path)
+
+
+# --- the optimisers ----------------------------------------------------------------------
+class _CMA:
+    """CMA-ES (``cma``) in the unit cube, its random numbers kept apart from numpy's
+    global generator (which Brian2 reseeds), so that a replay proposes the same points."""
+
+    def __init__(self, start: np.ndarray, sigma: float, population: int, seed: int) -> None:
+        import cma
+
+        saved = np.random.get_state()
+        np.random.seed(seed)
+        self.es = cma.CMAEvolutionStrategy(
+            list(start) if len(start) > 1 else [float(start[0]), 0.5],
+            sigma,
+            {"bounds": [0, 1], "seed": seed, "popsize": population, "verbose": -9},
+        )
+        self.dims = len(start)
+        self.state = np.random.get_state()
+        np.random.set_state(saved)
+
+    def ask(self) -> list[np.ndarray]:
+        saved = np.random.get_state()
+        np.random.set_state(self.state)
+        X = self.es.ask()
+        self.state = np.random.get_state()
+        np.random.set_state(saved)
+        self._asked = X
+        return [np.clip(np.asarray(x[: self.dims], dtype=float), 0.0, 1.0) for x in X]
+
+    def tell(self, losses: list[float]) -> None:
+        saved = np.random.get_state()
+        np.random.set_state(self.state)
+        self.es.tell(self._asked, list(losses))
+        self.state = np.random.get_state()
+        np.random.set_state(saved)
+
+    def spread(self) -> tuple[np.ndarray, np.ndarray]:
+        """The search distribution's mean and standard deviation, in the unit cube."""
+        return (
+            np.asarray(self.es.mean[: self.dims], dtype=float),
+            np.asarray(self.es.result.stds[: self.dims], dtype=float),
+        )
+
+
+class _Optuna:
+    """Optuna's TPE sampler, seeded, asked for a generation of candidates at a time."""
+
+    def __init__(self, n: int, seed: int) -> None:
+        try:
+            import optuna
+        except ImportError as err:
+            raise ConfigError(
+                "fit.method: got 'optuna'; it needs the optuna package: pip install optuna "
+                "(or use method: cma)"
+            ) from err
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.optuna = optuna
+        self.study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
+        self.n = n
+        self._trials: list = []
+        self.dims = n
+
+    def ask(self, population: int) -> list[np.ndarray]:
+        dist = self.optuna.distributions.FloatDistribution(0.0, 1.0)
+        self._trials = [
+            self.study.ask({f"u{i}": dist for i in range(self.n)}) for _ in range(population)
+        ]
+        return [np.array([t.params[f"u{i}"] for i in range(self.n)]) for t in self._trials]
+
+    def tell(self, losses: list[float]) -> None:
+        for t, loss in zip(self._trials, losses, strict=True):
+            self.study.tell(t, loss)
+
+    def spread(self) -> tuple[np.ndarray, np.ndarray]:
+        best = sorted(self.study.trials, key=lambda t: t.value if t.value is not None else np.inf)
+        top = np.array(
+            [[t.params[f"u{i}"] for i in range(self.n)] for t in best[: max(3, len(best) // 10)]]
+        )
+        return top.mean(axis=0), top.std(axis=0)
+
+
+def _optimiser(problem: Problem):
+    spec = problem.spec
+    seed = stream_seed(problem.experiment.seed, "fit.optimiser") % (2**31)
+    if spec.method == "optuna":
+        return _Optuna(len(spec.free), seed)
+    return _CMA(problem.start(), spec.sigma, spec.population, seed)
+
+
+def _ask(opt, population: int) -> list[np.ndarray]:
+    return opt.ask(population) if isinstance(opt, _Optuna) else opt.ask()
+
+
+# --- the table of evaluations --------------------------------------------------------------
+def _columns(problem: Problem) -> list[str]:
+    labels = [f.label for f in problem.spec.features]
+    return (
+        ["index", "generation", "seed", "status", "loss"]
+        + [f"term:{k}:{label}" for k, label in enumerate(labels)]
+        + [f"u:{n}" for n in problem.names]
+        + problem.names
+    )
+
+
+def _append_rows(path: Path, problem: Problem, rows: list[Evaluation]) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="") as fh:
+        w = csv.writer(fh)
+        if new:
+            w.writerow(_columns(problem))
+        for e in rows:
+            w.writerow(
+                [e.index, e.generation, e.seed, e.status, repr(float(e.loss))]
+                + [repr(float(t)) for t in e.terms]
+                + [repr(float(x)) for x in e.u]
+                + [repr(float(v)) for v in e.values]
+            )
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_evaluations(path: Path, problem: Problem) -> list[Evaluation]:
+    """The complete generations of a fit's table (a torn last generation is dropped)."""
+    if not path.exists():
+        return []
+    n_terms, n_free = len(problem.spec.features), len(problem.spec.free)
+    rows = []
+    with open(path, newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header != _columns(problem):
+            raise FitError(f"{path}: its columns are not this fit's (was the file changed?)")
+        for r in reader:
+            if len(r) != len(header):
+                break  # a row cut short by a kill
+            t0 = 5
+            rows.append(
+                Evaluation(
+                    index=int(r[0]),
+                    generation=int(r[1]),
+                    seed=int(r[2]),
+                    status=r[3],
+                    loss=float(r[4]),
+                    terms=np.array([float(x) for x in r[t0 : t0 + n_terms]]),
+                    u=np.array([float(x) for x in r[t0 + n_terms : t0 + n_terms + n_free]]),
+                    values=np.array([float(x) for x in r[t0 + n_terms + n_free :]]),
+                )
+            )
+    population = problem.spec.population
+    complete = len(rows) // population * population
+    return rows[:complete]
+
+
+# --- the fit -------------------------------------------------------------------------------
+def target_features(problem: Problem) -> tuple[SensorData, Matching, list]:
+    """The recording's signals on the shared channels, how they matched, and its features."""
+    spec = problem.spec
+    gain = problem.experiment.plan.sensors.get(spec.target.kind)
+    model_channels = list(gain.channels) if gain is not None else []
+    target, matching = read_target(spec.target, model_channels, str(problem.path))
+    try:
+        values = feat.compute(spec.features, target, 0.0)
+    except ValueError as err:
+        raise ConfigError(f"{problem.path}: fit.features: on the recording: {err}") from err
+    return target, matching, values
+
+
+def fit(
+    path: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    resume: str | Path | None = None,
+    jobs: int = 1,
+    comm=None,
+    overwrite: bool = False,
+    log=print,
+) -> FitOutcome:
+    """Run (or, with ``resume`` = a fit directory, continue) the fit of the experiment file
+    at ``path``; see the module docstring for what the directory holds. Every problem with
+    the file, the recording or the directory is a ConfigError before anything runs."""
+    rank = 0 if comm is None else comm.Get_rank()
+    if resume is not None:
+        out = Path(resume)
+        state = _read_state(out)
+        problem = load_problem(state["experiment"], (out / "experiment.yaml").read_text())
+    else:
+        problem = load_problem(path)
+        out = Path(out_dir) if out_dir is not None else default_directory(problem)
+        if rank == 0:
+            prepare_directory(out, overwrite=overwrite)
+    target, matching, target_values = target_features(problem)
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        if resume is None:
+            (out / "experiment.yaml").write_text(problem.text)
+        (out / "features").mkdir(exist_ok=True)
+    log(f"target: {problem.spec.target.path} ({target.duration_s:g} s at "
+        f"{target.sampling_rate_hz:g} Hz); {matching.describe()}")  # fmt: skip
+    return _loop(problem, out, target, target_values, matching, jobs, comm, log, resume is not None)
+
+
+def _read_state(out: Path) -> dict:
+    state_file = out / "fit.json"
+    if not state_file.exists():
+        raise FitError(
+            f"{out}: holds no fit (no fit.json); expected a directory made by multiscale fit"
+        )
+    state = json.loads(state_file.read_text())
+    if state.get("status") == "complete":
+        raise FitError(f"{out}: the fit is complete already; nothing to resume")
+    return state
+
+
+def _loop(problem, out, target, target_values, matching, jobs, comm, log, resumed) -> FitOutcome:
+    spec = problem.spec
+    rank = 0 if comm is None else comm.Get_rank()
+    table = out / "evaluations.csv"
+    done = read_evaluations(table, problem) if resumed else []
+    opt = _optimiser(problem)
+    # replay: the optimiser must propose exactly the stored points
+    for g in range(len(done) // spec.population):
+        rows = done[g * spec.population : (g + 1) * spec.population]
+        asked = _ask(opt, spec.population)
+        if not all(
+            np.allclose(a, r.u, rtol=0, atol=1e-12) for a, r in zip(asked, rows, strict=True)
+        ):
+            raise FitError(
+                f"{table}: generation {g} is not what this fit proposes (the table or "
+                "multiscale changed); start again with --overwrite"
+            )
+        opt.tell([_FAILED_LOSS if not np.isfinite(r.loss) else r.loss for r in rows])
+    if resumed:
+        log(
+            f"resumed: {len(done)} evaluations "
+            f"({len(done) // spec.population} generations) replayed"
+        )
+    if table.exists() and rank == 0:  # drop a torn last generation from the file too
+        _rewrite_table(table, problem, done)
+    state = _state(problem, matching, "running")
+    evaluator = Evaluator(problem, out / "scratch", jobs=jobs, comm=comm)
+    stop = {"signal": None}
+    handlers = _catch(stop)
+    started = time.monotonic()
+    evaluations = list(done)
+    try:
+        while not _budget_spent(spec, len(evaluations), time.monotonic() - started):
+            if stop["signal"] is not None:
+                break
+            g = len(evaluations) // spec.population
+            points = _ask(opt, spec.population)
+            first = len(evaluations)
+            seeds = [problem.evaluation_seed(first + i) for i in range(len(points))]
+            candidates = [problem.overrides(u, s) for u, s in zip(points, seeds, strict=True)]
+            t0 = time.perf_counter()
+            results = evaluator(candidates, first)
+            elapsed = time.perf_counter() - t0
+            stopped = [r for r in results if isinstance(r, str) and r.startswith("stopped")]
+            if stop["signal"] is not None or stopped:
+                # a generation cut short is not recorded: --resume runs it again whole
+                stop["signal"] = stop["signal"] or signal.SIGINT
+                break
+            rows, arrays = [], []
+            for i, (u, s, r) in enumerate(zip(points, seeds, results, strict=True)):
+                e, values = _score(problem, first + i, g, s, u, r, target, target_values)
+                rows.append(e)
+                arrays.append(values)
+            opt.tell([e.loss if np.isfinite(e.loss) else _FAILED_LOSS for e in rows])
+            evaluations += rows
+            if rank == 0:
+                _append_rows(table, problem, rows)
+                _save_features(out / "features" / f"generation_{g:04d}.npz", spec, arrays)
+                state = _state(problem, matching, "running", evaluations, opt)
+                _write_json(out / "fit.json", state)
+            best = min((e.loss for e in evaluations if np.isfinite(e.loss)), default=np.nan)
+            failed = sum(1 for e in rows if not np.isfinite(e.loss))
+            message = (
+                f"generation {g}: {len(rows)} evaluations in {elapsed:.1f} s ({evaluator.mode}, "
+                f"{len(rows) / max(elapsed, 1e-9):.2f}/s); best loss so far {best:.4g}"
+            )
+            log(message + (f"; {failed} failed (evaluations.csv says why)" if failed else ""))
+    except KeyboardInterrupt:
+        stop["signal"] = stop["signal"] or signal.SIGINT
+    finally:
+        evaluator.close()
+        _restore(handlers)
+        shutil.rmtree(out / "scratch", ignore_errors=True)
+    complete = stop["signal"] is None
+    finite = [e for e in evaluations if np.isfinite(e.loss)]
+    best = min(finite, key=lambda e: e.loss) if finite else None
+    if rank == 0:
+        status = "complete" if complete else "stopped"
+        _write_json(out / "fit.json", _state(problem, matching, status, evaluations, opt))
+    if not complete:
+        log(f"stopped by {signal.Signals(stop['signal']).name} after {len(evaluations)} "
+            f"evaluations; continue with: multiscale fit --resume {out}")  # fmt: skip
+        return FitOutcome(out, evaluations, best, False)
+    if best is None:
+        raise FitError(f"{out}: every evaluation failed; see evaluations.csv for why")
+    if rank == 0:
+        from multiscale.fit.outputs import write_outputs
+
+        write_outputs(problem, out, evaluations, best, opt.spread(), target, target_values, log)
+    return FitOutcome(out, evaluations, best, True)
+
+
+def _score(problem, index, g, seed, u, result, target, target_values):
+    """The evaluation row and feature arrays of one candidate's result."""
+    spec = problem.spec
+    n_terms = len(spec.features)
+    values = problem.values(u)
+    if isinstance(result, str):
+        return Evaluation(index, g, seed, u, values, result, np.nan, np.full(n_terms, np.nan)), []
+    try:
+        model = rereferenced(result, target.channels)
+        arrays = feat.compute(spec.features, model, spec.skip_ms)
+        terms = feat.terms(spec.features, arrays, target_values)
+    except ValueError as err:
+        return (
+            Evaluation(
+                index, g, seed, u, values, f"failed: {err}", np.nan, np.full(n_terms, np.nan)
+            ),
+            [],
+        )
+    loss = float(terms.sum())
+    status = "done" if np.isfinite(loss) else "failed: non-finite features"
+    return Evaluation(index, g, seed, u, values, status, loss, terms), arrays
+
+
+def _save_features(path: Path, spec, arrays: list[list]) -> None:
+    data = {}
+    for i, per in enumerate(arrays):
+        for k, a in enumerate(per):
+            data[f"evaluation{i}_feature{k}"] = a
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez_compressed(tmp, **data)
+    os.replace(tmp, path)
+
+
+def _rewrite_table(table: Path, problem: Problem, rows: list[Evaluation]) -> None:
+    tmp = table.with_suffix(".csv.tmp")
+    tmp.unlink(missing_ok=True)
+    if rows:
+        _append_rows(tmp, problem, rows)
+        os.replace(tmp, table)
+    else:
+        table.unlink(missing_ok=True)
+
+
+def _budget_spent(spec, n: int, elapsed_s: float) -> bool:
+    b = spec.budget
+    if b.evaluations is not None and n >= b.evaluations:
+        return True
+    return b.time_s is not None and elapsed_s >= b.time_s
+
+
+def _state(problem, matching, status, evaluations=(), opt=None) -> dict:
+    spec = problem.spec
+    finite = [e for e in evaluations if np.isfinite(e.loss)]
+    best = min(finite, key=lambda e: e.loss) if finite else None
+    state = {
+        "status": status,
+        "experiment": str(problem.path.absolute()),
+        "method": spec.method,
+        "population": spec.population,
+        "free": problem.names,
+        "units": [f.unit for f in spec.free],
+        "evaluations": len(evaluations),
+        "target": str(spec.target.path),
+        "channels": [m for m, _ in matching.pairs],
+        "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    if best is not None:
+        state["best"] = {
+            "index": best.index,
+            "loss": best.loss,
+            "values": dict(zip(problem.names, best.values.tolist(), strict=True)),
+        }
+    return state
+
+
+def _catch(stop: dict) -> dict:
+    """SIGINT and SIGTERM end the fit after the generation running (a second one: at once)."""
+
+    def on_signal(signum, frame):
+        if stop["signal"] is not None:
+            raise KeyboardInterrupt
+        stop["signal"] = signum
+        print(f"\nmultiscale fit: {signal.Signals(signum).name}: stopping after this "
+              "generation (again to stop at once)", file=sys.stderr, flush=True)  # fmt: skip
+
+    handlers = {}
+    for s in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # not the main thread: no handlers
+            handlers[s] = signal.signal(s, on_signal)
+    return handlers
+
+
+def _restore(handlers: dict) -> None:
+    for s, h in handlers.items():
+        signal.signal(s, h)

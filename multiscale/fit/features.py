@@ -12,7 +12,7 @@ difference between the model's array and the target's, in the unit below:
 - ``band_power``: per channel, log10 of the power in each named band (default: delta,
   theta, alpha, beta, gamma); ``relative`` as above, over all the bands.
 - ``peak_frequency``: per channel, the frequency (Hz) of the largest spectral value in
-  ``band``, refined by a parabola through it and its neighbours; the term is in Hz^2.
+  ``band``, refined by a parabola through its log power and its neighbours'; the term is in Hz^2.
 - ``envelope_connectivity``: the correlation between every pair of channels' amplitude
   envelopes (Hilbert transform of the signal band-passed to ``band``); the term is in
   squared correlation.
@@ -57,12 +57,13 @@ def _one(f: Feature, x: np.ndarray, fs: float, skip_ms: float) -> np.ndarray:
             P = P / P.sum(axis=0, keepdims=True)
         return np.log10(np.maximum(P, 1e-300)).T
     if f.kind == "band_power":
-        from multiscale.analysis import band_power
+        from multiscale.analysis import BANDS_HZ, band_power
 
-        lo = min(b[0] for b in f.bands_hz.values())
-        hi = max(b[1] for b in f.bands_hz.values())
+        bands = f.bands_hz or BANDS_HZ
+        lo = min(b[0] for b in bands.values())
+        hi = max(b[1] for b in bands.values())
         freqs, P = _spectrum(x, fs, f.resolution_hz, (lo, hi))
-        powers = np.array([band_power(freqs, P, b) for b in f.bands_hz.values()])
+        powers = np.array([band_power(freqs, P, b) for b in bands.values()])
         if f.relative:
             powers = powers / powers.sum(axis=0, keepdims=True)
         return np.log10(np.maximum(powers, 1e-300)).T
@@ -92,7 +93,10 @@ def _peaks(x: np.ndarray, fs: float, resolution_hz: float, band: tuple[float, fl
     inner = (k > 0) & (k < len(freqs) - 1)
     cols = np.flatnonzero(inner)
     if cols.size:
-        a, b, c = P[k[cols] - 1, cols], P[k[cols], cols], P[k[cols] + 1, cols]
+        # a parabola through the log powers (exact for a Gaussian peak; far less biased
+        # than one through the powers for Welch's Hann-windowed peaks)
+        logP = np.log(np.maximum(P, 1e-300))
+        a, b, c = logP[k[cols] - 1, cols], logP[k[cols], cols], logP[k[cols] + 1, cols]
         den = a - 2 * b + c
         shift = np.where(den != 0, 0.5 * (a - c) / np.where(den != 0, den, 1), 0.0)
         out[cols] += np.clip(shift, -0.5, 0.5) * (freqs[1] - freqs[0])

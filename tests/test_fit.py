@@ -1,0 +1,290 @@
+"""multiscale fit: the fit section's checks, channel matching, features, and a small fit
+end to end (files, the twin, resume after a kill reproducing the uninterrupted fit, the
+directory's safety rules, Ctrl-C)."""
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from multiscale import api
+from multiscale.cli import main
+from multiscale.config import ConfigError, load_experiment
+from multiscale.fit import features as feat
+from multiscale.fit.run import FitError, fit
+from multiscale.fit.signals import SensorData
+from multiscale.fit.spec import Feature
+from multiscale.fit.target import match, normalised
+
+# The 76-region Jansen-Rit brain with EEG, short: a target with B = 25 mV, and a twin to fit
+BRAIN = """
+seed: {seed}
+duration: {duration}
+connectome: {{source: tvb76}}
+regions:
+  model: jansen_rit
+  parameter_set: jansen_rit_1995
+  parameters: {{B: {B}}}
+  coupling: {{kind: sigmoidal_jansen_rit, a: 0.01}}
+  integrator: {{dt: 0.1 ms, noise: {{y4: 1.0e-3}}}}
+record: {{sampling_rate: 250 Hz, eeg: tvb65}}
+output: {{figures: false}}
+"""
+FIT = """
+fit:
+  target: {{eeg: {target}}}
+  features: [{{kind: log_spectrum, band: [2 Hz, 30 Hz]}}]
+  free:
+    regions.parameters.B: {{min: 15 mV, max: 35 mV}}
+  budget: {{evaluations: {evaluations}}}
+  population: 4
+  skip: 0.5 s
+"""
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory):
+    """A recording of the brain at B = 25 mV (seed 11), 6 s, as an output file."""
+    folder = tmp_path_factory.mktemp("target")
+    exp = api.experiment(
+        _dict(BRAIN.format(seed=11, duration="6 s", B="25 mV")), base_dir=folder, name="patient"
+    )
+    return api.run(exp, folder / "patient.h5").path
+
+
+def _dict(text):
+    from multiscale.yaml_safe import loads
+
+    return loads(text)
+
+
+def _twin(folder, target, evaluations=8, **extra):
+    text = BRAIN.format(seed=3, duration="2 s", B="22 mV") + FIT.format(
+        target=target, evaluations=evaluations
+    )
+    for key, value in extra.items():
+        text = text.replace(key, value)
+    path = folder / "twin.yaml"
+    path.write_text("name: twin\n" + text)
+    return path
+
+
+# --- the fit section ---------------------------------------------------------------------
+def test_every_problem_of_the_fit_section_is_named_at_once(tmp_path, target, capsys):
+    path = _twin(
+        tmp_path,
+        target,
+        **{
+            "max: 35 mV": "max: 35 s",
+            "kind: log_spectrum": "kind: log_spectra",
+            "evaluations: 8": "evals: 8",
+        },
+    )
+    assert main(["fit", str(path), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    for expected in (
+        "fit.free.regions.parameters.B.max: got '35 s'",
+        "fit.features[0].kind: got 'log_spectra'",
+        "(did you mean 'log_spectrum'?)",
+        "fit.budget.evals: unknown field",
+        str(path),
+    ):
+        assert expected in err
+    assert not (tmp_path / "out").exists()  # nothing written, nothing run
+
+
+def test_a_free_path_the_experiment_refuses_is_reported(tmp_path, target, capsys):
+    path = _twin(tmp_path, target, **{"regions.parameters.B:": "regions.parameters.BB:"})
+    assert main(["fit", str(path), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "fit.free" in err and "regions.parameters.BB: unknown parameter" in err
+
+
+def test_a_missing_or_unreadable_recording_is_reported(tmp_path, target, capsys):
+    path = _twin(tmp_path, tmp_path / "nothere.edf")
+    assert main(["fit", str(path)]) == 2
+    assert "fit.target.eeg: got" in capsys.readouterr().err
+    (tmp_path / "junk.edf").write_text("not an EDF file")
+    path = _twin(tmp_path, tmp_path / "junk.edf")
+    assert main(["fit", str(path)]) == 2
+    assert "expected a recording MNE can read" in capsys.readouterr().err
+
+
+def test_the_experiment_must_record_the_target_kind(tmp_path, target):
+    path = _twin(tmp_path, target, **{"eeg: tvb65": "eeg: null"})
+    with pytest.raises(ConfigError, match="record.eeg is off"):
+        fit(path, tmp_path / "out", log=lambda _: None)
+
+
+# --- channels and features ----------------------------------------------------------------
+def test_channel_names_are_matched_across_recording_systems():
+    assert [normalised(n) for n in ["EEG Fp1-REF", "FP1", "Fp1-A1", "T3", "EEG T5-LE", "Cz"]] == [
+        "FP1",
+        "FP1",
+        "FP1",
+        "T7",
+        "P7",
+        "CZ",
+    ]
+    m = match(
+        ["Fp1", "Fp2", "T7", "P7", "Oz"],
+        ["EEG FP1-REF", "EEG FP2-REF", "EEG T3-REF", "EEG T5-REF", "EKG", "EEG A1-REF"],
+        bad=["EEG FP2-REF"],
+        wanted=None,
+    )
+    assert m.pairs == (("Fp1", "EEG FP1-REF"), ("T7", "EEG T3-REF"), ("P7", "EEG T5-REF"))
+    assert m.bad == ("EEG FP2-REF",)
+    assert m.unmatched == ("EKG", "EEG A1-REF")
+    assert m.missing == ("Oz",)
+
+
+def _signals(x, fs=250.0):
+    return SensorData("eeg", tuple(f"c{k}" for k in range(x.shape[1])), x, "uV", fs)
+
+
+def test_features_measure_what_they_say():
+    fs = 250.0
+    t = np.arange(int(20 * fs)) / fs
+    rng = np.random.default_rng(0)
+    sine = np.sin(2 * np.pi * 10.3 * t)
+    x = np.c_[sine, 2 * sine] + 0.1 * rng.standard_normal((len(t), 2))
+    peak, spectrum, env = feat.compute(
+        (
+            Feature("peak_frequency", band_hz=(5.0, 15.0)),
+            Feature("log_spectrum", band_hz=(2.0, 30.0)),
+            Feature("envelope_connectivity", band_hz=(8.0, 13.0)),
+        ),
+        _signals(x, fs),
+    )
+    assert np.allclose(peak, 10.3, atol=0.1)  # parabola-refined, 1 Hz bins
+    # the second channel has 4x the power: log10(4) = 0.60 above the first at the peak
+    k = np.argmax(spectrum[0])
+    assert spectrum[1, k] - spectrum[0, k] == pytest.approx(np.log10(4), abs=0.02)
+    assert env.shape == (1,) and env[0] > 0.5  # one pair, envelopes of the same sine
+    # an evoked response: a 20 uV bump 30 ms after each of 19 stimuli, 1 s apart
+    y = 0.5 * rng.standard_normal((len(t), 1))
+    for s in range(19):
+        i = int((1.0 + s) * fs) + int(0.03 * fs)
+        y[i : i + 5, 0] += 20.0
+    (ev,) = feat.compute(
+        (Feature("evoked", first_ms=1000, every_ms=1000, after_ms=100),), _signals(y)
+    )
+    assert ev.shape == (1, 25) and ev[0, 7:12].min() > 15 and np.abs(ev[0, :6]).max() < 2
+
+
+def test_the_loss_is_zero_for_the_target_itself_and_grows_with_a_difference():
+    rng = np.random.default_rng(1)
+    x = _signals(rng.standard_normal((2500, 3)))
+    fs = (Feature("log_spectrum"), Feature("band_power"))
+    a = feat.compute(fs, x)
+    assert np.all(feat.terms(fs, a, a) == 0)
+    b = feat.compute(fs, _signals(2 * x.data))  # 4x the power: log10(4) everywhere
+    assert feat.terms(fs, b, a) == pytest.approx([np.log10(4) ** 2] * 2, rel=1e-9)
+
+
+# --- a fit end to end -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory, target):
+    folder = tmp_path_factory.mktemp("fit")
+    path = _twin(folder, target, evaluations=8)
+    outcome = fit(path, folder / "out", log=lambda _: None)
+    return path, outcome
+
+
+def test_a_fit_writes_its_table_twin_check_and_report(fitted):
+    path, outcome = fitted
+    out = outcome.directory
+    assert outcome.complete and len(outcome.evaluations) == 8
+    with open(out / "evaluations.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 8 and {r["status"] for r in rows} == {"done"}
+    losses = [float(r["loss"]) for r in rows]
+    assert outcome.best.loss == min(losses)
+    assert len({r["seed"] for r in rows}) == 8  # every evaluation its own noise
+    state = json.loads((out / "fit.json").read_text())
+    assert state["status"] == "complete" and state["evaluations"] == 8
+    # the twin runs as it is, with the best value written in
+    twin = load_experiment(out / "fitted.yaml")
+    b = twin.plan.masses.parameters[0, twin.plan.masses.model.parameter_names().index("B")]
+    assert b == pytest.approx(outcome.best.values[0], rel=1e-9)
+    assert "fit" not in (out / "fitted.yaml").read_text().split("\n# ")[-1].split("\n", 1)[1]
+    with h5py.File(out / "fit.h5") as f:
+        assert f["evaluations/loss"].shape == (8,)
+        for name, ds in _datasets(f):
+            assert "unit" in ds.attrs, name
+        assert f["check/loss"].shape == (3,)
+    assert len(list((out / "check").glob("*.h5"))) == 3
+    for figure in ("loss", "parameters", "spectra", "topomaps"):
+        assert (out / "report" / f"{figure}.png").stat().st_size > 10_000
+
+
+def _datasets(f):
+    found = []
+    f.visititems(lambda n, o: found.append((n, o)) if isinstance(o, h5py.Dataset) else None)
+    return [(n, o) for n, o in found if o.dtype.kind != "O"]
+
+
+def test_resume_after_a_kill_reproduces_the_uninterrupted_fit(fitted, tmp_path):
+    path, outcome = fitted
+    cut = tmp_path / "cut"
+    shutil.copytree(outcome.directory, cut)
+    for name in ("fitted.yaml", "fit.h5"):
+        (cut / name).unlink()
+    shutil.rmtree(cut / "check")
+    lines = (cut / "evaluations.csv").read_text().splitlines(keepends=True)
+    # a kill during the second generation's write: its first row half written
+    (cut / "evaluations.csv").write_text("".join(lines[:5]) + lines[5][:20])
+    state = json.loads((cut / "fit.json").read_text())
+    (cut / "fit.json").write_text(json.dumps({**state, "status": "stopped"}))
+    again = fit(resume=cut, log=lambda _: None)
+    assert again.complete
+    assert (cut / "evaluations.csv").read_text() == (
+        outcome.directory / "evaluations.csv"
+    ).read_text()
+
+
+def test_a_fit_directory_is_never_overwritten_by_mistake(fitted, tmp_path):
+    path, outcome = fitted
+    with pytest.raises(FitError, match="holds a fit already"):
+        fit(path, outcome.directory, log=lambda _: None)
+    with pytest.raises(FitError, match="complete already"):
+        fit(resume=outcome.directory, log=lambda _: None)
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(FitError, match="not empty and not a fit directory"):
+        fit(path, other, log=lambda _: None)
+    assert (other / "notes.txt").read_text() == "mine"
+
+
+def test_ctrl_c_stops_after_a_generation_and_resume_finishes(fitted, tmp_path, target):
+    path = _twin(tmp_path, target, evaluations=40)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "multiscale.cli", "fit", str(path), "-o", str(out)]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    lines = []
+    for line in proc.stdout:  # wait for the first generation to be on disk
+        lines.append(line)
+        if line.startswith("generation 0"):
+            break
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=120)
+    text = "".join(lines) + rest
+    assert proc.returncode == 130, text
+    assert "continue with: multiscale fit --resume" in text
+    state = json.loads((out / "fit.json").read_text())
+    assert state["status"] == "stopped" and 4 <= state["evaluations"] < 40
+    with open(out / "evaluations.csv") as fh:
+        assert len(list(csv.DictReader(fh))) == state["evaluations"]

@@ -255,11 +255,18 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_fit(args) -> int:
-    from multiscale.fit.run import fit
+    from multiscale.fit.run import fit, predict_again
 
-    if (args.file is None) == (args.resume is None):
-        print("error: multiscale fit takes FILE.yaml, or --resume DIR (not both)", file=sys.stderr)
+    given = [x for x in (args.file, args.resume, args.predict) if x is not None]
+    if len(given) != 1:
+        print(
+            "error: multiscale fit takes one of FILE.yaml, --resume DIR, --predict DIR",
+            file=sys.stderr,
+        )
         return 2
+    if args.predict is not None:
+        predict_again(args.predict)
+        return 0
     comm = _world()
     quiet = comm is not None and comm.Get_rank() != 0
     outcome = fit(
@@ -382,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", "-o", help="fit directory (default results/<name>_fit)")
     p.add_argument("--jobs", "-j", type=int, default=1, help="local processes (without mpirun)")
     p.add_argument("--resume", metavar="DIR", help="continue the stopped fit in DIR")
+    p.add_argument("--predict", metavar="DIR", help="run the predict: section on the fit in DIR")
     p.add_argument("--overwrite", action="store_true", help="replace the fit in the directory")
     p.set_defaults(func=cmd_fit)
     p = sub.add_parser("report", help="summary and figures of an output file")

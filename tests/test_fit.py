@@ -19,7 +19,7 @@ from multiscale import api
 from multiscale.cli import main
 from multiscale.config import ConfigError, load_experiment
 from multiscale.fit import features as feat
-from multiscale.fit.run import FitError, fit
+from multiscale.fit.run import FitError, fit, predict_again
 from multiscale.fit.signals import SensorData
 from multiscale.fit.spec import Feature
 from multiscale.fit.target import match, normalised
@@ -288,3 +288,37 @@ def test_ctrl_c_stops_after_a_generation_and_resume_finishes(fitted, tmp_path, t
     assert state["status"] == "stopped" and 4 <= state["evaluations"] < 40
     with open(out / "evaluations.csv") as fh:
         assert len(list(csv.DictReader(fh))) == state["evaluations"]
+
+
+PREDICT = """
+predict:
+  candidates: 2
+  interventions:
+    tone40:
+      stimuli: [{name: tone, regions: [rPFCDL], variable: y4, kind: sinusoid,
+                 frequency: 40 Hz, amplitude: 20 mV/ms/ms}]
+"""
+
+
+def test_predict_runs_an_intervention_on_the_best_candidates(fitted):
+    path, outcome = fitted
+    original = path.read_text()
+    try:
+        path.write_text(original + PREDICT.replace("rPFCDL", "nowhere"))
+        with pytest.raises(ConfigError, match="predict.interventions.tone40"):
+            predict_again(outcome.directory, log=lambda _: None)
+        path.write_text(original + PREDICT)
+        (p,) = predict_again(outcome.directory, log=lambda _: None)
+    finally:
+        path.write_text(original)
+    assert len(p.change_db) == 2  # two candidates, each paired with its own twin run
+    gamma = [np.mean(c["gamma"]) for c in p.change_db]
+    alpha = [np.mean(c["alpha"]) for c in p.change_db]
+    # a 40 Hz drive of one frontal region: gamma up by tens of dB on the scalp (measured
+    # +43 dB), the alpha band within a few dB (measured -0.4 dB: same noise, paired runs)
+    assert min(gamma) > 20 and max(np.abs(alpha)) < 3
+    folder = outcome.directory / "predict"
+    with open(folder / "summary.csv") as fh:
+        rows = {r["quantity"]: r for r in csv.DictReader(fh)}
+    assert float(rows["eeg:gamma"]["median"]) == pytest.approx(np.median(gamma))
+    assert (folder / "tone40.png").exists() and len(list((folder / "tone40").glob("*.h5"))) == 4

@@ -1,8 +1,8 @@
 """What a finished fit writes besides its table: the twin (``fitted.yaml``), the
 posterior-predictive check, ``fit.h5`` and the report figures.
 
-- ``fitted.yaml``: the experiment with the best values written in (its ``fit:`` section
-  left out, its name and output made the twin's, relative file paths rewritten to hold
+- ``fitted.yaml``: the experiment with the best values written in (its ``fit:`` and
+  ``predict:`` sections left out, its name and output made the twin's, relative file paths rewritten to hold
   from the fit directory), runnable with ``multiscale run``;
 - ``check/seed_K.h5``: the twin run with new noise seeds (full outputs, as ``multiscale
   run`` writes them): how far the fitted features are from the target beyond the noise;
@@ -98,6 +98,7 @@ def write_twin(problem: Problem, out: Path, best, spread, n_evaluations: int) ->
     """``fitted.yaml``: the experiment with the best values; returns its path."""
     data = _plain_copy(problem.data)
     data.pop("fit", None)
+    data.pop("predict", None)
     errors: list[str] = []
     for path, value in problem.overrides(best.u).items():
         _set_dotted(data, path, value, errors)

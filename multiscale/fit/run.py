@@ -40,6 +40,7 @@ from multiscale.config import ConfigError
 from multiscale.cosim import stream_seed
 from multiscale.fit import features as feat
 from multiscale.fit.evaluate import Evaluator
+from multiscale.fit.predict import check_predict, predict, read_predict
 from multiscale.fit.problem import Problem, load_problem
 from multiscale.fit.signals import SensorData
 from multiscale.fit.target import Matching, read_target, rereferenced
@@ -307,6 +308,9 @@ def fit(
         if rank == 0:
             prepare_directory(out, overwrite=overwrite)
     target, matching, target_values = target_features(problem)
+    prediction = read_predict(problem.data.get("predict"), str(problem.path))
+    if prediction is not None:  # refused now, not after the fit
+        check_predict(problem, prediction, problem.start())
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         if resume is None:
@@ -314,7 +318,33 @@ def fit(
         (out / "features").mkdir(exist_ok=True)
     log(f"target: {problem.spec.target.path} ({target.duration_s:g} s at "
         f"{target.sampling_rate_hz:g} Hz); {matching.describe()}")  # fmt: skip
-    return _loop(problem, out, target, target_values, matching, jobs, comm, log, resume is not None)
+    outcome = _loop(
+        problem, out, target, target_values, matching, jobs, comm, log, resume is not None
+    )
+    if outcome.complete and prediction is not None and rank == 0:
+        predict(problem, prediction, outcome.evaluations, out, log)
+    return outcome
+
+
+def predict_again(out: str | Path, log=print) -> list:
+    """Run the ``predict:`` section of the experiment file (as it is now) on the complete
+    fit in ``out``: a new question asked of a finished twin needs no new fit."""
+    out = Path(out)
+    state = json.loads((out / "fit.json").read_text()) if (out / "fit.json").exists() else {}
+    if state.get("status") != "complete":
+        raise FitError(f"{out}: holds no complete fit; expected the directory of a finished fit")
+    problem = load_problem(state["experiment"], (out / "experiment.yaml").read_text())
+    # the fit is the copy's; the questions asked of it are the file's as it is now
+    from multiscale.yaml_safe import YamlError, load_file
+
+    try:
+        current = load_file(problem.path)[0] or {}
+    except (OSError, YamlError) as err:
+        raise ConfigError(f"{problem.path}: cannot read the experiment file ({err})") from err
+    spec = read_predict(current.get("predict"), str(problem.path))
+    if spec is None:
+        raise FitError(f"{problem.path}: has no predict: section; nothing to predict")
+    return predict(problem, spec, read_evaluations(out / "evaluations.csv", problem), out, log)
 
 
 def _read_state(out: Path) -> dict:

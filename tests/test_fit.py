@@ -322,3 +322,29 @@ def test_predict_runs_an_intervention_on_the_best_candidates(fitted):
         rows = {r["quantity"]: r for r in csv.DictReader(fh)}
     assert float(rows["eeg:gamma"]["median"]) == pytest.approx(np.median(gamma))
     assert (folder / "tone40.png").exists() and len(list((folder / "tone40").glob("*.h5"))) == 4
+
+
+def test_a_per_region_range_with_units_maps_to_that_region_alone(tmp_path, target):
+    from multiscale.fit.problem import load_problem
+
+    path = _twin(
+        tmp_path,
+        target,
+        **{
+            "regions.parameters.B: {min: 15 mV, max: 35 mV}": (
+                "regions.parameters.mu: {min: 0.05 1/ms, max: 250 Hz, regions: [rV1, lM1]}"
+            ),
+            "parameters: {B: 22 mV}": "parameters: {B: 22 mV, mu: 0.15}",
+        },
+    )
+    problem = load_problem(path)
+    assert problem.names == ["regions.parameters.mu[rV1]", "regions.parameters.mu[lM1]"]
+    # the file's 0.15 /ms is 1/2 of the way from 0.05 to 0.25 /ms: where the search starts
+    assert problem.start() == pytest.approx([0.5, 0.5])
+    exp = problem.load(problem.overrides(np.array([0.0, 1.0]), seed=5))
+    conn, masses = exp.plan.connectome, exp.plan.masses
+    mu = masses.parameters[:, masses.model.parameter_names().index("mu")]
+    assert mu[conn.index("rV1")] == pytest.approx(0.05)
+    assert mu[conn.index("lM1")] == pytest.approx(0.25)  # 250 Hz in the model's 1/ms
+    others = np.delete(mu, [conn.index("rV1"), conn.index("lM1")])
+    assert np.all(others == 0.15) and exp.seed == 5

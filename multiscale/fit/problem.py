@@ -100,7 +100,9 @@ class Problem:
             name = f.path.rsplit(".", 1)[1]
             conn = self.experiment.plan.connectome
             value = self._region_values(name)[conn.index(f.region)]
-            return to_float(f"{value!r} {self._unit(name)}", f.unit or self._unit(name))
+            if not f.unit:  # a bare range is in the model's unit
+                return float(value)
+            return to_float(f"{float(value)!r} {self._unit(name)}", f.unit)
         node: Any = self.data
         for key in f.path.split("."):
             if isinstance(node, dict) and key in node:

@@ -214,7 +214,7 @@ def test_a_fit_writes_its_table_twin_check_and_report(fitted):
     # the twin runs as it is, with the best value written in
     twin = load_experiment(out / "fitted.yaml")
     b = twin.plan.masses.parameters[0, twin.plan.masses.model.parameter_names().index("B")]
-    assert b == pytest.approx(outcome.best.values[0], rel=1e-9)
+    assert b == pytest.approx(outcome.fitted[0], rel=1e-9)
     assert "fit" not in (out / "fitted.yaml").read_text().split("\n# ")[-1].split("\n", 1)[1]
     with h5py.File(out / "fit.h5") as f:
         assert f["evaluations/loss"].shape == (8,)

@@ -1,9 +1,9 @@
 """What a finished fit writes besides its table: the twin (``fitted.yaml``), the
 posterior-predictive check, ``fit.h5`` and the report figures.
 
-- ``fitted.yaml``: the experiment with the best values written in (its ``fit:`` and
-  ``predict:`` sections left out, its name and output made the twin's, relative file paths rewritten to hold
-  from the fit directory), runnable with ``multiscale run``;
+- ``fitted.yaml``: the experiment with the fitted values written in (its ``fit:`` and
+  ``predict:`` sections left out, its name and output made the twin's, relative file
+  paths rewritten to hold from the fit directory), runnable with ``multiscale run``;
 - ``check/seed_K.h5``: the twin run with new noise seeds (full outputs, as ``multiscale
   run`` writes them): how far the fitted features are from the target beyond the noise;
 - ``fit.h5``: every evaluation (points, values with units, loss, terms, seeds, status),
@@ -48,9 +48,9 @@ def write_outputs(
     log=print,
 ) -> None:
     """Write the twin, the check runs, fit.h5 and the report into ``out``."""
-    fitted = write_twin(problem, out, best, spread, len(evaluations))
-    log(f"the twin: {fitted}")
-    checks = run_checks(problem, out, best)
+    twin = write_twin(problem, out, best, spread, len(evaluations))
+    log(f"the twin: {twin}")
+    checks = run_checks(problem, out, spread[0])
     check_values, check_terms = [], []
     for path in checks:
         data = _sensor_data(path, problem.spec.target.kind)
@@ -65,10 +65,13 @@ def write_outputs(
 
     figures = report_figures(problem, out, evaluations, best, target, checks)
     mean, sd = _physical_spread(problem, spread)
-    lines = [f"best loss {best.loss:.4g} (evaluation {best.index} of {len(evaluations)})"]
+    lines = [
+        f"fitted (the search's final mean; sd its spread); best single evaluation "
+        f"{best.index} of {len(evaluations)} at loss {best.loss:.4g}:"
+    ]
     for f, v, m, s in zip(problem.spec.free, best.values, mean, sd, strict=True):
         unit = f" {f.unit}" if f.unit else ""
-        lines.append(f"  {f.name} = {v:.5g}{unit} (search mean {m:.5g}, sd {s:.3g}{unit})")
+        lines.append(f"  {f.name} = {m:.5g}{unit} (sd {s:.3g}{unit}; best evaluation {v:.5g})")
     losses = [float(t.sum()) for t in check_terms]
     lines.append(
         f"check: the twin with {len(checks)} new noise seeds: loss "
@@ -95,12 +98,13 @@ def _physical_spread(problem: Problem, spread) -> tuple[np.ndarray, np.ndarray]:
 
 # --- the twin ------------------------------------------------------------------------------
 def write_twin(problem: Problem, out: Path, best, spread, n_evaluations: int) -> Path:
-    """``fitted.yaml``: the experiment with the best values; returns its path."""
+    """``fitted.yaml``: the experiment with the fitted values (the search's final mean,
+    ``spread[0]``); returns its path."""
     data = _plain_copy(problem.data)
     data.pop("fit", None)
     data.pop("predict", None)
     errors: list[str] = []
-    for path, value in problem.overrides(best.u).items():
+    for path, value in problem.overrides(spread[0]).items():
         _set_dotted(data, path, value, errors)
     if errors:  # the overrides were validated when the fit was loaded
         raise RuntimeError("; ".join(errors))
@@ -112,12 +116,14 @@ def write_twin(problem: Problem, out: Path, best, spread, n_evaluations: int) ->
     mean, sd = _physical_spread(problem, spread)
     header = [
         f"The twin fitted by `multiscale fit` from {problem.path} to",
-        f"{problem.spec.target.path} on {time.strftime('%Y-%m-%d')}: loss {best.loss:.4g},",
-        f"the best of {n_evaluations} evaluations ({problem.spec.method}). Free parameters:",
+        f"{problem.spec.target.path} on {time.strftime('%Y-%m-%d')} after {n_evaluations}",
+        f"evaluations ({problem.spec.method}). The values are the search's final mean (sd:",
+        "its spread); the best single evaluation, partly lucky noise, had loss",
+        f"{best.loss:.4g}. Free parameters:",
     ]
     for f, v, m, s in zip(problem.spec.free, best.values, mean, sd, strict=True):
         unit = f" {f.unit}" if f.unit else ""
-        header.append(f"  {f.name}: {v:.5g}{unit} (search mean {m:.5g}, sd {s:.3g}{unit})")
+        header.append(f"  {f.name}: {m:.5g}{unit} (sd {s:.3g}{unit}; best evaluation {v:.5g})")
     text = "".join(f"# {line}\n" for line in header) + dict_to_yaml(data)
     path = out / "fitted.yaml"
     tmp = out / "fitted.yaml.tmp"
@@ -154,8 +160,9 @@ def _rebase_paths(node: Any, old: Path, new: Path, key: str = "") -> None:
 
 
 # --- the posterior-predictive check ---------------------------------------------------------
-def run_checks(problem: Problem, out: Path, best) -> list[Path]:
-    """The best candidate run ``CHECK_RUNS`` times with new seeds, as full outputs."""
+def run_checks(problem: Problem, out: Path, u: np.ndarray) -> list[Path]:
+    """The twin (``u``: its point) run ``CHECK_RUNS`` times with new seeds, as full
+    outputs."""
     from multiscale.cosim import Simulation
 
     folder = out / "check"
@@ -164,7 +171,7 @@ def run_checks(problem: Problem, out: Path, best) -> list[Path]:
     for k in range(CHECK_RUNS):
         seed = stream_seed(problem.experiment.seed, f"fit.check.{k}") % (2**31)
         path = folder / f"seed_{seed}.h5"
-        overrides = {**problem.overrides(best.u, seed), "output.figures": False}
+        overrides = {**problem.overrides(u, seed), "output.figures": False}
         exp = problem.load(overrides).with_output(path)
         sim = Simulation(exp.plan, progress=False)
         if sim.run():
@@ -234,7 +241,7 @@ def _write_h5(path, problem, evaluations, best, spread, target_values, check_val
             ("low", [x.low for x in spec.free], "the range's bottom"),
             ("high", [x.high for x in spec.free], "the range's top"),
             ("best", best.values, "the best evaluation's values"),
-            ("mean", mean, "the optimiser's search mean at the end"),
+            ("mean", mean, "the optimiser's search mean at the end: the fitted values"),
             ("sd", sd, "the optimiser's search standard deviation at the end"),
         ):
             _array(p, name, np.asarray(values, dtype=float), "see /parameters/units", what)

@@ -80,6 +80,9 @@ class FitOutcome:
     evaluations: list[Evaluation]
     best: Evaluation | None
     complete: bool
+    #: the fitted values (each in its unit): the search's final mean, the estimate under
+    #: noise (the single best evaluation is partly lucky noise); None if not complete
+    fitted: np.ndarray | None = None
 
 
 # --- the directory ---------------------------------------------------------------------
@@ -448,7 +451,7 @@ def _loop(problem, out, target, target_values, matching, jobs, comm, log, resume
         from multiscale.fit.outputs import write_outputs
 
         write_outputs(problem, out, evaluations, best, opt.spread(), target, target_values, log)
-    return FitOutcome(out, evaluations, best, True)
+    return FitOutcome(out, evaluations, best, True, problem.values(opt.spread()[0]))
 
 
 def _score(problem, index, g, seed, u, result, target, target_values):

@@ -5,9 +5,11 @@
 
 The patient is the 76-region Jansen-Rit brain of the shipped experiments (tvb-data's
 connectome, the 1995 parameter set, noise on every region) with a slowed rhythm: the
-inhibitory synaptic gain B raised from 22 to 28 mV and the input mu lowered from 0.22 to
-0.13 /ms, which moves the EEG's peak from alpha (about 10 Hz) into theta. These two true
-values are what the fit must recover. Noise seed 2024; 40 s simulated, the first 5 s (the
+inhibitory synaptic gain B raised from 22 to 25 mV and the input mu lowered from 0.22 to
+0.2 /ms, which moves the EEG's peak from alpha (about 10 Hz) into theta (about 5 Hz).
+These two true values are what the fit must recover. (A stronger slowing, B = 28 mV and
+mu = 0.13 /ms, puts the brain at a noisy fixed point whose spectra cannot tell B from mu:
+a fit there finds B 24.7 mV and mu 0.113 /ms with the same spectra.) Noise seed 2024; 40 s simulated, the first 5 s (the
 transient) left out; EEG through TVB's 65-electrode projection.
 
 The file is written as a clinical EDF would arrive: the 19 electrodes of the 10-20 system
@@ -25,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 #: the patient's true values (what twin_stimulation's fit must find)
-TRUE_B_MV = 28.0
-TRUE_MU_PER_MS = 0.13
+TRUE_B_MV = 25.0
+TRUE_MU_PER_MS = 0.2
 SEED = 2024
 #: the 10-20 electrodes, in their model names, and the names the recording gives them
 TEN_TWENTY = {

@@ -58,7 +58,8 @@ class Matching:
         if self.unmatched:
             text += f"; recording channels the model has no sensor for: {', '.join(self.unmatched)}"
         if self.missing:
-            text += f"; model sensors the recording lacks: {', '.join(self.missing)}"
+            shown = ", ".join(self.missing[:8]) + (", ..." if len(self.missing) > 8 else "")
+            text += f"; {len(self.missing)} model sensors the recording lacks ({shown})"
         return text
 
 

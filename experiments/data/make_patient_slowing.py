@@ -9,8 +9,9 @@ inhibitory synaptic gain B raised from 22 to 25 mV and the input mu lowered from
 0.2 /ms, which moves the EEG's peak from alpha (about 10 Hz) into theta (about 5 Hz).
 These two true values are what the fit must recover. (A stronger slowing, B = 28 mV and
 mu = 0.13 /ms, puts the brain at a noisy fixed point whose spectra cannot tell B from mu:
-a fit there finds B 24.7 mV and mu 0.113 /ms with the same spectra.) Noise seed 2024; 40 s simulated, the first 5 s (the
-transient) left out; EEG through TVB's 65-electrode projection.
+a fit there finds B 24.7 mV and mu 0.113 /ms with the same spectra.) Noise seed 2024;
+40 s simulated, the first 5 s (the transient) left out; EEG through TVB's 65-electrode
+projection.
 
 The file is written as a clinical EDF would arrive: the 19 electrodes of the 10-20 system
 only, named as many clinical systems name them ("EEG Fp1-REF", the old T3/T4/T5/T6 for

@@ -348,3 +348,21 @@ def test_a_per_region_range_with_units_maps_to_that_region_alone(tmp_path, targe
     assert mu[conn.index("lM1")] == pytest.approx(0.25)  # 250 Hz in the model's 1/ms
     others = np.delete(mu, [conn.index("rV1"), conn.index("lM1")])
     assert np.all(others == 0.15) and exp.seed == 5
+
+
+def test_optuna_fits_and_resumes_like_cma(fitted, tmp_path, target):
+    path = _twin(
+        tmp_path, target, evaluations=8, **{"population: 4": "population: 4\n  method: optuna"}
+    )
+    whole = fit(path, tmp_path / "whole", log=lambda _: None)
+    assert whole.complete and np.isfinite(whole.best.loss)
+    cut = tmp_path / "cut"
+    shutil.copytree(whole.directory, cut)
+    lines = (cut / "evaluations.csv").read_text().splitlines(keepends=True)
+    (cut / "evaluations.csv").write_text("".join(lines[:5]))  # the first generation only
+    state = json.loads((cut / "fit.json").read_text())
+    (cut / "fit.json").write_text(json.dumps({**state, "status": "stopped"}))
+    fit(resume=cut, log=lambda _: None)
+    assert (cut / "evaluations.csv").read_text() == (
+        whole.directory / "evaluations.csv"
+    ).read_text()

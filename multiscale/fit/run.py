@@ -394,8 +394,11 @@ def _loop(problem, out, target, target_values, matching, jobs, comm, log, resume
     started = time.monotonic()
     evaluations = list(done)
     try:
-        while not _budget_spent(spec, len(evaluations), time.monotonic() - started):
-            if stop["signal"] is not None:
+        while True:
+            spent = _budget_spent(spec, len(evaluations), time.monotonic() - started)
+            if comm is not None:  # rank 0's clock decides for all
+                spent = comm.bcast(spent, root=0)
+            if spent or _agreed_stop(stop, comm):
                 break
             g = len(evaluations) // spec.population
             points = _ask(opt, spec.population)
@@ -495,6 +498,17 @@ def _rewrite_table(table: Path, problem: Problem, rows: list[Evaluation]) -> Non
         os.replace(tmp, table)
     else:
         table.unlink(missing_ok=True)
+
+
+def _agreed_stop(stop: dict, comm) -> bool:
+    """Whether to stop before the next generation: on MPI, every rank stops if any rank
+    was signalled (ranks that disagreed would wait for each other forever)."""
+    mine = stop["signal"]
+    if comm is None:
+        return mine is not None
+    signals = comm.allgather(mine)
+    stop["signal"] = next((s for s in signals if s is not None), None)
+    return stop["signal"] is not None
 
 
 def _budget_spent(spec, n: int, elapsed_s: float) -> bool:

@@ -366,3 +366,11 @@ def test_optuna_fits_and_resumes_like_cma(fitted, tmp_path, target):
     assert (cut / "evaluations.csv").read_text() == (
         whole.directory / "evaluations.csv"
     ).read_text()
+
+
+def test_a_simulation_too_short_for_the_spectrum_is_refused(tmp_path, target, capsys):
+    path = _twin(tmp_path, target, **{"skip: 0.5 s": "skip: 1.5 s"})  # leaves 0.5 s
+    assert main(["fit", str(path), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "fit.features[0]: log_spectrum at 1 Hz resolution needs at least 1 s" in err
+    assert "leaves 0.5 s" in err

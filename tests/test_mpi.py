@@ -291,3 +291,51 @@ def test_kill_9_of_one_rank_leaves_readable_files_and_resumes(
     done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert_same_output(six_seconds, workdir / f"{stem}.h5")
+
+
+FIT = """
+name: fitmpi
+seed: 5
+duration: 1200 ms
+connectome: {{source: {{weights: w.npy, lengths: l.npy}}}}
+regions:
+  model: jansen_rit
+  parameters: {{v0: 6 mV}}
+  coupling: {{kind: sigmoidal_jansen_rit, a: 1.0}}
+  integrator: {{noise: {{y4: 1.0e-3}}}}
+circuits:
+  - {{name: b, model: ei_network, region: R2, parameters: {{n_E: 80, n_I: 20, g_GABA: 0.5}},
+     input_gain: 100}}
+record: {{eeg: {{file: lf.npz, unit: V/(A m)}}, spikes: false}}
+brian: {{target: numpy}}
+output: {{path: target.h5, figures: false}}
+fit:
+  target: {{eeg: target.h5}}
+  free:
+    circuits.0.parameters.g_GABA: {{min: 0.2, max: 1.5}}
+  budget: {{evaluations: 8}}
+  population: 4
+  skip: 200 ms
+"""
+
+
+def test_a_fit_over_ranks_gives_the_single_process_fit(workdir):
+    """Candidates are dealt over the ranks (each one run on one rank); every rank runs the
+    optimiser, rank 0 writes: the table is the single-process fit's, row for row."""
+    (workdir / "fit.yaml").write_text(FIT.format())
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    made = subprocess.run(
+        [MULTISCALE, "run", "fit.yaml", "-q"], cwd=workdir, capture_output=True, text=True, env=env
+    )
+    assert made.returncode == 0, made.stderr[-2000:]
+    tables = {}
+    for n in (1, 2):
+        cmd = [MULTISCALE, "fit", "fit.yaml", "-o", f"fit{n}"]
+        cmd = [MPIEXEC, "-n", str(n), *cmd] if n > 1 else cmd
+        proc = subprocess.run(
+            cmd, cwd=workdir, capture_output=True, text=True, env=env, timeout=600
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert proc.stdout.count("generation 1:") == 1  # one report, not one per rank
+        tables[n] = (workdir / f"fit{n}" / "evaluations.csv").read_text()
+    assert tables[1] == tables[2] and tables[1].count("\n") == 9

@@ -77,12 +77,21 @@ def _one(f: Feature, x: np.ndarray, fs: float, skip_ms: float) -> np.ndarray:
 
 
 def _spectrum(x: np.ndarray, fs: float, resolution_hz: float, band: tuple[float, float]):
-    """Frequencies in [lo, hi] (Hz) and the Welch PSD there, (freqs, channels)."""
+    """The Welch PSD (segments 1 / resolution long) on the grid lo, lo + resolution, ...,
+    hi (Hz), (freqs, channels): the same grid whatever the sampling rate, so that a
+    recording at 256 Hz and a model at 250 Hz compare bin for bin."""
     from multiscale.analysis import power_spectrum
 
+    need = int(round(fs / resolution_hz))
+    if len(x) < need:
+        raise ValueError(
+            f"{len(x) / fs:g} s of signal; a spectrum at {resolution_hz:g} Hz resolution "
+            f"needs at least {1 / resolution_hz:g} s"
+        )
     freqs, P = power_spectrum(x, fs, resolution_hz)
-    keep = (freqs >= band[0] - 1e-9) & (freqs <= band[1] + 1e-9)
-    return freqs[keep], P[keep]
+    grid = np.arange(band[0], band[1] + resolution_hz / 2, resolution_hz)
+    grid = grid[grid <= fs / 2]
+    return grid, np.stack([np.interp(grid, freqs, P[:, c]) for c in range(P.shape[1])], axis=1)
 
 
 def _peaks(x: np.ndarray, fs: float, resolution_hz: float, band: tuple[float, float]):

@@ -157,6 +157,15 @@ def _check(problem: Problem) -> None:
                 to_float(f.written(f.low), problem._unit(name))
             except (ValueError, KeyError) as err:
                 errors.append(f"fit.free.{f.path}.regions: got {f.region!r}; {err}")
+    left_s = (exp.duration_ms - spec.skip_ms) / 1000.0
+    for k, feature in enumerate(spec.features):
+        spectral = feature.kind in ("log_spectrum", "band_power", "peak_frequency")
+        if spectral and left_s < 1.0 / feature.resolution_hz:
+            errors.append(
+                f"fit.features[{k}]: {feature.kind} at {feature.resolution_hz:g} Hz "
+                f"resolution needs at least {1 / feature.resolution_hz:g} s of each "
+                f"simulation after fit.skip; the experiment's duration leaves {left_s:g} s"
+            )
     if errors:
         lines = "\n".join(f"  {where}: {e}" for e in errors)
         raise ConfigError(f"{where}: {len(errors)} problem(s) in the fit section:\n{lines}")

@@ -1,6 +1,8 @@
 """What a fit compares between the model and the recording, and the loss.
 
-Each feature kind turns SensorData (channels shared with the target, already re-referenced)
+The recording's arrays are the mean over consecutive segments as long as the analysed part
+of a simulation (``compute_segmented``), so both sides are estimated alike. Each feature kind
+turns SensorData (channels shared with the target, already re-referenced)
 into an array; the loss is the weighted sum of one term per feature, each the mean squared
 difference between the model's array and the target's, in the unit below:
 
@@ -35,6 +37,29 @@ def compute(features: tuple[Feature, ...], data: SensorData, skip_ms: float = 0.
     fs = data.sampling_rate_hz
     x = data.data[int(round(skip_ms * fs / 1000.0)) :]
     return [_one(f, x, fs, skip_ms) for f in features]
+
+
+def compute_segmented(features: tuple[Feature, ...], data: SensorData, segment_s: float) -> list:
+    """Each feature's array for a recording, estimated as a simulation's are: the mean of
+    the arrays of consecutive segments ``segment_s`` long (the analysed part of one
+    simulation), so that both sides carry the same estimation bias (a log spectrum from
+    few Welch segments is biased low; a peak from a short spectrum is coarser). A
+    recording shorter than one segment is used whole. Evoked responses are averaged over
+    the whole recording (their epochs already average)."""
+    n = int(round(segment_s * data.sampling_rate_hz))
+    count = len(data.data) // n if n > 0 else 0
+    out = []
+    for f in features:
+        if f.kind == "evoked" or count < 2:
+            out.append(compute((f,), data)[0])
+            continue
+        parts = [
+            compute((f,), SensorData(data.kind, data.channels, data.data[k * n : (k + 1) * n],
+                                     data.unit, data.sampling_rate_hz))[0]
+            for k in range(count)
+        ]  # fmt: skip
+        out.append(np.mean(parts, axis=0))
+    return out
 
 
 def terms(features: tuple[Feature, ...], model: list, target: list) -> np.ndarray:

@@ -46,8 +46,10 @@ def write_outputs(
     target: SensorData,
     target_values: list,
     log=print,
+    posterior_u: np.ndarray | None = None,
 ) -> None:
-    """Write the twin, the check runs, fit.h5 and the report into ``out``."""
+    """Write the twin, the check runs, fit.h5 and the report into ``out`` (with an SBI
+    fit's posterior samples, ``posterior_u`` in the unit cube)."""
     twin = write_twin(problem, out, best, spread, len(evaluations))
     log(f"the twin: {twin}")
     checks = run_checks(problem, out, spread[0])
@@ -61,13 +63,26 @@ def write_outputs(
     _write_h5(
         out / "fit.h5", problem, evaluations, best, spread, target_values, check_values, check_terms
     )
+    if posterior_u is not None:
+        import h5py
+
+        with h5py.File(out / "fit.h5", "a") as f:
+            post = f.create_group("posterior")
+            _array(post, "u", posterior_u, "1", "posterior samples, in [0, 1] per parameter")
+            values = np.array([problem.values(x) for x in posterior_u])
+            _array(post, "values", values, "see /parameters/units", "posterior samples")
     from multiscale.fit.report import report_figures
 
-    figures = report_figures(problem, out, evaluations, best, target, checks)
+    figures = report_figures(problem, out, evaluations, best, target, checks, posterior_u)
     mean, sd = _physical_spread(problem, spread)
+    what = (
+        "posterior median; sd the posterior's"
+        if posterior_u is not None
+        else "the search's final mean; sd its spread"
+    )
     lines = [
-        f"fitted (the search's final mean; sd its spread); best single evaluation "
-        f"{best.index} of {len(evaluations)} at loss {best.loss:.4g}:"
+        f"fitted ({what}); best single evaluation {best.index} of {len(evaluations)} at "
+        f"loss {best.loss:.4g}:"
     ]
     for f, v, m, s in zip(problem.spec.free, best.values, mean, sd, strict=True):
         unit = f" {f.unit}" if f.unit else ""

@@ -11,7 +11,8 @@
                      frequency: 10 Hz, amplitude: 0.5, at: 2 s}]
       window: [2 s, 6 s]             # where the change is measured (default: after skip)
 
-Each candidate (one of the fit's best parameter sets) runs twice with the same noise seed:
+Each candidate (one of the fit's best parameter sets, or of an SBI fit's posterior samples)
+runs twice with the same noise seed:
 as the twin, and with the intervention's overrides on top (a paired design: the noise is
 the same, so the difference is the intervention's). The prediction per candidate is the
 change in each EEG channel's band power (dB, per band) in the window, and the change of
@@ -94,6 +95,14 @@ def check_predict(problem: Problem, spec: PredictSpec, u: np.ndarray) -> None:
             ) from err
 
 
+def candidates(evaluations: list, n: int, posterior_u: np.ndarray | None = None) -> list:
+    """The points (unit cube) a prediction runs: the first ``n`` posterior samples of an
+    SBI fit, else the ``n`` best evaluations with distinct parameter values."""
+    if posterior_u is not None:
+        return list(posterior_u[:n])
+    return [e.u for e in _best_distinct(evaluations, n)]
+
+
 def _best_distinct(evaluations: list, n: int) -> list:
     """The ``n`` best evaluations with distinct parameter values."""
     done = sorted((e for e in evaluations if np.isfinite(e.loss)), key=lambda e: e.loss)
@@ -120,13 +129,14 @@ class Prediction:
 
 
 def predict(
-    problem: Problem, spec: PredictSpec, evaluations: list, out: Path, log=print
+    problem: Problem, spec: PredictSpec, points: list[np.ndarray], out: Path, log=print
 ) -> list[Prediction]:
-    """Run every intervention on the best candidates; write and return the predictions."""
+    """Run every intervention on the candidates at ``points`` (unit cube; see
+    :func:`candidates`); write and return the predictions."""
     from multiscale.cosim import Simulation
 
-    chosen = _best_distinct(evaluations, spec.candidates)
-    check_predict(problem, spec, chosen[0].u)
+    chosen = points
+    check_predict(problem, spec, chosen[0])
     folder = out / "predict"
     folder.mkdir(exist_ok=True)
     kind = problem.spec.target.kind
@@ -138,9 +148,9 @@ def predict(
     for name, overrides in spec.interventions.items():
         (folder / name).mkdir(exist_ok=True)
         changes, measures, channels = [], [], []
-        for k, e in enumerate(chosen):
+        for k, u in enumerate(chosen):
             seed = stream_seed(problem.experiment.seed, f"fit.predict.{k}") % (2**31)
-            base = {**problem.overrides(e.u, seed), "output.figures": False}
+            base = {**problem.overrides(u, seed), "output.figures": False}
             powers, declared = {}, {}
             for arm, extra in (("twin", {}), ("intervention", overrides)):
                 path = folder / name / f"candidate_{k}_{arm}.h5"

@@ -26,7 +26,13 @@ def _plt():
 
 
 def report_figures(
-    problem: Problem, out: Path, evaluations: list, best, target: SensorData, checks: list[Path]
+    problem: Problem,
+    out: Path,
+    evaluations: list,
+    best,
+    target: SensorData,
+    checks: list[Path],
+    posterior_u: np.ndarray | None = None,
 ) -> list[Path]:
     """Write the report's figures; their paths."""
     folder = out / "report"
@@ -36,6 +42,8 @@ def report_figures(
         _loss(plt, evaluations, folder / "loss.png"),
         _parameters(plt, problem, evaluations, best, folder / "parameters.png"),
     ]
+    if posterior_u is not None:
+        paths.append(_posterior(plt, problem, posterior_u, folder / "posterior.png"))
     if checks:
         from multiscale.fit.outputs import _sensor_data
 
@@ -106,6 +114,35 @@ def _parameters(plt, problem: Problem, evaluations, best, path: Path) -> Path:
     fig.suptitle(
         "each parameter against the loss (colour: evaluation order; red: best)", fontsize=10
     )
+    return _save(fig, path)
+
+
+def _posterior(plt, problem: Problem, posterior_u: np.ndarray, path: Path) -> Path:
+    """The posterior's marginals (histograms over each parameter's range) and, for two or
+    more parameters, the first pair's joint samples."""
+    free = problem.spec.free
+    values = np.array([problem.values(x) for x in posterior_u])
+    n = len(free) + (1 if len(free) > 1 else 0)
+    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 2.8), squeeze=False, layout="constrained")
+    for k, f in enumerate(free):
+        ax = axes[0, k]
+        bins = (
+            np.geomspace(f.low, f.high, 40) if f.scale == "log" else np.linspace(f.low, f.high, 40)
+        )
+        ax.hist(values[:, k], bins=bins, color="C0")
+        ax.axvline(np.median(values[:, k]), color="C3", lw=1)
+        if f.scale == "log":
+            ax.set_xscale("log")
+        ax.set_xlabel(f.name + (f" ({f.unit})" if f.unit else ""), fontsize=8)
+        ax.set_yticks([])
+    if len(free) > 1:
+        ax = axes[0, -1]
+        ax.plot(values[:, 0], values[:, 1], ".", ms=1, alpha=0.4)
+        ax.set_xlim(free[0].low, free[0].high)
+        ax.set_ylim(free[1].low, free[1].high)
+        ax.set_xlabel(free[0].name, fontsize=8)
+        ax.set_ylabel(free[1].name, fontsize=8)
+    fig.suptitle(f"posterior ({len(values)} samples; red: median)", fontsize=10)
     return _save(fig, path)
 
 

@@ -40,7 +40,7 @@ from multiscale.config import ConfigError
 from multiscale.cosim import stream_seed
 from multiscale.fit import features as feat
 from multiscale.fit.evaluate import Evaluator
-from multiscale.fit.predict import check_predict, predict, read_predict
+from multiscale.fit.predict import candidates, check_predict, predict, read_predict
 from multiscale.fit.problem import Problem, load_problem
 from multiscale.fit.signals import SensorData
 from multiscale.fit.target import Matching, read_target, rereferenced
@@ -81,8 +81,11 @@ class FitOutcome:
     best: Evaluation | None
     complete: bool
     #: the fitted values (each in its unit): the search's final mean, the estimate under
-    #: noise (the single best evaluation is partly lucky noise); None if not complete
+    #: noise (the single best evaluation is partly lucky noise), or an SBI fit's posterior
+    #: medians; None if not complete
     fitted: np.ndarray | None = None
+    #: an SBI fit's posterior samples in the unit cube (samples, parameters); else None
+    posterior_u: np.ndarray | None = None
 
 
 # --- the directory ---------------------------------------------------------------------
@@ -206,11 +209,16 @@ def _optimiser(problem: Problem):
     seed = stream_seed(problem.experiment.seed, "fit.optimiser") % (2**31)
     if spec.method == "optuna":
         return _Optuna(len(spec.free), seed)
+    if spec.method == "sbi":
+        from multiscale.fit.inference import PriorSampler, require_sbi
+
+        require_sbi()
+        return PriorSampler(len(spec.free), seed)
     return _CMA(problem.start(), spec.sigma, spec.population, seed)
 
 
 def _ask(opt, population: int) -> list[np.ndarray]:
-    return opt.ask(population) if isinstance(opt, _Optuna) else opt.ask()
+    return opt.ask() if isinstance(opt, _CMA) else opt.ask(population)
 
 
 # --- the table of evaluations --------------------------------------------------------------
@@ -280,8 +288,9 @@ def target_features(problem: Problem) -> tuple[SensorData, Matching, list]:
     gain = problem.experiment.plan.sensors.get(spec.target.kind)
     model_channels = list(gain.channels) if gain is not None else []
     target, matching = read_target(spec.target, model_channels, str(problem.path))
+    segment_s = (problem.experiment.duration_ms - spec.skip_ms) / 1000.0
     try:
-        values = feat.compute(spec.features, target, 0.0)
+        values = feat.compute_segmented(spec.features, target, segment_s)
     except ValueError as err:
         raise ConfigError(f"{problem.path}: fit.features: on the recording: {err}") from err
     return target, matching, values
@@ -325,7 +334,8 @@ def fit(
         problem, out, target, target_values, matching, jobs, comm, log, resume is not None
     )
     if outcome.complete and prediction is not None and rank == 0:
-        predict(problem, prediction, outcome.evaluations, out, log)
+        points = candidates(outcome.evaluations, prediction.candidates, outcome.posterior_u)
+        predict(problem, prediction, points, out, log)
     return outcome
 
 
@@ -347,7 +357,14 @@ def predict_again(out: str | Path, log=print) -> list:
     spec = read_predict(current.get("predict"), str(problem.path))
     if spec is None:
         raise FitError(f"{problem.path}: has no predict: section; nothing to predict")
-    return predict(problem, spec, read_evaluations(out / "evaluations.csv", problem), out, log)
+    posterior_u = None
+    if (out / "fit.h5").exists():
+        import h5py
+
+        with h5py.File(out / "fit.h5") as f:
+            posterior_u = f["posterior/u"][:] if "posterior/u" in f else None
+    evaluations = read_evaluations(out / "evaluations.csv", problem)
+    return predict(problem, spec, candidates(evaluations, spec.candidates, posterior_u), out, log)
 
 
 def _read_state(out: Path) -> dict:
@@ -450,11 +467,54 @@ def _loop(problem, out, target, target_values, matching, jobs, comm, log, resume
         return FitOutcome(out, evaluations, best, False)
     if best is None:
         raise FitError(f"{out}: every evaluation failed; see evaluations.csv for why")
+    posterior_u = None
+    if spec.method == "sbi":
+        if rank != 0:  # rank 0 trains the posterior and writes everything
+            return FitOutcome(out, evaluations, best, True)
+        posterior_u = _posterior(problem, out, evaluations, target_values, log)
+        spread = (np.median(posterior_u, axis=0), posterior_u.std(axis=0))
+    else:
+        spread = opt.spread()
     if rank == 0:
         from multiscale.fit.outputs import write_outputs
 
-        write_outputs(problem, out, evaluations, best, opt.spread(), target, target_values, log)
-    return FitOutcome(out, evaluations, best, True, problem.values(opt.spread()[0]))
+        write_outputs(
+            problem, out, evaluations, best, spread, target, target_values, log, posterior_u
+        )
+    return FitOutcome(
+        out, evaluations, best, True, problem.values(spread[0]), posterior_u=posterior_u
+    )
+
+
+def _posterior(problem, out, evaluations, target_values, log) -> np.ndarray:
+    """An SBI fit's posterior samples (unit cube), trained on every stored simulation;
+    also written to posterior.csv (the parameters' values)."""
+    from multiscale.fit.inference import flat, train
+
+    spec = problem.spec
+    u, X = [], []
+    for g in range(len(evaluations) // spec.population):
+        with np.load(out / "features" / f"generation_{g:04d}.npz") as z:
+            for i in range(spec.population):
+                keys = [f"evaluation{i}_feature{k}" for k in range(len(spec.features))]
+                if all(k in z for k in keys):
+                    u.append(evaluations[g * spec.population + i].u)
+                    X.append(flat([z[k] for k in keys]))
+    t0 = time.perf_counter()
+    seed = stream_seed(problem.experiment.seed, "fit.sbi") % (2**31)
+    sample, summary = train(np.array(u), np.array(X), seed)
+    samples = sample(flat(target_values))
+    log(
+        f"posterior: NPE trained on {len(u)} simulations (summary: "
+        f"{summary.components.shape[0]} principal components of {len(X[0])} feature values) "
+        f"in {time.perf_counter() - t0:.1f} s; {len(samples)} samples"
+    )
+    with open(out / "posterior.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(problem.names)
+        for s in samples:
+            w.writerow([repr(float(v)) for v in problem.values(s)])
+    return samples
 
 
 def _score(problem, index, g, seed, u, result, target, target_values):

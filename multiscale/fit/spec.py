@@ -33,9 +33,10 @@ from multiscale.quantities import QuantityError, to_float
 
 #: feature kinds, each documented in multiscale.fit.features
 FEATURE_KINDS = ("log_spectrum", "band_power", "peak_frequency", "envelope_connectivity", "evoked")
-#: optimisers: CMA-ES through ``cma`` (installed with multiscale), TPE through ``optuna``
-#: (the ``fit`` extra)
-METHODS = ("cma", "optuna")
+#: methods: CMA-ES through ``cma`` (installed with multiscale), TPE through ``optuna`` (the
+#: ``optuna`` extra), posteriors by neural posterior estimation through ``sbi`` (the ``sbi``
+#: extra; multiscale.fit.inference)
+METHODS = ("cma", "optuna", "sbi")
 #: sensor kinds a target can be
 TARGET_KINDS = ("eeg", "meg", "seeg")
 #: the most evaluations a budget may ask for: each evaluation keeps a row and its features

@@ -3,6 +3,7 @@ end to end (files, the twin, resume after a kill reproducing the uninterrupted f
 directory's safety rules, Ctrl-C)."""
 
 import csv
+import importlib.util
 import json
 import os
 import shutil
@@ -374,3 +375,37 @@ def test_a_simulation_too_short_for_the_spectrum_is_refused(tmp_path, target, ca
     err = capsys.readouterr().err
     assert "fit.features[0]: log_spectrum at 1 Hz resolution needs at least 1 s" in err
     assert "leaves 0.5 s" in err
+
+
+def test_sbi_gives_posterior_samples_and_resumes_to_the_same_table(fitted, tmp_path, target):
+    """The mechanics of method: sbi (tests/validation/test_fit_sbi.py checks calibration):
+    prior draws stored as generations, a posterior of samples inside the ranges, written
+    with units, and a resumed fit identical to the uninterrupted one."""
+    path = _twin(
+        tmp_path, target, evaluations=24, **{"population: 4": "population: 8\n  method: sbi"}
+    )
+    if importlib.util.find_spec("sbi") is None:
+        # sbi is an optional extra (torch is heavy): without it the fit is refused, saying
+        # how to install it, before anything runs or is written
+        with pytest.raises(ConfigError, match='pip install -e ".\\[sbi\\]"'):
+            fit(path, tmp_path / "whole", log=lambda _: None)
+        assert not (tmp_path / "whole").exists()
+        return
+    whole = fit(path, tmp_path / "whole", log=lambda _: None)
+    assert whole.complete and whole.posterior_u.shape == (2000, 1)
+    samples = np.loadtxt(tmp_path / "whole" / "posterior.csv", delimiter=",", skiprows=1)
+    assert samples.shape == (2000,) and samples.min() >= 15 and samples.max() <= 35
+    assert whole.fitted[0] == pytest.approx(np.median(samples), rel=1e-9)
+    with h5py.File(tmp_path / "whole" / "fit.h5") as f:
+        assert f["posterior/values"].attrs["unit"] == "see /parameters/units"
+    cut = tmp_path / "cut"
+    shutil.copytree(whole.directory, cut)
+    lines = (cut / "evaluations.csv").read_text().splitlines(keepends=True)
+    (cut / "evaluations.csv").write_text("".join(lines[:9]))  # the first generation only
+    state = json.loads((cut / "fit.json").read_text())
+    (cut / "fit.json").write_text(json.dumps({**state, "status": "stopped"}))
+    again = fit(resume=cut, log=lambda _: None)
+    assert (cut / "evaluations.csv").read_text() == (
+        whole.directory / "evaluations.csv"
+    ).read_text()
+    np.testing.assert_array_equal(again.posterior_u, whole.posterior_u)

@@ -26,6 +26,8 @@ Install: ``pip install torch==2.13.0`` (the CPU build, about 200 MB) then
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,7 +126,8 @@ def train(u: np.ndarray, features: np.ndarray, seed: int, samples: int = POSTERI
     d = u.shape[1]
     prior = BoxUniform(low=torch.zeros(d), high=torch.ones(d))
     inference = NPE(prior=prior, density_estimator="maf", show_progress_bars=False)
-    estimator = inference.append_simulations(theta, x).train(show_train_summary=False)
+    with contextlib.redirect_stdout(io.StringIO()):  # sbi prints its convergence
+        estimator = inference.append_simulations(theta, x).train(show_train_summary=False)
     posterior = inference.build_posterior(estimator)
 
     def sample(observed: np.ndarray, n: int = samples) -> np.ndarray:

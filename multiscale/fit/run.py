@@ -319,6 +319,10 @@ def fit(
         out = Path(out_dir) if out_dir is not None else default_directory(problem)
         if rank == 0:
             prepare_directory(out, overwrite=overwrite)
+    if problem.spec.method == "sbi":  # refused before anything is written
+        from multiscale.fit.inference import require_sbi
+
+        require_sbi()
     target, matching, target_values = target_features(problem)
     prediction = read_predict(problem.data.get("predict"), str(problem.path))
     if prediction is not None:  # refused now, not after the fit

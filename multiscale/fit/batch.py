@@ -116,7 +116,7 @@ def _not_batchable(exp: Experiment) -> str | None:
     for c in plan.circuits.values():
         return f"circuits: {c.label} is a spiking circuit ({c.name}); a batch runs masses only"
     if plan.masses.tvb_compat:
-        return "regions.tvb_compat: the batch runs the float64 loop only"
+        return "regions.integrator.tvb_compat: the batch runs the float64 loop only"
     return None
 
 

@@ -145,9 +145,9 @@ def tvb_evaluations(p: dict) -> list[float]:
             speed=np.array([float(p["speed"])]),
         )
         conn.configure()
-        names = [str(s) for s in p["names"]]
+        conn.set_idelays(float(p["dt"]))  # its horizon, for the initial history below
         model = models.JansenRit(
-            **{name: np.array([p["parameters"][0, j]]) for j, name in enumerate(names)}
+            **{str(name): np.array([p["parameters"][0, j]]) for j, name in enumerate(p["names"])}
         )
         model.variables_of_interest = ("y1", "y2")
         _, cmin, cmax, midpoint, r = p["coupling"]
@@ -164,7 +164,7 @@ def tvb_evaluations(p: dict) -> list[float]:
             integrator=integrators.HeunStochastic(
                 dt=float(p["dt"]),
                 noise=noise.Additive(
-                    nsig=np.asarray(p["nsig"], dtype=float).reshape(-1, 1, 1),
+                    nsig=np.asarray(p["nsig"], dtype=float),  # (nvar,): TVB reshapes it
                     noise_seed=int(p["seeds"][k]),
                 ),
             ),

@@ -57,7 +57,7 @@ from multiscale.stimuli import region_stimulus, stimulus_on
 
 #: the most memory the members' step increments (noise, stimuli) take at once (bytes): it
 #: sets how many windows one call of the batched loop integrates (at least one)
-_BUFFER_BYTES = 32 << 20
+_BUFFER_BYTES = 64 << 20
 #: the most windows one call integrates (more gains nothing: the call costs ~0.1 ms)
 _MAX_WINDOWS = 10
 
@@ -259,16 +259,26 @@ def _integrate(batch: EngineBatch, members: list[_Member], record: _Recording, p
             n = sum(window(j)[1] for j in range(k, k1))
             active = [b for b, m in enumerate(members) if not m.diverged]
             stochastic = np.zeros(B, dtype=bool)
-            if needs:
-                fill = [pool.submit(members[b].increments, first, n, buffer[b]) for b in active]
-                for b, done in zip(active, fill, strict=True):
-                    stochastic[b] = done.result()
+            if needs:  # each thread draws for a share of the members (numpy lets go of the GIL)
+                groups = [g for g in np.array_split(active, batch.threads) if len(g)]
+                fill = [
+                    pool.submit(_fill, [members[b] for b in g], first, n, [buffer[b] for b in g])
+                    for g in groups
+                ]
+                for g, done in zip(groups, fill, strict=True):
+                    stochastic[g] = done.result()
             obs = batch.advance(n, buffer, stochastic, np.array(active, dtype=np.int64))
-            for b in active:
-                if not np.isfinite(batch.X[b]).all():
-                    members[b].diverged = True
+            finite = np.isfinite(batch.X[active]).all(axis=(1, 2))
+            for b in np.asarray(active)[~finite]:
+                members[b].diverged = True  # where its run stops (cosim's _check_finite)
             record.windows(obs, [window(j)[1] for j in range(k, k1)], members)
             k = k1
+
+
+def _fill(members: list[_Member], first: int, n: int, buffers: list[np.ndarray]) -> list[bool]:
+    """``_Member.increments`` of each of these members into its buffer (a view into the
+    batch's); whether each adds them."""
+    return [m.increments(first, n, out) for m, out in zip(members, buffers, strict=True)]
 
 
 class _Recording:

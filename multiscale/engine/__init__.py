@@ -20,6 +20,12 @@ The modules, one concern each:
   multiply-add).
 - ``tvb_compat.py``: TVB float32 compatibility: numpy's pairwise sum, exp and float32 sin
   ported bit for bit, and the couplings' ``tvb_pre`` functions.
+- ``batch.py``: ``EngineBatch``, many engines of one network (one connectome, one step)
+  stacked along a first axis and advanced in one call, members over numba's threads; what
+  ``multiscale.fit.batch`` runs.
+- ``batch_kernel.py``: the batch template, ``_kb_advance``: the single-run loop of each
+  member under ``prange``, compiled into the batch module of a (model, coupling, method)
+  (``load_kernel(..., batch=True)``).
 
 The coupling definitions stay in ``multiscale.coupling`` and the region-model interface in
 ``multiscale.region``: the engine takes both as inputs.

@@ -91,7 +91,10 @@ class EngineBatch:
             raise ValueError(f"increments must have shape {want} (or more steps)")
         obs = np.full((n_steps, B, self.n_regions), np.nan)
         before = numba.get_num_threads()
-        numba.set_num_threads(self.threads)
+        # no more threads than members; members handed out one at a time, so that a thread
+        # the machine holds back (other work on the cores) does not hold back the call
+        numba.set_num_threads(max(1, min(self.threads, len(members))))
+        chunk = numba.set_parallel_chunksize(1)
         try:
             self._k._kb_advance(
                 n_steps,
@@ -114,6 +117,7 @@ class EngineBatch:
                 self._no_states,
             )
         finally:
+            numba.set_parallel_chunksize(chunk)
             numba.set_num_threads(before)
         self.step += n_steps
         for e in self.engines:

@@ -261,12 +261,13 @@ def _integrate(batch: EngineBatch, members: list[_Member], record: _Recording, p
             stochastic = np.zeros(B, dtype=bool)
             if needs:  # each thread draws for a share of the members (numpy lets go of the GIL)
                 groups = [g for g in np.array_split(active, batch.threads) if len(g)]
-                fill = [
-                    pool.submit(_fill, [members[b] for b in g], first, n, [buffer[b] for b in g])
-                    for g in groups
-                ]
-                for g, done in zip(groups, fill, strict=True):
-                    stochastic[g] = done.result()
+                jobs = [([members[b] for b in g], first, n, [buffer[b] for b in g]) for g in groups]
+                if len(jobs) == 1:
+                    stochastic[groups[0]] = _fill(*jobs[0])
+                else:
+                    fill = [pool.submit(_fill, *job) for job in jobs]
+                    for g, done in zip(groups, fill, strict=True):
+                        stochastic[g] = done.result()
             obs = batch.advance(n, buffer, stochastic, np.array(active, dtype=np.int64))
             finite = np.isfinite(batch.X[active]).all(axis=(1, 2))
             for b in np.asarray(active)[~finite]:

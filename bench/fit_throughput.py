@@ -13,7 +13,8 @@ coupling strength a and the seed. The sides:
 (a) ``multiscale.api.run`` in this process, one candidate after another (each writes its
     HDF5 output, as a run does);
 (b) ``simulate_batch`` of B candidates in one call, for each B of ``--sizes`` (threads:
-    numba's default, NUMBA_NUM_THREADS or the cores);
+    numba's default, NUMBA_NUM_THREADS or the cores), and the largest B on one thread
+    (what batching saves per core, whatever share of the cores other work leaves);
 (c) TVB 2.10 (``tvb-library``): the same network, model parameters, coupling, noise,
     delays and step (HeunStochastic), a TemporalAverage monitor at 1 ms of y1 - y2 and the
     same EEG projection, one candidate after another. TVB runs in this interpreter if it
@@ -79,13 +80,13 @@ def sequential(overrides: list[dict], folder: Path) -> tuple[float, float]:
     return loading / len(exps), (time.perf_counter() - t) / len(exps)
 
 
-def batched(overrides: list[dict]) -> tuple[float, float]:
+def batched(overrides: list[dict], threads: int | None = None) -> tuple[float, float]:
     """(load s, simulation s) per evaluation, as one batch."""
     from multiscale.fit.batch import simulate_batch
 
     exps, loading = load_all(overrides)
     t = time.perf_counter()
-    out = simulate_batch(exps)
+    out = simulate_batch(exps, threads=threads)
     assert all(m["eeg"].data.shape[0] == out[0]["eeg"].data.shape[0] for m in out)
     return loading / len(exps), (time.perf_counter() - t) / len(exps)
 
@@ -232,7 +233,7 @@ def tvb_python(given: str | None) -> tuple[bool, str | None, str]:
 def summary(name: str, loads: list[float], sims: list[float]) -> str:
     med_sim, min_sim = statistics.median(sims), min(sims)
     line = (
-        f"{name:<22} {min_sim:8.4f} {med_sim:8.4f} s/eval   {1 / med_sim:7.2f} eval/s"
+        f"{name:<26} {min_sim:8.4f} {med_sim:8.4f} s/eval   {1 / med_sim:7.2f} eval/s"
         f" (best {1 / min_sim:6.2f})"
     )
     if loads:
@@ -277,6 +278,9 @@ def main() -> None:
         for r in range(args.rounds):
             sides = [("api.run, one by one", args.sequential, "run")]
             sides += [(f"simulate_batch B={b}", b, "batch") for b in args.sizes]
+            # the largest batch on one thread: what batching saves per core, apart from
+            # how many cores the machine gives this process
+            sides.append((f"simulate_batch B={max(args.sizes)} 1 thr", max(args.sizes), "one"))
             if have_tvb:
                 sides.append(("TVB 2.10, one by one", args.tvb_evals, "tvb"))
             for name, n, how in sides:
@@ -284,8 +288,8 @@ def main() -> None:
                 first += n
                 if how == "run":
                     load_s, sim_s = sequential(over, folder)
-                elif how == "batch":
-                    load_s, sim_s = batched(over)
+                elif how in ("batch", "one"):
+                    load_s, sim_s = batched(over, 1 if how == "one" else None)
                 else:
                     times = tvb_side(python, over, folder)
                     load_s, sim_s = None, statistics.median(times)
@@ -295,7 +299,7 @@ def main() -> None:
                 sims.append(sim_s)
                 print(f"  round {r + 1} {name}: {sim_s:.4f} s/eval", flush=True)
     print(f"load average after {os.getloadavg()}")
-    print(f"{'side':<22} {'min':>8} {'median':>8}")
+    print(f"{'side':<26} {'min':>8} {'median':>8}")
     for name, (loads, sims) in results.items():
         print(summary(name, loads, sims))
 

@@ -64,8 +64,9 @@ co-simulation writes their coupling variables into the history, a window late, w
 allowed because every edge touching them is delayed by at least one window.
 """
 
+from multiscale.engine.batch import EngineBatch
 from multiscale.engine.compile import kernel_cache_dir, load_kernel
 from multiscale.engine.kernel import INTEGRATORS
 from multiscale.engine.network import Engine
 
-__all__ = ["INTEGRATORS", "Engine", "kernel_cache_dir", "load_kernel"]
+__all__ = ["INTEGRATORS", "Engine", "EngineBatch", "kernel_cache_dir", "load_kernel"]

@@ -72,7 +72,8 @@ class EngineBatch:
     ) -> np.ndarray:
         """Integrate n_steps of ``members`` (indices; default all); return the observable
         (n_steps, B, n_regions) of steps step+1 .. step+n_steps (rows of members left out
-        are not written: NaN).
+        are not written: NaN). A member left out falls behind the batch's clock for good
+        (a diverged one): do not advance it again.
 
         increments: (B, >= n_steps, n_regions, n_state) additive terms of each member's
         steps (its noise ``sqrt(2 D dt) N(0, 1)`` from ``Engine.draw_noise``, plus dt x a

@@ -44,7 +44,8 @@ class EngineBatch:
         self.threads = _thread_count(threads)
         self.model, self.coupling, self.method = first.model, first.coupling, first.method
         self.dt, self.horizon, self.n_regions = first.dt, first.horizon, first.n_regions
-        self.step = first.step
+        #: each member's step: the state X[b] is that at t = steps[b] dt
+        self.steps = np.array([e.step for e in self.engines], dtype=np.int64)
         self._row_ptr_u, self._cell, self._nodes = first._row_ptr_u, first._cell, first._nodes
         # stacked copies of every member's own arrays; each engine then reads its slice
         self.X = np.stack([e.X for e in self.engines])
@@ -66,31 +67,37 @@ class EngineBatch:
     def advance(
         self,
         n_steps: int,
+        members: Sequence[int] | np.ndarray,
         increments: np.ndarray,
-        stochastic: np.ndarray,
-        members: np.ndarray | None = None,
+        stochastic: Sequence[bool] | np.ndarray,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Integrate n_steps of ``members`` (indices; default all); return the observable
-        (n_steps, B, n_regions) of steps step+1 .. step+n_steps (rows of members left out
-        are not written: NaN). A member left out falls behind the batch's clock for good
-        (a diverged one): do not advance it again.
+        """Integrate n_steps of each of ``members`` (indices into the batch), each from its
+        own step (members keep their own clocks, so a batch can be advanced a group of
+        members at a time: each member's history then stays in the cache for longer).
 
-        increments: (B, >= n_steps, n_regions, n_state) additive terms of each member's
-        steps (its noise ``sqrt(2 D dt) N(0, 1)`` from ``Engine.draw_noise``, plus dt x a
-        stimulus: ``Engine.with_stimulus``), in state units; or a (B, 1, 1, 1) dummy when
-        no member has any. stochastic: (B,) bool, whether member b adds its increments
-        (as its engine's ``advance`` would)."""
+        increments: (len(members), >= n_steps, n_regions, n_state) the additive terms of
+        members[a]'s steps, in state units: its noise ``sqrt(2 D dt) N(0, 1)``
+        (``Engine.draw_noise``) plus dt x a stimulus (``Engine.with_stimulus``); or a
+        (len(members), 1, 1, 1) dummy when none has any. stochastic: (len(members),)
+        whether members[a] adds its increments (as its engine's ``advance`` would).
+        out: (n_steps, B, n_regions) to write the observable into (each member's column;
+        default: a new array, NaN for the others). Returns out: the observable of each
+        member's next n_steps steps."""
         B = len(self.engines)
-        members = np.arange(B) if members is None else np.asarray(members, dtype=np.int64)
+        members = np.asarray(members, dtype=np.int64)
         stochastic = np.asarray(stochastic, dtype=np.bool_)
-        if stochastic.shape != (B,):
-            raise ValueError(f"stochastic must have shape {(B,)}")
+        if stochastic.shape != members.shape:
+            raise ValueError(f"stochastic must have shape {members.shape}")
         shape = increments.shape
-        fits = shape[0] == B and shape[1] >= n_steps and shape[2:] == self.X.shape[1:]
-        if stochastic[members].any() and not fits:
-            want = (B, n_steps, *self.X.shape[1:])
+        fits = shape[0] == len(members) and shape[1] >= n_steps and shape[2:] == self.X.shape[1:]
+        if stochastic.any() and not fits:
+            want = (len(members), n_steps, *self.X.shape[1:])
             raise ValueError(f"increments must have shape {want} (or more steps)")
-        obs = np.full((n_steps, B, self.n_regions), np.nan)
+        if out is None:
+            out = np.full((n_steps, B, self.n_regions), np.nan)
+        elif out.shape != (n_steps, B, self.n_regions):
+            raise ValueError(f"out must have shape {(n_steps, B, self.n_regions)}")
         before = numba.get_num_threads()
         # no more threads than members; members handed out one at a time, so that a thread
         # the machine holds back (other work on the cores) does not hold back the call
@@ -99,7 +106,7 @@ class EngineBatch:
         try:
             self._k._kb_advance(
                 n_steps,
-                self.step,
+                self.steps,
                 self.horizon,
                 self.X,
                 self.H,
@@ -114,16 +121,16 @@ class EngineBatch:
                 stochastic,
                 members,
                 self._nodes,
-                obs,
+                out,
                 self._no_states,
             )
         finally:
             numba.set_parallel_chunksize(chunk)
             numba.set_num_threads(before)
-        self.step += n_steps
-        for e in self.engines:
-            e.step = self.step
-        return obs
+        self.steps[members] += n_steps
+        for b in members:
+            self.engines[b].step = int(self.steps[b])
+        return out
 
 
 def _not_shared(a: Engine, b: Engine) -> str | None:
@@ -134,8 +141,8 @@ def _not_shared(a: Engine, b: Engine) -> str | None:
         return "tvb_compat: the batch runs the float64 loop only"
     if len(a.proxies) or len(b.proxies):
         return "proxy nodes (circuits): a batch runs neural masses only"
-    if a.dt != b.dt or a.step != b.step:
-        return "another step or time"
+    if a.dt != b.dt:
+        return "another time step"
     if a.horizon != b.horizon or a.n_regions != b.n_regions:
         return "another history depth or number of regions"
     if not (np.array_equal(a.row_ptr, b.row_ptr) and np.array_equal(a.col, b.col)):

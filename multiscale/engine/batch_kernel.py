@@ -11,13 +11,15 @@ copies ``_kb_advance`` into the generated module of its (model, coupling, method
 the single-run functions it calls, and compiles it there with ``parallel=True``. It may
 read only ``_k_advance`` and ``prange``.
 
-Arrays (b: member, flat histories as in kernel.py):
-X (B, n_regions, N_SV); H (B, n_regions * 2 horizon * N_CV); Hp (B, n_regions * 2 horizon
-* N_C); W (B, n_edges) weights in the shared CSR order of row_ptr/cell; P (B, n_regions,
-N_PAR); Q (B, N_Q); noise (B, n_steps, n_regions, N_SV) increments (a (B, 1, 1, 1) dummy
-when no member has any); stochastic (B,) whether member b adds its increments; members:
-the members to advance (the others are left as they are); obs (n_steps, B, n_regions),
-in the layout the recording averages over time (its member slices are strided).
+Arrays (b: member, a: position in ``members``; flat histories as in kernel.py):
+steps0 (B,) each member's step (members keep their own clocks); X (B, n_regions, N_SV); H
+(B, n_regions * 2 horizon * N_CV); Hp (B, n_regions * 2 horizon * N_C); W (B, n_edges)
+weights in the shared CSR order of row_ptr/cell; P (B, n_regions, N_PAR); Q (B, N_Q);
+members: the members to advance (the others are left as they are); noise (len(members),
+n_steps, n_regions, N_SV) the increments of members[a] (a (len(members), 1, 1, 1) dummy
+when none has any); stochastic (len(members),) whether members[a] adds them; obs
+(n_steps, B, n_regions), in the layout the recording averages over time (a member's
+slice is strided).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ _k_advance = None  # the generated module's single-run loop (kernel.py)
 
 def _kb_advance(
     n_steps,
-    step0,
+    steps0,
     hz,
     X,
     H,
@@ -47,12 +49,13 @@ def _kb_advance(
     obs,
     no_states,
 ):
-    """n_steps of every member in ``members`` from step0, each on its own thread's turn."""
+    """n_steps of every member in ``members``, each from its own step, members spread over
+    the threads."""
     for a in prange(members.shape[0]):
         b = members[a]
         _k_advance(
             n_steps,
-            step0,
+            steps0[b],
             hz,
             X[b],
             H[b],
@@ -63,8 +66,8 @@ def _kb_advance(
             P[b],
             Q[b],
             dt,
-            noise[b],
-            stochastic[b],
+            noise[a],
+            stochastic[a],
             nodes,
             obs[:, b],
             no_states,

@@ -24,8 +24,8 @@ same way here:
 
 Where a run would stop because a member's state stopped being finite (a
 FloatingPointError naming the regions), that member's signals are NaN from the start of
-the stretch in which it was found (at most ``_BUFFER_BYTES`` worth of steps, a few
-windows) and it is no longer integrated; the other members go on.
+the stretch in which it was found (at most ``_MAX_WINDOWS`` windows) and it is no longer
+integrated; the other members go on.
 
 What cannot be batched (``batchable`` says which, in one line): circuits (a batch has
 no Brian2), TVB-compatible runs (the batch has only the float64 loop), and variants that
@@ -55,11 +55,12 @@ from multiscale.plan import Plan
 from multiscale.recording import sample_steps, sensor_projection
 from multiscale.stimuli import region_stimulus, stimulus_on
 
-#: the most memory the members' step increments (noise, stimuli) take at once (bytes): it
-#: sets how many windows one call of the batched loop integrates (at least one)
+#: the most memory (bytes) the observable of one stretch of windows takes, and the members'
+#: step increments (noise, stimuli) of one call: it sets how many windows one stretch
+#: holds and how many members one call of the batched loop advances
 _BUFFER_BYTES = 64 << 20
 #: the most windows one call integrates (a call's own cost is then far below its work)
-_MAX_WINDOWS = 10
+_MAX_WINDOWS = 20
 
 
 def batchable(exps: Sequence[Experiment]) -> str | None:
@@ -194,8 +195,10 @@ class _Member:
     def __post_init__(self) -> None:
         self.schedule = PerturbationSchedule(self.plan, self.engine, {})
         self.stimuli = self.plan.region_stimuli
-        #: False once its increments buffer holds more than noise (a stimulus)
-        self.clean = True
+        noise = self.plan.masses.noise
+        #: the state variables it draws noise for (what its increments may hold besides
+        #: a stimulus)
+        self.noisy = frozenset(() if noise is None else np.flatnonzero(noise).tolist())
         self.diverged = False
 
     def stimuli_on(self, first: int, n: int) -> tuple[bool, ...]:
@@ -203,29 +206,48 @@ class _Member:
         dt = self.engine.dt
         return tuple(stimulus_on([s], first, n, dt) for s in self.stimuli)
 
-    def increments(self, first: int, n: int, out: np.ndarray) -> bool:
-        """Fill out[:n] with the additive terms of steps first .. first + n - 1, as its
-        run's ``advance`` makes them; whether it adds them (its run's ``stochastic``).
-        Its stimuli are on in all of these steps' windows or in none (``_integrate``)."""
-        e = self.engine
+
+class _Increments:
+    """The step increments of the members advanced in one call: a slot (steps, regions,
+    state variables) per member, reused call after call by other members. A slot keeps
+    what its variables may hold, so it is zeroed only when a member needs zeros where the
+    previous one left values (another noisy variable, a stimulus)."""
+
+    def __init__(self, slots: int, steps: int, shape: tuple[int, ...]) -> None:
+        self.array = np.zeros((slots, steps, *shape))
+        #: per slot: the variables that may be non-zero (None: any)
+        self.holds: list[frozenset | None] = [frozenset()] * slots
+
+    def fill(self, a: int, m: _Member, first: int, n: int) -> bool:
+        """Slot a := member m's additive terms of steps first .. first + n - 1, as its
+        run's ``advance`` makes them (noise from its own stream, then dt x its stimulus);
+        whether it adds them (its run's ``stochastic``). Its stimuli are on in all of
+        these steps' windows or in none (``_integrate`` cuts the calls so)."""
+        e, out = m.engine, self.array[a]
         if e.stochastic:
-            if not self.clean:
+            held = self.holds[a]
+            if held is None or not held <= m.noisy:
                 out[:] = 0.0
-                self.clean = True
             e.draw_noise(n, out=out[:n])
-        stim = region_stimulus(self.stimuli, first, n, e.dt, e.X.shape)
+            self.holds[a] = m.noisy
+        stim = region_stimulus(m.stimuli, first, n, e.dt, e.X.shape)
         if stim is None:
             return e.stochastic
         out[:n] = e.with_stimulus(n, out[:n], e.stochastic, stim)
-        self.clean = False
+        self.holds[a] = None
         return True
+
+    def fill_many(self, slots: range, members: list[_Member], first: int, n: int) -> list[bool]:
+        """``fill`` of several slots (one thread's share)."""
+        return [self.fill(a, m, first, n) for a, m in zip(slots, members, strict=True)]
 
 
 def _integrate(batch: EngineBatch, members: list[_Member], record: _Recording, plan: Plan) -> None:
-    """The run's window loop for every member at once: perturbations at each window
-    boundary, then as many windows as can share one call of the batched loop (none of
-    the members' perturbations acts inside them, and each stimulus is on in all of them or
-    in none), then their record."""
+    """The run's window loop for every member: perturbations at each window boundary,
+    then as many windows as can share one call of the batched loop (none of the members'
+    perturbations acts inside them, and each stimulus is on in all of them or in none),
+    integrated a group of members at a time (each member's history stays in the cache
+    over the whole stretch), then their record."""
     w = plan.window
     dt, steps, n_windows = w.dt_ms, w.steps, w.count
     B = len(members)
@@ -238,10 +260,15 @@ def _integrate(batch: EngineBatch, members: list[_Member], record: _Recording, p
     def events(k: int) -> list:  # which stimuli each member has on in window k
         return [m.stimuli_on(*window(k)) for m in members]
 
+    # windows per call: the observable of every member over them in _BUFFER_BYTES
+    most = max(1, min(_MAX_WINDOWS, _BUFFER_BYTES // (steps * B * batch.n_regions * 8)))
     needs = any(m.engine.stochastic or m.stimuli for m in members)
-    per_window = B * steps * int(np.prod(shape)) * 8
-    most = max(1, min(_MAX_WINDOWS, _BUFFER_BYTES // per_window)) if needs else _MAX_WINDOWS
-    buffer = np.zeros((B, most * steps, *shape) if needs else (B, 1, 1, 1))
+    # members per call: their increments over those windows in _BUFFER_BYTES, and at
+    # least one per thread
+    per_member = most * steps * int(np.prod(shape)) * 8
+    group = min(B, max(batch.threads, _BUFFER_BYTES // per_member)) if needs else B
+    increments = _Increments(group, most * steps, shape) if needs else None
+    none = np.zeros((group, 1, 1, 1))
     with ThreadPoolExecutor(batch.threads) as pool:
         k = 0
         while k < n_windows:
@@ -259,17 +286,16 @@ def _integrate(batch: EngineBatch, members: list[_Member], record: _Recording, p
                 k1 += 1
             n = sum(window(j)[1] for j in range(k, k1))
             active = [b for b, m in enumerate(members) if not m.diverged]
-            stochastic = np.zeros(B, dtype=bool)
-            if needs:  # each thread draws for a share of the members (numpy lets go of the GIL)
-                groups = [g for g in np.array_split(active, batch.threads) if len(g)]
-                jobs = [([members[b] for b in g], first, n, [buffer[b] for b in g]) for g in groups]
-                if len(jobs) == 1:
-                    stochastic[groups[0]] = _fill(*jobs[0])
-                else:
-                    fill = [pool.submit(_fill, *job) for job in jobs]
-                    for g, done in zip(groups, fill, strict=True):
-                        stochastic[g] = done.result()
-            obs = batch.advance(n, buffer, stochastic, np.array(active, dtype=np.int64))
+            obs = np.full((n, B, batch.n_regions), np.nan)
+            for g in range(0, len(active), group):
+                ids = active[g : g + group]
+                flags = np.zeros(len(ids), dtype=bool)
+                if increments is not None:
+                    flags[:] = _fill(
+                        pool, batch.threads, increments, [members[b] for b in ids], first, n
+                    )
+                terms = none if increments is None else increments.array
+                batch.advance(n, ids, terms[: len(ids)], flags, out=obs)
             finite = np.isfinite(batch.X[active]).all(axis=(1, 2))
             for b in np.asarray(active)[~finite]:
                 members[b].diverged = True  # where its run stops (cosim's _check_finite)
@@ -277,10 +303,22 @@ def _integrate(batch: EngineBatch, members: list[_Member], record: _Recording, p
             k = k1
 
 
-def _fill(members: list[_Member], first: int, n: int, buffers: list[np.ndarray]) -> list[bool]:
-    """``_Member.increments`` of each of these members into its buffer (a view into the
-    batch's); whether each adds them."""
-    return [m.increments(first, n, out) for m, out in zip(members, buffers, strict=True)]
+def _fill(
+    pool: ThreadPoolExecutor,
+    threads: int,
+    increments: _Increments,
+    members: list[_Member],
+    first: int,
+    n: int,
+) -> list[bool]:
+    """``_Increments.fill`` of slots 0 .. len(members) - 1, a share per thread (numpy
+    lets go of the GIL while it draws); whether each member adds its increments."""
+    shares = [s for s in np.array_split(np.arange(len(members)), threads) if len(s)]
+    jobs = [(range(s[0], s[-1] + 1), [members[a] for a in s], first, n) for s in shares]
+    if len(jobs) == 1:
+        return increments.fill_many(*jobs[0])
+    done = [pool.submit(increments.fill_many, *job) for job in jobs]
+    return [flag for future in done for flag in future.result()]
 
 
 class _Recording:

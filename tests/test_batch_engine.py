@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import multiscale.fit.batch as batch_module
 from multiscale.api import experiment, load, run
 from multiscale.fit.batch import batchable, simulate_batch
 
@@ -83,9 +84,11 @@ def test_a_members_signals_do_not_depend_on_its_batch(jansen_rit):
     assert_member_is_run(alone, runs[2])
 
 
-def test_perturbations_and_region_stimuli_act_as_in_a_run(tmp_path):
+def test_perturbations_and_region_stimuli_act_as_in_a_run(tmp_path, monkeypatch):
     """A ramped parameter change, an edge cut and a lesion, and pulse and sinusoid stimuli
-    (one member deterministic, so its steps switch between with and without a term)."""
+    (one member deterministic, so its steps switch between with and without a term; one
+    with noise on two variables). Then again with one member and one window per call, so
+    that members take turns in the increments' slots."""
     changes = {
         "perturbations": [
             {"name": "slow", "regions": {"hubs": 10}, "parameter": "a_2", "scale": 0.7,
@@ -107,7 +110,12 @@ def test_perturbations_and_region_stimuli_act_as_in_a_run(tmp_path):
     eeg_only = {"record.meg": None}
     exps = [
         resting(seed=5, **eeg_only, **changes),
-        resting(seed=6, **eeg_only, **{**changes, "stimuli": [*changes["stimuli"], sinusoid]}),
+        resting(
+            seed=6,
+            **eeg_only,
+            **{**changes, "stimuli": [*changes["stimuli"], sinusoid]},
+            **{"regions.integrator.noise": {"y1": 1.0e-4, "y4": 1.0e-3}},
+        ),
         resting(
             seed=7,
             **eeg_only,
@@ -121,6 +129,10 @@ def test_perturbations_and_region_stimuli_act_as_in_a_run(tmp_path):
     for k, (member, exp) in enumerate(zip(batch, exps, strict=True)):
         assert_member_is_run(member, stored(exp, tmp_path / f"p{k}.h5"))
     assert np.all(batch[2]["regions"].data[300:, exps[2].plan.connectome.index("rM1")] == 0.0)
+    monkeypatch.setattr(batch_module, "_BUFFER_BYTES", 1)
+    for one_by_one, whole in zip(simulate_batch(exps, threads=1), batch, strict=True):
+        for kind, data in whole.items():
+            np.testing.assert_array_equal(one_by_one[kind].data, data.data, strict=True)
 
 
 def wilson_cowan(**overrides) -> object:

@@ -11,7 +11,8 @@ regions, Jansen-Rit, sigmoidal coupling, noise on y4, dt 0.1 ms), 2 s simulated,
 coupling strength a and the seed. The sides:
 
 (a) ``multiscale.api.run`` in this process, one candidate after another (each writes its
-    HDF5 output, as a run does);
+    HDF5 output, as a run does); and, for scale, ``multiscale run`` as a process per
+    candidate (no figures), as a fit that starts commands would (its load is inside);
 (b) ``simulate_batch`` of B candidates in one call, for each B of ``--sizes`` (threads:
     numba's default, NUMBA_NUM_THREADS or the cores), and the largest B on one thread
     (what batching saves per core, whatever share of the cores other work leaves);
@@ -78,6 +79,27 @@ def sequential(overrides: list[dict], folder: Path) -> tuple[float, float]:
     for k, exp in enumerate(exps):
         run(exp, folder / f"candidate{k}.h5", overwrite=True).eeg.read()
     return loading / len(exps), (time.perf_counter() - t) / len(exps)
+
+
+def as_set(key: str, value: object) -> str:
+    """One ``--set`` argument of the command line."""
+    if value is None:
+        return f"{key}=null"
+    if isinstance(value, list):
+        return f"{key}=[]" if not value else f"{key}={value!r}"
+    return f"{key}={value}"
+
+
+def processes(overrides: list[dict], folder: Path) -> float:
+    """Simulation s per evaluation, each a ``multiscale run`` process (no figures): what a
+    fit that starts runs as commands pays (loading the experiment is inside)."""
+    t = time.perf_counter()
+    for k, over in enumerate(overrides):
+        sets = [a for key, v in over.items() for a in ("--set", as_set(key, v))]
+        cmd = [sys.executable, "-m", "multiscale.cli", "run", str(EXPERIMENT), "-q"]
+        cmd += ["--no-figures", "--overwrite", "-o", str(folder / f"process{k}.h5"), *sets]
+        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return (time.perf_counter() - t) / len(overrides)
 
 
 def batched(overrides: list[dict], threads: int | None = None) -> tuple[float, float]:
@@ -247,6 +269,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--sizes", type=int, nargs="+", default=[1, 8, 32, 64])
     p.add_argument("--sequential", type=int, default=4, help="runs per round of side (a)")
+    p.add_argument("--processes", type=int, default=1, help="`multiscale run` per round")
     p.add_argument("--tvb-evals", type=int, default=2, help="TVB evaluations per round")
     p.add_argument("--duration", type=float, default=2.0, help="simulated seconds")
     p.add_argument("--tvb-python", help="interpreter with tvb-library (default $TVB_PYTHON)")
@@ -276,7 +299,8 @@ def main() -> None:
         sequential(candidates(first, 1, 0.1), folder)
         batched(candidates(first, 2, 0.1))
         for r in range(args.rounds):
-            sides = [("api.run, one by one", args.sequential, "run")]
+            sides = [("multiscale run processes", args.processes, "process")]
+            sides += [("api.run, one by one", args.sequential, "run")]
             sides += [(f"simulate_batch B={b}", b, "batch") for b in args.sizes]
             # the largest batch on one thread: what batching saves per core, apart from
             # how many cores the machine gives this process
@@ -286,7 +310,9 @@ def main() -> None:
             for name, n, how in sides:
                 over = candidates(first, n, args.duration)
                 first += n
-                if how == "run":
+                if how == "process":
+                    load_s, sim_s = None, processes(over, folder)
+                elif how == "run":
                     load_s, sim_s = sequential(over, folder)
                 elif how in ("batch", "one"):
                     load_s, sim_s = batched(over, 1 if how == "one" else None)

@@ -76,6 +76,32 @@ def stream_seed(seed: int, name: str) -> int:
     return int(ss.generate_state(1)[0])
 
 
+def region_engine(plan: Plan) -> Engine:
+    """The mass engine of a run of ``plan``, as the engine's rank builds it: the plan's
+    masses, the circuits' regions as proxies, history deep enough for the exchange window,
+    and the noise stream named "regions.noise" of the experiment seed (so a run of the
+    same plan elsewhere, a batch member included, draws the same noise)."""
+    m = plan.masses
+    # the engine takes dense (n, n) weights and delays (it keeps them as CSR arrays):
+    # built only as it reads them, and freed once it has (multiscale.sparse)
+    return Engine(
+        m.model,
+        m.parameters.copy(),
+        m.coupling,
+        m.coupling_parameters,
+        DenseOnDemand(plan.connectome.weights_sparse, np.float64),
+        DenseOnDemand(m.delays, np.int64),
+        m.dt_ms,
+        proxies=sorted(plan.proxies.values()),
+        noise=m.noise,
+        rng=np.random.default_rng(stream_seed(plan.experiment.seed, "regions.noise")),
+        initial=m.initial,
+        min_horizon=plan.window.steps,
+        method=m.method,
+        tvb_compat=m.tvb_compat,
+    )
+
+
 class Stopped(KeyboardInterrupt):
     """A stop signal that could not wait for a window boundary (during set-up, or the
     second one): the run ends at once, its files marked incomplete."""
@@ -185,25 +211,7 @@ class Simulation:
 
     # --- construction ------------------------------------------------------------------
     def _build_engine(self) -> None:
-        m = self.plan.masses
-        # the engine takes dense (n, n) weights and delays (it keeps them as CSR arrays):
-        # built only as it reads them, and freed once it has (multiscale.sparse)
-        self.engine = Engine(
-            m.model,
-            m.parameters.copy(),
-            m.coupling,
-            m.coupling_parameters,
-            DenseOnDemand(self.conn.weights_sparse, np.float64),
-            DenseOnDemand(m.delays, np.int64),
-            m.dt_ms,
-            proxies=sorted(self.proxy_of.values()),
-            noise=m.noise,
-            rng=np.random.default_rng(stream_seed(self.exp.seed, "regions.noise")),
-            initial=m.initial,
-            min_horizon=self.window_steps,
-            method=m.method,
-            tvb_compat=m.tvb_compat,
-        )
+        self.engine = region_engine(self.plan)
         t0 = time.perf_counter()  # compile the kernels now, so engine time is compute only
         self.engine.advance(0)
         self.engine.afferent(np.array(sorted(self.proxy_of.values()), dtype=np.int64), 0)

@@ -81,24 +81,36 @@ class PerturbationSchedule:
 
     def apply(self, t_ms: float, side: str) -> None:
         """Everything of ``side`` ("regions" or "circuits") due at boundary time t_ms."""
-        eps = 1e-9
-        for p in [p for p in self.pending if self.side(p) == side and p.at_ms <= t_ms + eps]:
+        for p in [p for p in self.pending if self.side(p) == side and _starts(p, t_ms)]:
             self.pending.remove(p)
             self.active.append(p)
             self.fraction[p.name] = self._fraction(p, t_ms)
             self._log(t_ms, p, "start", self._update(p))
             self._silence()
         for p in [p for p in self.active if self.side(p) == side]:
-            if p.until_ms is not None and p.until_ms <= t_ms + eps:
+            if _ends(p, t_ms):
                 self.active.remove(p)
                 del self.fraction[p.name]
                 self._log(t_ms, p, "removed", self._update(p))
                 self._silence()
-            elif self.fraction[p.name] < 1.0 and t_ms > p.at_ms:
+            elif self._ramps(p, t_ms):
                 self.fraction[p.name] = self._fraction(p, t_ms)
                 value = self._update(p)
                 if self.fraction[p.name] >= 1.0:
                     self._log(t_ms, p, "end of ramp", value)
+
+    def acts_at(self, t_ms: float, side: str) -> bool:
+        """Whether ``apply(t_ms, side)`` would change anything (a perturbation starts,
+        ends or ramps then): where a batch of runs must stop to apply it."""
+        if any(self.side(p) == side and _starts(p, t_ms) for p in self.pending):
+            return True
+        return any(
+            self.side(p) == side and (_ends(p, t_ms) or self._ramps(p, t_ms)) for p in self.active
+        )
+
+    def _ramps(self, p: PerturbationSpec, t_ms: float) -> bool:
+        """Whether active p is still ramping at t_ms (its fraction moves then)."""
+        return self.fraction[p.name] < 1.0 and t_ms > p.at_ms
 
     def _silence(self) -> None:
         self.silenced[:] = False
@@ -210,3 +222,17 @@ class PerturbationSchedule:
             **row, regions=regions, quantity="edge weight factor", value_min=factor,
             value_max=factor, what=f"{len(idx)} edge weights x {factor:g}{suffix}",
         )  # fmt: skip
+
+
+#: boundary times within this of a perturbation's time count as that time (ms)
+_EPS_MS = 1e-9
+
+
+def _starts(p: PerturbationSpec, t_ms: float) -> bool:
+    """Whether pending p starts at the boundary at t_ms (or has started before it)."""
+    return p.at_ms <= t_ms + _EPS_MS
+
+
+def _ends(p: PerturbationSpec, t_ms: float) -> bool:
+    """Whether active p is removed at the boundary at t_ms."""
+    return p.until_ms is not None and p.until_ms <= t_ms + _EPS_MS

@@ -25,15 +25,27 @@ STORED_UNITS = {"V": ("uV", 1e6), "T": ("fT", 1e15), "T/m": ("fT/cm", 1e13)}
 REFERENCES = {"eeg": "average", "meg": "none", "seeg": "none"}
 
 
+def sensor_projection(kind: str, gain: Gain) -> tuple[np.ndarray, str]:
+    """(regions, channels) matrix from region moments (nA m) to what is stored of sensor
+    ``kind`` (EEG average-referenced: folded into the matrix), and the stored unit."""
+    unit, factor = STORED_UNITS[gain.sensors.signal_unit]
+    matrix = gain.average_referenced() if REFERENCES[kind] == "average" else gain.matrix
+    return np.ascontiguousarray(matrix.T * (1e-9 * factor)), unit
+
+
+def sample_steps(rate_hz: float, dt_ms: float) -> int:
+    """Engine steps averaged into one recorded sample at ``rate_hz`` (Hz) with steps of
+    dt_ms (ms)."""
+    return int(round(1000.0 / rate_hz / dt_ms))
+
+
 class SensorRecording:
     """One sensor kind's series: the projection from region moments (nA m) to the stored
     unit, applied window by window (EEG average-referenced: folded into the matrix)."""
 
     def __init__(self, store: Store, kind: str, gain: Gain, model: str, rate_hz: float) -> None:
-        unit, factor = STORED_UNITS[gain.sensors.signal_unit]
+        self.projection, unit = sensor_projection(kind, gain)
         reference = REFERENCES[kind]
-        matrix = gain.average_referenced() if reference == "average" else gain.matrix
-        self.projection = np.ascontiguousarray(matrix.T * (1e-9 * factor))  # nA m -> unit
         store.write_names(f"{kind}/channels", gain.channels, f"the {kind} channels, in order")
         self.series = store.create_series(
             f"{kind}/data",
@@ -122,7 +134,7 @@ class Recorder:
                 "note": "spiking regions hold their circuit's field proxy (mV)",
             },
         )
-        self.decimate = TemporalAverage(int(round(1000.0 / rate / plan.window.dt_ms)))
+        self.decimate = TemporalAverage(sample_steps(rate, plan.window.dt_ms))
         self.source_model = plan.sources
         self.source_series = None
         if plan.sources is not None and exp.record.sources:

@@ -77,12 +77,26 @@ def region_stimulus(
     t = (first_step + np.arange(n_steps)) * dt_ms
     out = None
     for regions, variable, wave in stimuli:
-        if t[-1] < wave.start_ms or t[0] >= wave.stop_ms:
+        if not _on(wave, t[0], t[-1]):
             continue
         if out is None:
             out = np.zeros((n_steps, *shape))
         out[:, regions, variable] += wave(t)[:, None]
     return out
+
+
+def stimulus_on(
+    stimuli: Sequence[RegionStimulus], first_step: int, n_steps: int, dt_ms: float
+) -> bool:
+    """Whether ``region_stimulus`` of these steps gives a stimulus (not None): a step
+    with the stimulus on is integrated with it, one without as if there were none."""
+    t0, t1 = first_step * dt_ms, (first_step + n_steps - 1) * dt_ms
+    return any(_on(wave, t0, t1) for _, _, wave in stimuli)
+
+
+def _on(wave: Waveform, t_first_ms: float, t_last_ms: float) -> bool:
+    """Whether the steps from t_first_ms to t_last_ms reach into the waveform's span."""
+    return not (t_last_ms < wave.start_ms or t_first_ms >= wave.stop_ms)
 
 
 def stimulus_log(

@@ -20,6 +20,12 @@ The modules, one concern each:
   multiply-add).
 - ``tvb_compat.py``: TVB float32 compatibility: numpy's pairwise sum, exp and float32 sin
   ported bit for bit, and the couplings' ``tvb_pre`` functions.
+- ``batch.py``: ``EngineBatch``, many engines of one network (one connectome, one step)
+  stacked along a first axis and advanced in one call, members over numba's threads; what
+  ``multiscale.fit.batch`` runs.
+- ``batch_kernel.py``: the batch template, ``_kb_advance``: the single-run loop of each
+  member under ``prange``, compiled into the batch module of a (model, coupling, method)
+  (``load_kernel(..., batch=True)``).
 
 The coupling definitions stay in ``multiscale.coupling`` and the region-model interface in
 ``multiscale.region``: the engine takes both as inputs.
@@ -58,8 +64,9 @@ co-simulation writes their coupling variables into the history, a window late, w
 allowed because every edge touching them is delayed by at least one window.
 """
 
+from multiscale.engine.batch import EngineBatch
 from multiscale.engine.compile import kernel_cache_dir, load_kernel
 from multiscale.engine.kernel import INTEGRATORS
 from multiscale.engine.network import Engine
 
-__all__ = ["INTEGRATORS", "Engine", "kernel_cache_dir", "load_kernel"]
+__all__ = ["INTEGRATORS", "Engine", "EngineBatch", "kernel_cache_dir", "load_kernel"]

@@ -199,18 +199,12 @@ class Engine:
             noise = np.ascontiguousarray(increments, dtype=float)
             if noise.shape != (n_steps, *self.X.shape):
                 raise ValueError(f"increments must have shape {(n_steps, *self.X.shape)}")
-        elif self.stochastic:  # draws for the noisy variables only (Jansen-Rit: 1 of 6)
-            noise = np.zeros((n_steps, *self.X.shape))
-            v = self._noisy
-            z = self.rng.standard_normal((n_steps, self.X.shape[0], len(v)))
-            noise[:, :, v] = z * self.noise_scale[:, v]
+        elif self.stochastic:
+            noise = self.draw_noise(n_steps)
         else:
             noise = self._no_noise
         if stimulus is not None:
-            drive = self.dt * np.asarray(stimulus, dtype=float)
-            if drive.shape != (n_steps, *self.X.shape):
-                raise ValueError(f"stimulus must have shape {(n_steps, *self.X.shape)}")
-            noise = drive + (noise if stochastic else 0.0)
+            noise = self.with_stimulus(n_steps, noise, stochastic, stimulus)
             stochastic = True
         if states is None:
             record, states = False, self._no_states
@@ -222,6 +216,30 @@ class Engine:
         self._run_kernel(n_steps, self.step, noise, stochastic, obs, states, record)
         self.step += n_steps
         return obs
+
+    def draw_noise(self, n_steps: int, out: np.ndarray | None = None) -> np.ndarray:
+        """The additive noise increments (n_steps, n_regions, n_state) of the next n_steps
+        (state units), drawn from this engine's stream: sqrt(2 D dt) N(0, 1), drawn only
+        for the state variables that have noise (Jansen-Rit: 1 of 6), the others zero.
+        out: an array of that shape to fill instead of a new one (the batch's buffer); its
+        other variables are left as they are, so they must be zero. Only for a stochastic
+        engine."""
+        noise = np.zeros((n_steps, *self.X.shape)) if out is None else out
+        v = self._noisy
+        z = self.rng.standard_normal((n_steps, self.X.shape[0], len(v)))
+        noise[:, :, v] = z * self.noise_scale[:, v]
+        return noise
+
+    def with_stimulus(
+        self, n_steps: int, noise: np.ndarray, stochastic: bool, stimulus: np.ndarray
+    ) -> np.ndarray:
+        """The additive term of n_steps under a stimulus: dt x stimulus (n_steps,
+        n_regions, n_state), in state unit per ms, plus the noise increments ``noise`` of
+        those steps when ``stochastic``. A new array; the noise stream is not touched."""
+        drive = self.dt * np.asarray(stimulus, dtype=float)
+        if drive.shape != (n_steps, *self.X.shape):
+            raise ValueError(f"stimulus must have shape {(n_steps, *self.X.shape)}")
+        return drive + (noise if stochastic else 0.0)
 
     def _run_kernel(
         self,

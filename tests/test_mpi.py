@@ -319,10 +319,24 @@ fit:
 """
 
 
-def test_a_fit_over_ranks_gives_the_single_process_fit(workdir):
-    """Candidates are dealt over the ranks (each one run on one rank); every rank runs the
-    optimiser, rank 0 writes: the table is the single-process fit's, row for row."""
-    (workdir / "fit.yaml").write_text(FIT.format())
+MASSES_ONLY = FIT.format().split("circuits:")[0] + "record:" + FIT.format().split("record:")[1]
+
+
+@pytest.mark.parametrize("kind", ["circuit", "masses"])
+def test_a_fit_over_ranks_gives_the_single_process_fit(workdir, kind):
+    """Candidates are dealt over the ranks (with a circuit: each run on one rank; masses
+    only: a share of the batch per rank); every rank runs the optimiser, rank 0 writes: the
+    table is the single-process fit's, row for row."""
+    text = (
+        FIT.format()
+        if kind == "circuit"
+        else MASSES_ONLY.replace(
+            "circuits.0.parameters.g_GABA: {min: 0.2, max: 1.5}",
+            "regions.parameters.B: {min: 15, max: 35}",
+        )
+    )
+    assert ("circuits:" in text) == (kind == "circuit")
+    (workdir / "fit.yaml").write_text(text)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     made = subprocess.run(
         [MULTISCALE, "run", "fit.yaml", "-q"], cwd=workdir, capture_output=True, text=True, env=env
@@ -330,12 +344,13 @@ def test_a_fit_over_ranks_gives_the_single_process_fit(workdir):
     assert made.returncode == 0, made.stderr[-2000:]
     tables = {}
     for n in (1, 2):
-        cmd = [MULTISCALE, "fit", "fit.yaml", "-o", f"fit{n}"]
+        cmd = [MULTISCALE, "fit", "fit.yaml", "-o", f"fit{kind}{n}"]
         cmd = [MPIEXEC, "-n", str(n), *cmd] if n > 1 else cmd
         proc = subprocess.run(
             cmd, cwd=workdir, capture_output=True, text=True, env=env, timeout=600
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert proc.stdout.count("generation 1:") == 1  # one report, not one per rank
-        tables[n] = (workdir / f"fit{n}" / "evaluations.csv").read_text()
+        assert ("(batched," in proc.stdout) == (kind == "masses")
+        tables[n] = (workdir / f"fit{kind}{n}" / "evaluations.csv").read_text()
     assert tables[1] == tables[2] and tables[1].count("\n") == 9

@@ -29,8 +29,13 @@ class Evaluator:
     """Runs candidates of ``problem``: scratch outputs go to ``scratch``; ``jobs`` local
     processes, or the ranks of ``comm`` (an mpi4py communicator) when it has several."""
 
-    def __init__(self, problem: Problem, scratch: Path, *, jobs: int = 1, comm=None) -> None:
+    def __init__(
+        self, problem: Problem, scratch: Path, *, jobs: int = 1, comm=None, batch: bool = True
+    ) -> None:
+        """batch: run masses-only candidates as one batch where they can be (False: one
+        run each, always; the results are the same to the bit either way)."""
         self.problem = problem
+        self.batch = batch
         self.scratch = Path(scratch)
         self.jobs = max(1, int(jobs))
         self.comm = comm if comm is not None and comm.Get_size() > 1 else None
@@ -65,15 +70,24 @@ class Evaluator:
 
     def _batched(self, candidates: list[dict[str, Any]]) -> list[SensorData | str] | None:
         """The candidates run as one batch, or None when they cannot be."""
-        try:
-            from multiscale.fit import batch
-        except ImportError:
+        if not self.batch or self.problem.experiment.circuits:
             return None
+        from multiscale.fit import batch
+
         exps = [self.problem.load(c) for c in candidates]
         if batch.batchable(exps) is not None:
             return None
         kind = self.problem.spec.target.kind
-        return [r[kind] for r in batch.simulate_batch(exps)]
+        if self.comm is None:
+            return [r[kind] for r in batch.simulate_batch(exps)]
+        # over MPI: each rank a share of the batch on one thread (a rank per core)
+        rank, size = self.comm.Get_rank(), self.comm.Get_size()
+        mine = list(range(rank, len(exps), size))
+        done = batch.simulate_batch([exps[i] for i in mine], threads=1) if mine else []
+        merged: dict[int, Any] = {}
+        for part in self.comm.allgather({i: r[kind] for i, r in zip(mine, done, strict=True)}):
+            merged.update(part)
+        return [merged[i] for i in range(len(exps))]
 
     def close(self) -> None:
         """Stop the worker processes."""

@@ -305,10 +305,12 @@ def fit(
     comm=None,
     overwrite: bool = False,
     log=print,
+    batch: bool = True,
 ) -> FitOutcome:
     """Run (or, with ``resume`` = a fit directory, continue) the fit of the experiment file
     at ``path``; see the module docstring for what the directory holds. Every problem with
-    the file, the recording or the directory is a ConfigError before anything runs."""
+    the file, the recording or the directory is a ConfigError before anything runs.
+    ``batch``: False runs every candidate as its own run (the same numbers, slower)."""
     rank = 0 if comm is None else comm.Get_rank()
     if resume is not None:
         out = Path(resume)
@@ -335,7 +337,7 @@ def fit(
     log(f"target: {problem.spec.target.path} ({target.duration_s:g} s at "
         f"{target.sampling_rate_hz:g} Hz); {matching.describe()}")  # fmt: skip
     outcome = _loop(
-        problem, out, target, target_values, matching, jobs, comm, log, resume is not None
+        problem, out, target, target_values, matching, jobs, comm, log, resume is not None, batch
     )
     if outcome.complete and prediction is not None and rank == 0:
         points = candidates(outcome.evaluations, prediction.candidates, outcome.posterior_u)
@@ -383,7 +385,9 @@ def _read_state(out: Path) -> dict:
     return state
 
 
-def _loop(problem, out, target, target_values, matching, jobs, comm, log, resumed) -> FitOutcome:
+def _loop(
+    problem, out, target, target_values, matching, jobs, comm, log, resumed, batch
+) -> FitOutcome:
     spec = problem.spec
     rank = 0 if comm is None else comm.Get_rank()
     table = out / "evaluations.csv"
@@ -409,7 +413,7 @@ def _loop(problem, out, target, target_values, matching, jobs, comm, log, resume
     if table.exists() and rank == 0:  # drop a torn last generation from the file too
         _rewrite_table(table, problem, done)
     state = _state(problem, matching, "running")
-    evaluator = Evaluator(problem, out / "scratch", jobs=jobs, comm=comm)
+    evaluator = Evaluator(problem, out / "scratch", jobs=jobs, comm=comm, batch=batch)
     stop = {"signal": None}
     handlers = _catch(stop)
     started = time.monotonic()

@@ -425,3 +425,18 @@ def test_batched_and_one_by_one_evaluations_give_the_same_fit(fitted, tmp_path):
     tables = {mode: (tmp_path / mode / "evaluations.csv").read_text() for mode in said}
     assert tables["batched"] == tables["runs"]
     np.testing.assert_array_equal(outcomes["batched"].fitted, outcomes["runs"].fitted)
+
+
+def test_a_generation_too_large_for_memory_runs_in_several_batches(fitted, tmp_path, monkeypatch):
+    """A batch keeps every member's signals in memory: members_per_batch caps a batch to
+    1 GiB (and a quarter of the free memory); a smaller cap gives the same fit."""
+    from multiscale.fit import evaluate
+
+    path, outcome = fitted
+    assert evaluate.members_per_batch(load_experiment(path)) >= 8  # 2 s members: one batch
+    monkeypatch.setattr(evaluate, "BATCH_MEMORY", 1)  # one member per batch
+    assert evaluate.members_per_batch(load_experiment(path)) == 1
+    fit(path, tmp_path / "small", log=lambda _: None)
+    assert (tmp_path / "small" / "evaluations.csv").read_text() == (
+        outcome.directory / "evaluations.csv"
+    ).read_text()

@@ -78,22 +78,45 @@ class Evaluator:
         if batch.batchable(exps) is not None:
             return None
         kind = self.problem.spec.target.kind
-        if self.comm is None:
-            return [r[kind] for r in batch.simulate_batch(exps)]
+        rank, size = (0, 1) if self.comm is None else (self.comm.Get_rank(), self.comm.Get_size())
         # over MPI: each rank a share of the batch on one thread (a rank per core)
-        rank, size = self.comm.Get_rank(), self.comm.Get_size()
         mine = list(range(rank, len(exps), size))
-        done = batch.simulate_batch([exps[i] for i in mine], threads=1) if mine else []
-        merged: dict[int, Any] = {}
-        for part in self.comm.allgather({i: r[kind] for i, r in zip(mine, done, strict=True)}):
-            merged.update(part)
-        return [merged[i] for i in range(len(exps))]
+        step = members_per_batch(exps[0])
+        done = []
+        for a in range(0, len(mine), step):  # batches that fit in memory
+            part = [exps[i] for i in mine[a : a + step]]
+            done += batch.simulate_batch(part, threads=None if size == 1 else 1)
+        results = {i: r[kind] for i, r in zip(mine, done, strict=True)}
+        if self.comm is not None:
+            for part in self.comm.allgather(results):
+                results.update(part)
+        return [results[i] for i in range(len(exps))]
 
     def close(self) -> None:
         """Stop the worker processes."""
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+
+#: the most memory one batch may hold (bytes; also at most a quarter of what is free)
+BATCH_MEMORY = 1 << 30
+
+
+def members_per_batch(exp) -> int:
+    """How many members of ``exp``'s kind one batch may hold: a member keeps its signals
+    (every recorded sample of its regions and sensors) and its history ring in memory."""
+    from multiscale.resources import available_memory
+
+    plan = exp.plan
+    samples = exp.duration_ms / 1000.0 * exp.record.sampling_rate_hz + 1
+    columns = plan.connectome.n_regions + sum(g.n_channels for g in plan.sensors.values())
+    longest = max(int(plan.masses.delays.max()) if plan.masses.delays.nnz else 0, plan.window.steps)
+    history = plan.connectome.n_regions * 2 * (longest + 2) * len(plan.masses.model.STATE_VARIABLES)
+    member = 8 * (samples * columns + history)
+    free = available_memory()
+    budget = BATCH_MEMORY if free is None else min(BATCH_MEMORY, free // 4)
+    return max(1, int(budget // member))
 
 
 def run_candidate(job: tuple[str, str, dict, str, str]) -> SensorData | str:

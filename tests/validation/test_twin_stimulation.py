@@ -10,9 +10,8 @@ nothing (the healthy default brain, B = 22 mV and mu = 0.22 /ms) is scored the s
 to show that the fit is what makes the prediction right.
 
 Measured when written (the fit is reproducible from the file, so these are the numbers
-every run gives on this machine): B 25.04 mV and mu 0.1991 /ms recovered (truth 25 and
-0.2; the search's final sd 0.19 mV and 0.0027 /ms), 96 evaluations, about 3 minutes with
--j 2 on 2 loaded cores; the predictions in the assertions' comments.
+every run gives on this machine): B 24.86 mV and mu 0.1986 /ms recovered (truth 25 and
+0.2), 96 evaluations, about 1 minute; the predictions in the assertions' comments.
 """
 
 from __future__ import annotations
@@ -82,8 +81,8 @@ def test_the_twin_recovers_the_patient_and_predicts_its_response(tmp_path):
             f"{band}: twin {predicted:+.2f} dB ({lo:+.2f} to {hi:+.2f}), true patient "
             f"{truth[band]:+.2f} dB, untrained default brain {naive[band]:+.2f} dB"
         )
-        # measured: alpha +31.33 dB (twin, +30.77 to +31.71) against +31.12 (truth),
-        # beta +0.37 (+0.07 to +0.77) against +0.57; the untrained brain: +30.13, +2.05
+        # measured: alpha +30.84 dB (twin, +30.46 to +31.40) against +31.12 (truth),
+        # beta +0.47 (+0.30 to +0.90) against +0.57; the untrained brain: +30.13, +2.05
         assert abs(predicted - truth[band]) < 0.5
     # the fit is what makes the beta prediction right: the untrained brain is 1.5 dB off
     assert abs(naive["beta"] - truth["beta"]) > 1.0

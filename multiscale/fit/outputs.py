@@ -132,9 +132,14 @@ def write_twin(problem: Problem, out: Path, best, spread, n_evaluations: int) ->
     header = [
         f"The twin fitted by `multiscale fit` from {problem.path} to",
         f"{problem.spec.target.path} on {time.strftime('%Y-%m-%d')} after {n_evaluations}",
-        f"evaluations ({problem.spec.method}). The values are the search's final mean (sd:",
-        "its spread); the best single evaluation, partly lucky noise, had loss",
-        f"{best.loss:.4g}. Free parameters:",
+        f"evaluations ({problem.spec.method}). The values are "
+        + (
+            "the posterior medians (sd: the posterior's);"
+            if problem.spec.method == "sbi"
+            else "the search's final mean (sd: its spread);"
+        ),
+        f"the best single evaluation, partly lucky noise, had loss {best.loss:.4g}.",
+        "Free parameters:",
     ]
     for f, v, m, s in zip(problem.spec.free, best.values, mean, sd, strict=True):
         unit = f" {f.unit}" if f.unit else ""

@@ -38,6 +38,9 @@ from multiscale.config import ConfigError
 SUMMARY_COMPONENTS = 12
 #: posterior samples drawn for the recording
 POSTERIOR_SAMPLES = 2000
+#: the most training epochs (sbi stops earlier once the validation loss has not improved
+#: for 20 epochs; some seeds crawl on for thousands of epochs without this cap)
+MAX_EPOCHS = 400
 
 
 def require_sbi() -> None:
@@ -119,6 +122,9 @@ def train(u: np.ndarray, features: np.ndarray, seed: int, samples: int = POSTERI
     from sbi.inference import NPE
     from sbi.utils import BoxUniform
 
+    # one thread: the network is small, and torch's threads next to the batched engine's
+    # (both OpenMP) made training up to 40 times slower here
+    torch.set_num_threads(1)
     torch.manual_seed(seed)
     summary = Summary.fitted(features)
     x = torch.as_tensor(summary(features), dtype=torch.float32)
@@ -127,7 +133,9 @@ def train(u: np.ndarray, features: np.ndarray, seed: int, samples: int = POSTERI
     prior = BoxUniform(low=torch.zeros(d), high=torch.ones(d))
     inference = NPE(prior=prior, density_estimator="maf", show_progress_bars=False)
     with contextlib.redirect_stdout(io.StringIO()):  # sbi prints its convergence
-        estimator = inference.append_simulations(theta, x).train(show_train_summary=False)
+        estimator = inference.append_simulations(theta, x).train(
+            show_train_summary=False, max_num_epochs=MAX_EPOCHS
+        )
     posterior = inference.build_posterior(estimator)
 
     def sample(observed: np.ndarray, n: int = samples) -> np.ndarray:

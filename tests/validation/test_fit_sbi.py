@@ -12,7 +12,12 @@ does the truth fall among its samples?
 Without the sbi package (an optional extra: torch is heavy) the method is refused before
 anything runs, and that is what this test checks then.
 
-Measured when written: see the assertions' comments.
+Measured when written (sbi 0.27, torch 2.13 CPU; 1000 training simulations at 3-5 per
+second batched on 2 loaded cores, NPE trained in 5 s; the whole test 6 min): the
+recording's posterior B 25.71 mV (95 %: 23.95-27.64, truth 25), mu 0.1546 /ms
+(0.1409-0.1672, truth 0.15); over the 40 held-out targets the 90 % intervals held the
+truth 92.5 % of the time for both parameters, and the truth's rank quantiles (10, 50,
+90 %) were 0.18, 0.46, 0.87 and 0.15, 0.56, 0.94.
 """
 
 from __future__ import annotations

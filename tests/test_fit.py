@@ -15,6 +15,7 @@ import time
 import h5py
 import numpy as np
 import pytest
+from fit_files import brain, brain_fields
 
 from multiscale import api
 from multiscale.cli import main
@@ -25,20 +26,6 @@ from multiscale.fit.signals import SensorData
 from multiscale.fit.spec import Feature
 from multiscale.fit.target import match, normalised
 
-# The 76-region Jansen-Rit brain with EEG, short: a target with B = 25 mV, and a twin to fit
-BRAIN = """
-seed: {seed}
-duration: {duration}
-connectome: {{source: tvb76}}
-regions:
-  model: jansen_rit
-  parameter_set: jansen_rit_1995
-  parameters: {{B: {B}}}
-  coupling: {{kind: sigmoidal_jansen_rit, a: 0.01}}
-  integrator: {{dt: 0.1 ms, noise: {{y4: 1.0e-3}}}}
-record: {{sampling_rate: 250 Hz, eeg: tvb65}}
-output: {{figures: false}}
-"""
 FIT = """
 fit:
   target: {{eeg: {target}}}
@@ -55,26 +42,18 @@ fit:
 def target(tmp_path_factory):
     """A recording of the brain at B = 25 mV (seed 11), 6 s, as an output file."""
     folder = tmp_path_factory.mktemp("target")
-    exp = api.experiment(
-        _dict(BRAIN.format(seed=11, duration="6 s", B="25 mV")), base_dir=folder, name="patient"
-    )
+    exp = api.experiment(brain_fields("patient", 11, "6 s", "{B: 25 mV}"), base_dir=folder)
     return api.run(exp, folder / "patient.h5").path
 
 
-def _dict(text):
-    from multiscale.yaml_safe import loads
-
-    return loads(text)
-
-
 def _twin(folder, target, evaluations=8, **extra):
-    text = BRAIN.format(seed=3, duration="2 s", B="22 mV") + FIT.format(
+    text = brain("twin", 3, "2 s", "{B: 22 mV}") + FIT.format(
         target=target, evaluations=evaluations
     )
     for key, value in extra.items():
         text = text.replace(key, value)
     path = folder / "twin.yaml"
-    path.write_text("name: twin\n" + text)
+    path.write_text(text)
     return path
 
 

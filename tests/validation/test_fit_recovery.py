@@ -25,34 +25,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fit_files import brain, brain_fields
 
 from multiscale import api
 from multiscale.export import export
 from multiscale.fit.run import fit
-from multiscale.yaml_safe import loads
 
 pytestmark = pytest.mark.validation
-
-BRAIN = """
-name: {name}
-seed: {seed}
-duration: {duration}
-connectome: {{source: tvb76, conduction_speed: 3 m/s}}
-regions:
-  model: jansen_rit
-  parameter_set: jansen_rit_1995
-  parameters: {parameters}
-  coupling: {{kind: sigmoidal_jansen_rit, a: 0.01}}
-  integrator: {{dt: 0.1 ms, noise: {{y4: 1.0e-3}}}}
-record: {{sampling_rate: 250 Hz, eeg: tvb65}}
-output: {{figures: false}}
-"""
 
 
 def _patient(folder, parameters: str):
     """The patient's 21 s recording, exported to EDF."""
     exp = api.experiment(
-        loads(BRAIN.format(name="patient", seed=11, duration="21 s", parameters=parameters)),
+        brain_fields("patient", 11, "21 s", parameters),
         base_dir=folder,
     )
     result = api.run(exp, folder / "patient.h5")
@@ -61,7 +46,7 @@ def _patient(folder, parameters: str):
 
 def _fit(folder, target, parameters: str, free: str, evaluations: int):
     text = (
-        BRAIN.format(name="twin", seed=3, duration="11 s", parameters=parameters)
+        brain("twin", 3, "11 s", parameters)
         + f"""
 fit:
   target: {{eeg: {target}, window: [1 s, 21 s]}}

@@ -26,29 +26,15 @@ import importlib.util
 
 import numpy as np
 import pytest
+from fit_files import brain, brain_fields
 
 from multiscale import api
 from multiscale.config import ConfigError
 from multiscale.fit.inference import flat, train
 from multiscale.fit.run import fit
-from multiscale.yaml_safe import loads
 
 pytestmark = pytest.mark.validation
 
-BRAIN = """
-name: {name}
-seed: {seed}
-duration: {duration}
-connectome: {{source: tvb76, conduction_speed: 3 m/s}}
-regions:
-  model: jansen_rit
-  parameter_set: jansen_rit_1995
-  parameters: {parameters}
-  coupling: {{kind: sigmoidal_jansen_rit, a: 0.01}}
-  integrator: {{dt: 0.1 ms, noise: {{y4: 1.0e-3}}}}
-record: {{sampling_rate: 250 Hz, eeg: tvb65}}
-output: {{figures: false}}
-"""
 FIT = """
 fit:
   target: {{eeg: {target}}}
@@ -80,18 +66,13 @@ def _stored(outcome, population: int):
 def test_sbi_posteriors_are_calibrated(tmp_path):
     recording = api.run(
         api.experiment(
-            loads(
-                BRAIN.format(
-                    name="patient", seed=11, duration="13 s", parameters="{B: 25 mV, mu: 0.15}"
-                )
-            ),
-            base_dir=tmp_path,
+            brain_fields("patient", 11, "13 s", "{B: 25 mV, mu: 0.15}"), base_dir=tmp_path
         ),
         tmp_path / "patient.h5",
     ).path
     files = {}
     for name, seed, n in (("training", 3, TRAINING), ("held_out", 4, HELD_OUT)):
-        text = BRAIN.format(name=name, seed=seed, duration="4 s", parameters="{}")
+        text = brain(name, seed, "4 s")
         files[name] = tmp_path / f"{name}.yaml"
         files[name].write_text(text + FIT.format(target=recording, evaluations=n))
     if importlib.util.find_spec("sbi") is None:

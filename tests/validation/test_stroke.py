@@ -39,10 +39,11 @@ ratio < 1.
 In the network (mean |lesion - control| of the region traces over 5.5-10 s, 16 seeds):
 regions that received input from rM1 deviate 167-414x more than regions with no edge to or
 from rM1 (through longer paths only). Over later windows the ratio falls (seed 42,
-5.5-35 s: 18x): at times an unconnected region amplifies its tiny deviation for ~10 s
-(seed 42, rCCS: 2.5 s means from 6e-5 mV at 5-7.5 s to 0.36 mV at 22.5-25 s, peak 1.4 mV
-at 23.3 s, then back to 4e-5 mV at 32.5-35 s), a property of the Jansen-Rit columns, not
-of the lesion; the check keeps the first 4.5 s.
+5.5-35 s: 18x): at times an unconnected region amplifies the tiny deviation that reached
+it through longer paths for tens of seconds (seed 42, rCCS: 2.5 s means from 6e-5 mV at
+5-7.5 s to 0.36 mV at 22.5-25 s, peak 1.4 mV at 23.3 s, back to 4e-5 mV at 32.5-35 s),
+an episode of the columns' own dynamics, not investigated further; the check keeps the
+first 4.5 s.
 """
 
 from pathlib import Path

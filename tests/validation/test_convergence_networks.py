@@ -3,9 +3,18 @@ rely on, at the default step, against the same network at a quarter of it.
 
 A network is chaotic: at another step the same network (same seed: same connections, same
 initial state) follows another trajectory, so only its statistics can agree. Each quantity
-is therefore pooled over seeds and long enough runs that its sampling error (printed, the
-standard error over 500 ms blocks and seeds) is well below the 5 % asked; the assertion is
-|default - quarter| <= 5 % of the quarter-step value.
+is therefore pooled over seeds and long enough runs that its sampling error (printed) is
+well below the 5 % asked; the assertion is |default - quarter| <= 5 % of the quarter-step
+value. For ei_network, potjans_diesmann and brunel2000 the error printed is the standard
+error over 500 ms (brunel: 100 ms) blocks pooled over seeds, and over seeds for the field
+measures. For basal_ganglia and hh_ei_network, whose cells have their own clock (brian.dt,
+hence the external spikes, the same at both steps), each run at one step is paired with
+the same seed's run at the other and the standard error is that of the mean paired
+difference over independent networks (16 copies of the 10-cell basal ganglia circuit,
+four seeds of the HH network); the test also asserts that it is under 2 %, so a pass
+resolves the 5 %. Block errors miss the variation between networks and slow fluctuations:
+basal_ganglia's CTXI varies by 6-7 % between 3 s runs of different seeds against a block
+error of 3.8 %.
 
 Which quantities, for which experiment:
 - ei_network (resting_state, gaba_loss: 800/200 cells): the E rate (what the connectome
@@ -17,7 +26,11 @@ Which quantities, for which experiment:
 - brunel2000 (validation only, tests/validation/test_brunel2000.py): the AI regime's rate
   and the SI-fast regime's population frequency (N_E = 5000; 600 ms after 100 ms).
 - basal_ganglia (parkinson_dbs; its cells' own step, 0.025 ms, against 0.00625 ms): every
-  nucleus's rate in the parkinsonian state, seeds 1-2, 3 s after 0.5 s.
+  nucleus's rate in the parkinsonian state, 16 independent copies of the 10-cell circuit
+  built at seed 1, 3 s after 0.5 s.
+- hh_ei_network (dravet, epilepsy_focal: 400/100 cells; its cells' own step, 'rk4' at
+  0.05 ms, against 0.0125 ms): the E and I rates and the field proxy's dominant frequency
+  (centroid of its 15-50 Hz spectrum); its SD printed. Seeds 1-4, 2 s after 300 ms.
 
 Measured when written (seeds and durations as above; value at the default step, at a
 quarter of it, difference; +- the sampling errors):
@@ -28,19 +41,20 @@ quarter of it, difference; +- the sampling errors):
                       1 s scored, L23e's sampling error (6 %) alone exceeded 5 %
     brunel2000        AI rate 38.28 / 38.78 Hz (-1.3 %); SI fast rate 61.2 / 63.5 Hz
                       (-3.6 %), frequency 180 / 175 Hz (+2.9 %, 5 Hz resolution)
-    basal_ganglia     NOT converged at 0.025 ms: STN 21.5 / 23.0 Hz (-6.5 %), GPi 41.0 /
-                      43.2 Hz (-5.1 %), TC 18.1 / 17.2 Hz (+5.2 %), CTXI 15.9 / 15.0 Hz
-                      (+6.0 %); GPe, CTX, D2 within 3 %; D1 silent at both. Marked as an
-                      expected failure (strict) until the cells' step is fixed.
-                      With the cells' exponential midpoint step (circuits/basal_ganglia.py,
-                      "Integration"; single cells within 1.1 % of solve_ivp,
-                      test_basal_ganglia_cells_convergence.py): STN -4.4 %, GPe -2.3 %,
-                      GPi -0.6 %, TC -2.8 %, CTX +3.0 %, D2 0.0 %, CTXI 15.85 / 14.72 Hz
-                      (+7.7 %, +-0.57 / 0.47), still failing on CTXI alone; with seeds 3-6
-                      instead: STN 0.0 %, GPe +3.4 %, GPi -1.9 %, TC +2.0 %, CTX -2.0 %,
-                      D2 +0.4 %, CTXI 14.00 / 15.08 Hz (-7.2 %): CTXI's sign flips with
-                      the seeds (seed-to-seed spread beyond the block errors), over seeds
-                      1-6 -2.3 %. Left marked: two seeds do not resolve CTXI.
+    basal_ganglia     (paired over 16 copies, +- the standard error) STN 23.44 / 23.28 Hz
+                      (+0.7 +- 0.9 %), GPe +0.3 +- 0.8 %, GPi 44.03 / 44.51 (-1.1 +- 0.3 %),
+                      TC 17.27 / 16.84 (+2.6 +- 0.6 %), CTX +0.4 +- 0.7 %, CTXI 15.02 /
+                      14.93 (+0.6 +- 1.6 %), D2 -0.3 +- 0.7 %; D1 silent at both; seeds 2
+                      and 3 (16 other copies each): every population within 2 %.
+                      History: at 0.025 ms with the cells' former exponential Euler step,
+                      STN -6.5 %, GPi -5.1 %, TC +5.2 %, CTXI +6.0 % (two seeds); after
+                      the exponential midpoint step (circuits/basal_ganglia.py,
+                      "Integration") only CTXI failed, +7.7 % at seeds 1-2 and -7.2 % at
+                      seeds 3-6 (block errors at seeds 1-2 +-0.57 / 0.47 Hz): sampling, not
+                      the step; a strict expected failure until this design.
+    hh_ei_network     (paired over seeds 1-4) E 1.948 / 1.928 Hz (+1.05 +- 1.17 %), I 10.86 /
+                      10.78 Hz (+0.75 +- 0.59 %), dominant frequency 31.54 / 31.44 Hz
+                      (+0.30 +- 1.25 %); field SD +1.1 +- 5.8 % (14 seeds: +1.2 +- 1.7 %).
 The sampling errors of ei_network's rates (2-4 %) are close to the tolerance: this check
 resolves a step error of about 5-10 %, not less.
 """
@@ -56,6 +70,7 @@ from multiscale.circuits.basal_ganglia import ORDER as BG_POPULATIONS
 from multiscale.circuits.basal_ganglia import BasalGanglia
 from multiscale.circuits.brunel2000 import Brunel2000
 from multiscale.circuits.ei_network import EINetwork
+from multiscale.circuits.hh_ei_network import HHEINetwork
 from multiscale.circuits.potjans_diesmann import POPULATIONS as PD_POPULATIONS
 from multiscale.circuits.potjans_diesmann import PotjansDiesmann
 
@@ -188,27 +203,160 @@ def test_brunel2000_rate_and_oscillation_converge():
 
 
 # --- basal_ganglia ------------------------------------------------------------------------
-BG_SEEDS, BG_MS, BG_SKIP_MS = (1, 2), 3500.0, 500.0
+BG_CELLS = 10  # cells per population: KBG's, the circuit's default, parkinson_dbs's
+BG_COPIES, BG_SEED, BG_MS, BG_SKIP_MS = 16, 1, 3500.0, 500.0
 
 
-def bg_rates(cell_dt_ms: float) -> dict:
-    runs, sizes = [], {}
-    for seed in BG_SEEDS:
-        circuit = build(BasalGanglia, "bg", {"parkinsonian": 1.0, "cell_dt": cell_dt_ms},
-                        seed=seed, brian_dt_ms=0.1)  # fmt: skip
-        sizes = {p: len(circuit.populations[p]) for p in BG_POPULATIONS}
-        runs.append(run_windows(circuit, BG_MS))
-    return {f"{p} rate (Hz)": pooled_rate(runs, p, sizes[p], BG_SKIP_MS, BG_MS)
-            for p in BG_POPULATIONS}  # fmt: skip
+class BasalGangliaCopies(BasalGanglia):
+    """``n / 10`` independent copies of the 10-cell circuit side by side in its one group
+    (n cells per population): each copy gets KBG's connectivity among its own cells only
+    (its rings, all-to-all striatum -> pallidum and random permutations), drawn in turn from
+    the circuit's random stream, so its own random conductances; the cells, their step
+    code, kernels, delays and external drive are the circuit's. One copy is the circuit
+    itself (same spikes as ``BasalGanglia`` at the same seed). On 80 cells Brian2's cost
+    is the number of code objects run per step, not the arithmetic, so 16 copies cost
+    ~3x one: the copies are independent samples of the network for little cost."""
+
+    def _connections(self, n: int, offset: dict):
+        parts = []
+        for copy in range(n // BG_CELLS):
+            shifted = {pop: first + copy * BG_CELLS for pop, first in offset.items()}
+            parts.append(super()._connections(BG_CELLS, shifted))
+        pre, post, delay = (np.concatenate([p[k] for p in parts]) for k in range(3))
+        return pre, post, delay, {w: np.concatenate([p[3][w] for p in parts]) for w in parts[0][3]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CTXI's rate at seeds 1-2 differs by +7.7 % between 0.025 and 0.00625 ms "
-    "(-7.2 % at seeds 3-6: sampling); before the cells' exponential midpoint step also STN "
-    "-6.5 %, GPi -5.1 %, TC +5.2 %; strict, so a fix makes this fail until the mark is "
-    "removed",
-)
+def bg_copy_rates(cell_dt_ms: float) -> dict[str, np.ndarray]:
+    """Each population's rate (Hz) in each copy over [BG_SKIP_MS, BG_MS)."""
+    circuit = build(BasalGangliaCopies, "bg",
+                    {"parkinsonian": 1.0, "cell_dt": cell_dt_ms, "n": BG_CELLS * BG_COPIES},
+                    seed=BG_SEED, brian_dt_ms=0.1)  # fmt: skip
+    run = run_windows(circuit, BG_MS)
+    seconds = (BG_MS - BG_SKIP_MS) / 1000
+    out = {}
+    for pop in BG_POPULATIONS:
+        t, i = run[pop]
+        late = t >= BG_SKIP_MS
+        counts = np.bincount(i[late] // BG_CELLS, minlength=BG_COPIES)
+        out[pop] = counts / BG_CELLS / seconds
+    return out
+
+
 def test_basal_ganglia_rates_converge():
-    bad = report("basal_ganglia", bg_rates(0.025), bg_rates(0.00625))
+    """Every nucleus's rate in the parkinsonian state (parkinson_dbs's), the cells' default
+    step 0.025 ms against 0.00625 ms, within 5 %, with a standard error under 2 %.
+
+    Design. Seed 1 builds 16 independent copies of the 10-cell circuit
+    (``BasalGangliaCopies``); each copy at one step is paired with the same copy at the
+    other (same connections, random conductances, initial state and external spikes: only
+    the cells' step differs), and the error is the mean over copies of the paired
+    difference, relative to the quarter-step mean; its standard error is the spread of the
+    16 paired differences / 4. The copies are independent networks, so that spread holds
+    every source of variation (the network drawn, slow fluctuations), which 500 ms blocks
+    of two seeds did not: CTXI's rate (10 cells, ~15 Hz) varies by 6-7 % between 3 s runs
+    of different seeds, against a block error of 3.8 %, which is why the check at seeds 1-2
+    found +7.7 % and at seeds 3-6 -7.2 %. Over 8 single-circuit seeds, the same rates
+    differed by -1.9 % +- 3.0 % (paired over seeds).
+
+    Measured (3 s after 0.5 s, 16 copies; default / quarter, error +- standard error), at
+    seed 1 (the test's): STN 23.44 / 23.28 Hz (+0.7 +- 0.9 %), GPe 20.66 / 20.60 (+0.3 +-
+    0.8 %), GPi 44.03 / 44.51 (-1.1 +- 0.3 %), TC 17.27 / 16.84 (+2.6 +- 0.6 %), CTX 11.88 /
+    11.83 (+0.4 +- 0.7 %), CTXI 15.02 / 14.93 (+0.6 +- 1.6 %), D2 7.94 / 7.96 (-0.3 +-
+    0.7 %); D1 silent at both. At seeds 2 and 3 (16 other copies each) every error within
+    2 % (TC +1.4 % and 0.0 %, GPe -1.3 % at seed 3, CTXI +0.3 % and +0.2 % +- 1.7 %).
+    Cost: 46 s at the default step and 172 s at the quarter step (one copy: 16 s and
+    70 s), cython, this project's 2-core machine with other work on it.
+    """
+    default, quarter = bg_copy_rates(0.025), bg_copy_rates(0.00625)
+    bad = []
+    for pop in BG_POPULATIONS:
+        d, q = default[pop], quarter[pop]
+        if not d.any() and not q.any():
+            print(f"basal_ganglia {pop}: silent at both steps")
+            continue
+        diff = d - q
+        error = diff.mean() / q.mean()
+        se = diff.std(ddof=1) / np.sqrt(len(diff)) / q.mean()
+        print(f"basal_ganglia {pop} rate: {d.mean():.4g} Hz at the default step, "
+              f"{q.mean():.4g} Hz at a quarter: {100 * error:+.2f} +- {100 * se:.2f} % "
+              f"(paired over {len(diff)} copies)")  # fmt: skip
+        assert se < 0.02, f"{pop}: standard error {100 * se:.1f} % does not resolve 5 %"
+        if abs(error) > TOLERANCE:
+            bad.append(f"{pop} {100 * error:+.1f} %")
+    assert not bad, bad
+
+
+# --- hh_ei_network --------------------------------------------------------------------------
+HH_SEEDS, HH_MS, HH_SKIP_MS = (1, 2, 3, 4), 2300.0, 300.0
+HH_BAND_HZ = (15.0, 50.0)  # around the field's spectral peak (~30 Hz)
+
+
+def hh_quantities(dt_cell_ms: float) -> dict[str, np.ndarray]:
+    """Per seed: E and I rates (Hz) over [HH_SKIP_MS, HH_MS), the field proxy's dominant
+    frequency (centroid of its 15-50 Hz Welch spectrum, 1 s Hann segments, half overlap)
+    and its SD."""
+    out: dict[str, list[float]] = {}
+    for seed in HH_SEEDS:
+        circuit = build(HHEINetwork, "hh", {"dt_cell": dt_cell_ms}, seed=seed, brian_dt_ms=0.1)
+        run = run_windows(circuit, HH_MS)
+        seconds = (HH_MS - HH_SKIP_MS) / 1000
+        for pop in ("E", "I"):
+            n = len(circuit.populations[pop])
+            out.setdefault(f"{pop} rate (Hz)", []).append(
+                np.count_nonzero(run[pop][0] >= HH_SKIP_MS) / n / seconds
+            )
+        f = run["field"][int(HH_SKIP_MS) :]
+        x, n = f - f.mean(), 1000
+        power = np.mean([np.abs(np.fft.rfft(x[s : s + n] * np.hanning(n))) ** 2
+                         for s in range(0, len(x) - n + 1, n // 2)], axis=0)  # fmt: skip
+        freq = np.fft.rfftfreq(n, 1e-3)
+        band = (freq >= HH_BAND_HZ[0]) & (freq <= HH_BAND_HZ[1])
+        out.setdefault("field dominant frequency (Hz)", []).append(
+            (power[band] * freq[band]).sum() / power[band].sum()
+        )
+        out.setdefault("field SD (mV)", []).append(f.std())
+    return {key: np.asarray(values) for key, values in out.items()}
+
+
+def test_hh_ei_network_rates_and_field_converge():
+    """The E and I rates and the field proxy's dominant frequency of the circuit as
+    dravet.yaml and epilepsy_focal.yaml use it (400 E / 100 I cells), at the cells' default
+    step ('rk4', dt_cell 0.05 ms) against 0.0125 ms, within 5 %, each with a standard error
+    under 2 %; the field's SD is printed, not asserted (below).
+
+    Design. brian.dt stays 0.1 ms at both steps, so a seed gives the same network, initial
+    state and external spikes at both (``HHEINetwork``: only the cells' clock changes);
+    each seed's two runs are paired, the error is the mean paired difference relative to
+    the quarter-step mean, and its standard error the spread of the paired differences
+    over seeds / sqrt(seeds). The dominant frequency is the centroid of the field's
+    15-50 Hz spectrum, around its ~30 Hz peak: the peak bin itself (1 Hz resolution)
+    moves by +-2 Hz between runs (per-seed argmax 27-31 Hz).
+
+    Measured (2.3 s runs, the first 300 ms left out; default / quarter, error +- standard
+    error), seeds 1-4 (the test's): E 1.948 / 1.928 Hz (+1.05 +- 1.17 %), I 10.86 / 10.78 Hz
+    (+0.75 +- 0.59 %), dominant frequency 31.54 / 31.44 Hz (+0.30 +- 1.25 %); field SD
+    14.21 / 14.05 mV (+1.1 +- 5.8 %: not resolved). Over seeds 1-14 with 3 s scored: E
+    +0.05 +- 0.45 %, I -0.09 +- 0.24 %, frequency +0.04 +- 0.52 %, field SD 14.08 / 13.91 mV
+    (+1.2 +- 1.7 %), its median absolute deviation +1.4 +- 1.9 %: the default step holds
+    every quantity within 5 %, the field's amplitude too, but that needs ~14 seeds: its SD
+    varies by ~6 % between 3 s runs (500 ms blocks 10-18 mV; rare large GABA_A
+    deflections) and the two steps' runs are uncorrelated in it. Cost: ~17 s (default) and
+    ~62 s (quarter) per 3.3 s run, so ~12 s and ~44 s per seed here; cython, this
+    project's 2-core machine with other work on it.
+    """
+    default, quarter = hh_quantities(0.05), hh_quantities(0.0125)
+    bad = []
+    for key in default:
+        d, q = default[key], quarter[key]
+        diff = d - q
+        error = diff.mean() / q.mean()
+        se = diff.std(ddof=1) / np.sqrt(len(diff)) / q.mean()
+        print(f"hh_ei_network {key}: {d.mean():.4g} at the default step, {q.mean():.4g} at a "
+              f"quarter: {100 * error:+.2f} +- {100 * se:.2f} % (paired over seeds "
+              f"{HH_SEEDS})")  # fmt: skip
+        if key == "field SD (mV)":
+            continue  # not resolved at this cost (docstring): printed only
+        assert se < 0.02, f"{key}: standard error {100 * se:.1f} % does not resolve 5 %"
+        if abs(error) > TOLERANCE:
+            bad.append(f"{key} {100 * error:+.1f} %")
     assert not bad, bad

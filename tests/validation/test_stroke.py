@@ -18,7 +18,7 @@ own share, of either sign. Measured on the file as shipped but for seed and dura
   3.9 % of its power, the cross term -12.8 %, so Cz gained 0.37 dB. The old claim (-0.72
   at seed 42 before the noise stream changed) was one draw of this spread.
 - 1-40 Hz over longer windows, seeds 42, 1-15: 5.5-35 s, correlation -0.83 to +0.19;
-  5.5-125 s, -0.93 to -0.43 (seed 9), top quartile minus the rest -0.087 to -0.014 dB.
+  5.5-125 s, -0.93 to -0.43 (seed 8), top quartile minus the rest -0.087 to -0.014 dB.
   Alpha is narrow-band: the cross terms average out slowly.
 - 15-40 Hz (broadband in these columns, so the cross terms average out ~10x faster),
   5.5-125 s, seeds 42, 1-15: correlation -0.76 to -0.91 (mean -0.85); top quartile
@@ -39,10 +39,11 @@ ratio < 1.
 In the network (mean |lesion - control| of the region traces over 5.5-10 s, 16 seeds):
 regions that received input from rM1 deviate 167-414x more than regions with no edge to or
 from rM1 (through longer paths only). Over later windows the ratio falls (seed 42,
-5.5-35 s: 18x): at times an unconnected region amplifies its tiny deviation for ~10 s
-(seed 42, rCCS: from 6e-5 to 0.36 mV mean, peak 1.4 mV at 23 s, then back to 1e-5 mV by
-30 s), a property of the Jansen-Rit columns, not of the lesion; the check keeps the first
-4.5 s.
+5.5-35 s: 18x): at times an unconnected region amplifies the tiny deviation that reached
+it through longer paths for tens of seconds (seed 42, rCCS: 2.5 s means from 6e-5 mV at
+5-7.5 s to 0.36 mV at 22.5-25 s, peak 1.4 mV at 23.3 s, back to 4e-5 mV at 32.5-35 s),
+an episode of the columns' own dynamics, not investigated further; the check keeps the
+first 4.5 s.
 """
 
 from pathlib import Path

@@ -14,7 +14,9 @@ Modules, one concern each:
 - ``evaluate.py``: running candidates (batched, one by one, or over MPI ranks);
 - ``batch.py``: many masses-only variants of one experiment in one compiled call;
 - ``signals.py``: ``SensorData``, one sensor kind's signals as the fit compares them;
-- ``run.py``: the fit itself (optimisers, checkpointed table, resume, stop);
+- ``optimisers.py``: CMA-ES, Optuna, and the prior draws of an SBI fit, seeded;
+- ``table.py``: the table of evaluations and their stored features;
+- ``run.py``: the fit itself (the directory, the loop, resume, stop);
 - ``inference.py``: posteriors by simulation-based inference (``method: sbi``);
 - ``outputs.py`` and ``report.py``: the twin, check runs, fit.h5 and figures;
 - ``predict.py``: interventions predicted on the twin, with their spread.

@@ -40,9 +40,18 @@ from multiscale.config import ConfigError
 from multiscale.cosim import stream_seed
 from multiscale.fit import features as feat
 from multiscale.fit.evaluate import Evaluator
+from multiscale.fit.optimisers import ask, make_optimiser
 from multiscale.fit.predict import candidates, check_predict, predict, read_predict
 from multiscale.fit.problem import Problem, load_problem
 from multiscale.fit.signals import SensorData
+from multiscale.fit.table import (
+    Evaluation,
+    append_rows,
+    read_evaluations,
+    rewrite_table,
+    save_features,
+    stored_features,
+)
 from multiscale.fit.target import Matching, read_target, rereferenced
 
 #: files of a fit directory (what --overwrite may remove)
@@ -54,21 +63,6 @@ _FAILED_LOSS = 1e30
 
 class FitError(ConfigError):
     """A fit directory that cannot be used as asked (exists, or is not a fit)."""
-
-
-@dataclass
-class Evaluation:
-    """One evaluated candidate. u: its point in the unit cube; values: the parameters (each
-    in its unit); terms: the features' loss terms; loss: their sum (nan if it failed)."""
-
-    index: int
-    generation: int
-    seed: int
-    u: np.ndarray
-    values: np.ndarray
-    status: str
-    loss: float
-    terms: np.ndarray
 
 
 @dataclass
@@ -122,163 +116,6 @@ def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2, default=float))
     os.replace(tmp, path)
-
-
-# --- the optimisers ----------------------------------------------------------------------
-class _CMA:
-    """CMA-ES (``cma``) in the unit cube, its random numbers kept apart from numpy's
-    global generator (which Brian2 reseeds), so that a replay proposes the same points."""
-
-    def __init__(self, start: np.ndarray, sigma: float, population: int, seed: int) -> None:
-        import cma
-
-        saved = np.random.get_state()
-        np.random.seed(seed)
-        self.es = cma.CMAEvolutionStrategy(
-            list(start) if len(start) > 1 else [float(start[0]), 0.5],
-            sigma,
-            {"bounds": [0, 1], "seed": seed, "popsize": population, "verbose": -9},
-        )
-        self.dims = len(start)
-        self.state = np.random.get_state()
-        np.random.set_state(saved)
-
-    def ask(self) -> list[np.ndarray]:
-        saved = np.random.get_state()
-        np.random.set_state(self.state)
-        X = self.es.ask()
-        self.state = np.random.get_state()
-        np.random.set_state(saved)
-        self._asked = X
-        return [np.clip(np.asarray(x[: self.dims], dtype=float), 0.0, 1.0) for x in X]
-
-    def tell(self, losses: list[float]) -> None:
-        saved = np.random.get_state()
-        np.random.set_state(self.state)
-        self.es.tell(self._asked, list(losses))
-        self.state = np.random.get_state()
-        np.random.set_state(saved)
-
-    def spread(self) -> tuple[np.ndarray, np.ndarray]:
-        """The search distribution's mean and standard deviation, in the unit cube."""
-        return (
-            np.asarray(self.es.mean[: self.dims], dtype=float),
-            np.asarray(self.es.result.stds[: self.dims], dtype=float),
-        )
-
-
-class _Optuna:
-    """Optuna's TPE sampler, seeded, asked for a generation of candidates at a time."""
-
-    def __init__(self, n: int, seed: int) -> None:
-        try:
-            import optuna
-        except ImportError as err:
-            raise ConfigError(
-                "fit.method: got 'optuna'; it needs the optuna package: pip install optuna "
-                "(or use method: cma)"
-            ) from err
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        self.optuna = optuna
-        self.study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
-        self.n = n
-        self._trials: list = []
-        self.dims = n
-
-    def ask(self, population: int) -> list[np.ndarray]:
-        dist = self.optuna.distributions.FloatDistribution(0.0, 1.0)
-        self._trials = [
-            self.study.ask({f"u{i}": dist for i in range(self.n)}) for _ in range(population)
-        ]
-        return [np.array([t.params[f"u{i}"] for i in range(self.n)]) for t in self._trials]
-
-    def tell(self, losses: list[float]) -> None:
-        for t, loss in zip(self._trials, losses, strict=True):
-            self.study.tell(t, loss)
-
-    def spread(self) -> tuple[np.ndarray, np.ndarray]:
-        best = sorted(self.study.trials, key=lambda t: t.value if t.value is not None else np.inf)
-        top = np.array(
-            [[t.params[f"u{i}"] for i in range(self.n)] for t in best[: max(3, len(best) // 10)]]
-        )
-        return top.mean(axis=0), top.std(axis=0)
-
-
-def _optimiser(problem: Problem):
-    spec = problem.spec
-    seed = stream_seed(problem.experiment.seed, "fit.optimiser") % (2**31)
-    if spec.method == "optuna":
-        return _Optuna(len(spec.free), seed)
-    if spec.method == "sbi":
-        from multiscale.fit.inference import PriorSampler, require_sbi
-
-        require_sbi()
-        return PriorSampler(len(spec.free), seed)
-    return _CMA(problem.start(), spec.sigma, spec.population, seed)
-
-
-def _ask(opt, population: int) -> list[np.ndarray]:
-    return opt.ask() if isinstance(opt, _CMA) else opt.ask(population)
-
-
-# --- the table of evaluations --------------------------------------------------------------
-def _columns(problem: Problem) -> list[str]:
-    labels = [f.label for f in problem.spec.features]
-    return (
-        ["index", "generation", "seed", "status", "loss"]
-        + [f"term:{k}:{label}" for k, label in enumerate(labels)]
-        + [f"u:{n}" for n in problem.names]
-        + problem.names
-    )
-
-
-def _append_rows(path: Path, problem: Problem, rows: list[Evaluation]) -> None:
-    new = not path.exists()
-    with open(path, "a", newline="") as fh:
-        w = csv.writer(fh)
-        if new:
-            w.writerow(_columns(problem))
-        for e in rows:
-            w.writerow(
-                [e.index, e.generation, e.seed, e.status, repr(float(e.loss))]
-                + [repr(float(t)) for t in e.terms]
-                + [repr(float(x)) for x in e.u]
-                + [repr(float(v)) for v in e.values]
-            )
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def read_evaluations(path: Path, problem: Problem) -> list[Evaluation]:
-    """The complete generations of a fit's table (a torn last generation is dropped)."""
-    if not path.exists():
-        return []
-    n_terms, n_free = len(problem.spec.features), len(problem.spec.free)
-    rows = []
-    with open(path, newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header != _columns(problem):
-            raise FitError(f"{path}: its columns are not this fit's (was the file changed?)")
-        for r in reader:
-            if len(r) != len(header):
-                break  # a row cut short by a kill
-            t0 = 5
-            rows.append(
-                Evaluation(
-                    index=int(r[0]),
-                    generation=int(r[1]),
-                    seed=int(r[2]),
-                    status=r[3],
-                    loss=float(r[4]),
-                    terms=np.array([float(x) for x in r[t0 : t0 + n_terms]]),
-                    u=np.array([float(x) for x in r[t0 + n_terms : t0 + n_terms + n_free]]),
-                    values=np.array([float(x) for x in r[t0 + n_terms + n_free :]]),
-                )
-            )
-    population = problem.spec.population
-    complete = len(rows) // population * population
-    return rows[:complete]
 
 
 # --- the fit -------------------------------------------------------------------------------
@@ -392,11 +229,11 @@ def _loop(
     rank = 0 if comm is None else comm.Get_rank()
     table = out / "evaluations.csv"
     done = read_evaluations(table, problem) if resumed else []
-    opt = _optimiser(problem)
+    opt = make_optimiser(problem)
     # replay: the optimiser must propose exactly the stored points
     for g in range(len(done) // spec.population):
         rows = done[g * spec.population : (g + 1) * spec.population]
-        asked = _ask(opt, spec.population)
+        asked = ask(opt, spec.population)
         if not all(
             np.allclose(a, r.u, rtol=0, atol=1e-12) for a, r in zip(asked, rows, strict=True)
         ):
@@ -411,7 +248,7 @@ def _loop(
             f"({len(done) // spec.population} generations) replayed"
         )
     if table.exists() and rank == 0:  # drop a torn last generation from the file too
-        _rewrite_table(table, problem, done)
+        rewrite_table(table, problem, done)
     state = _state(problem, matching, "running")
     evaluator = Evaluator(problem, out / "scratch", jobs=jobs, comm=comm, batch=batch)
     stop = {"signal": None}
@@ -426,7 +263,7 @@ def _loop(
             if spent or _agreed_stop(stop, comm):
                 break
             g = len(evaluations) // spec.population
-            points = _ask(opt, spec.population)
+            points = ask(opt, spec.population)
             first = len(evaluations)
             seeds = [problem.evaluation_seed(first + i) for i in range(len(points))]
             candidates = [problem.overrides(u, s) for u, s in zip(points, seeds, strict=True)]
@@ -446,8 +283,8 @@ def _loop(
             opt.tell([e.loss if np.isfinite(e.loss) else _FAILED_LOSS for e in rows])
             evaluations += rows
             if rank == 0:
-                _append_rows(table, problem, rows)
-                _save_features(out / "features" / f"generation_{g:04d}.npz", spec, arrays)
+                append_rows(table, problem, rows)
+                save_features(out / "features" / f"generation_{g:04d}.npz", spec, arrays)
                 state = _state(problem, matching, "running", evaluations, opt)
                 _write_json(out / "fit.json", state)
             best = min((e.loss for e in evaluations if np.isfinite(e.loss)), default=np.nan)
@@ -499,15 +336,7 @@ def _posterior(problem, out, evaluations, target_values, log) -> np.ndarray:
     also written to posterior.csv (the parameters' values)."""
     from multiscale.fit.inference import flat, train
 
-    spec = problem.spec
-    u, X = [], []
-    for g in range(len(evaluations) // spec.population):
-        with np.load(out / "features" / f"generation_{g:04d}.npz") as z:
-            for i in range(spec.population):
-                keys = [f"evaluation{i}_feature{k}" for k in range(len(spec.features))]
-                if all(k in z for k in keys):
-                    u.append(evaluations[g * spec.population + i].u)
-                    X.append(flat([z[k] for k in keys]))
+    u, X = stored_features(out, problem, evaluations)
     t0 = time.perf_counter()
     seed = stream_seed(problem.experiment.seed, "fit.sbi") % (2**31)
     sample, summary = train(np.array(u), np.array(X), seed)
@@ -546,26 +375,6 @@ def _score(problem, index, g, seed, u, result, target, target_values):
     loss = float(terms.sum())
     status = "done" if np.isfinite(loss) else "failed: non-finite features"
     return Evaluation(index, g, seed, u, values, status, loss, terms), arrays
-
-
-def _save_features(path: Path, spec, arrays: list[list]) -> None:
-    data = {}
-    for i, per in enumerate(arrays):
-        for k, a in enumerate(per):
-            data[f"evaluation{i}_feature{k}"] = a
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez_compressed(tmp, **data)
-    os.replace(tmp, path)
-
-
-def _rewrite_table(table: Path, problem: Problem, rows: list[Evaluation]) -> None:
-    tmp = table.with_suffix(".csv.tmp")
-    tmp.unlink(missing_ok=True)
-    if rows:
-        _append_rows(tmp, problem, rows)
-        os.replace(tmp, table)
-    else:
-        table.unlink(missing_ok=True)
 
 
 def _agreed_stop(stop: dict, comm) -> bool:

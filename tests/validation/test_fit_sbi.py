@@ -30,8 +30,10 @@ from fit_files import brain, brain_fields
 
 from multiscale import api
 from multiscale.config import ConfigError
-from multiscale.fit.inference import flat, train
+from multiscale.fit.inference import train
+from multiscale.fit.problem import load_problem
 from multiscale.fit.run import fit
+from multiscale.fit.table import stored_features
 
 pytestmark = pytest.mark.validation
 
@@ -48,19 +50,6 @@ fit:
   skip: 1 s
 """
 TRAINING, HELD_OUT = 1000, 40
-
-
-def _stored(outcome, population: int):
-    """The fit's simulations: points (unit cube) and flattened features."""
-    u, X = [], []
-    for g in range(len(outcome.evaluations) // population):
-        with np.load(outcome.directory / "features" / f"generation_{g:04d}.npz") as z:
-            for i in range(population):
-                keys = [k for k in z.files if k.startswith(f"evaluation{i}_")]
-                if keys:
-                    u.append(outcome.evaluations[g * population + i].u)
-                    X.append(flat([z[k] for k in sorted(keys)]))
-    return np.array(u), np.array(X)
 
 
 def test_sbi_posteriors_are_calibrated(tmp_path):
@@ -87,10 +76,12 @@ def test_sbi_posteriors_are_calibrated(tmp_path):
         print(f"parameter {k}: median {trained.fitted[k]:.4g}, 95 % interval {lo:.4g}-{hi:.4g}")
         assert lo <= truth <= hi
     held = fit(files["held_out"], tmp_path / "held_out", jobs=2, log=print)
-    u, X = _stored(trained, 40)
+    u, X = stored_features(trained.directory, load_problem(files["training"]), trained.evaluations)
     seed = 12345
     sample, _ = train(u, X, seed)
-    u_held, X_held = _stored(held, 40)
+    u_held, X_held = stored_features(
+        held.directory, load_problem(files["held_out"]), held.evaluations
+    )
     inside = np.zeros(2)
     ranks = []
     for truth, x in zip(u_held, X_held, strict=True):

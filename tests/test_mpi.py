@@ -336,7 +336,7 @@ def test_a_fit_over_ranks_gives_the_single_process_fit(workdir, kind):
         )
     )
     assert ("circuits:" in text) == (kind == "circuit")
-    (workdir / "fit.yaml").write_text(text)
+    (workdir / "fit.yaml").write_text(text.replace("target.h5", f"target_{kind}.h5"))
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     made = subprocess.run(
         [MULTISCALE, "run", "fit.yaml", "-q"], cwd=workdir, capture_output=True, text=True, env=env

@@ -356,7 +356,9 @@ def test_a_simulation_too_short_for_the_spectrum_is_refused(tmp_path, target, ca
     assert "leaves 0.5 s" in err
 
 
-def test_sbi_gives_posterior_samples_and_resumes_to_the_same_table(fitted, tmp_path, target):
+def test_sbi_gives_posterior_samples_and_resumes_to_the_same_table(
+    fitted, tmp_path, target, monkeypatch
+):
     """The mechanics of method: sbi (tests/validation/test_fit_sbi.py checks calibration):
     prior draws stored as generations, a posterior of samples inside the ranges, written
     with units, and a resumed fit identical to the uninterrupted one."""
@@ -370,8 +372,10 @@ def test_sbi_gives_posterior_samples_and_resumes_to_the_same_table(fitted, tmp_p
             fit(path, tmp_path / "whole", log=lambda _: None)
         assert not (tmp_path / "whole").exists()
         return
+    monkeypatch.chdir(tmp_path)
     whole = fit(path, tmp_path / "whole", log=lambda _: None)
     assert whole.complete and whole.posterior_u.shape == (2000, 1)
+    assert not (tmp_path / "sbi-logs").exists()  # nothing written where the user stands
     samples = np.loadtxt(tmp_path / "whole" / "posterior.csv", delimiter=",", skiprows=1)
     assert samples.shape == (2000,) and samples.min() >= 15 and samples.max() <= 35
     assert whole.fitted[0] == pytest.approx(np.median(samples), rel=1e-9)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,11 +132,19 @@ def train(u: np.ndarray, features: np.ndarray, seed: int, samples: int = POSTERI
     theta = torch.as_tensor(u, dtype=torch.float32)
     d = u.shape[1]
     prior = BoxUniform(low=torch.zeros(d), high=torch.ones(d))
-    inference = NPE(prior=prior, density_estimator="maf", show_progress_bars=False)
-    with contextlib.redirect_stdout(io.StringIO()):  # sbi prints its convergence
-        estimator = inference.append_simulations(theta, x).train(
-            show_train_summary=False, max_num_epochs=MAX_EPOCHS
+    # sbi logs training to ./sbi-logs by default: into a folder of ours, deleted after
+    with tempfile.TemporaryDirectory() as logs:
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(log_dir=logs)
+        inference = NPE(
+            prior=prior, density_estimator="maf", show_progress_bars=False, summary_writer=writer
         )
+        with contextlib.redirect_stdout(io.StringIO()):  # sbi prints its convergence
+            estimator = inference.append_simulations(theta, x).train(
+                show_train_summary=False, max_num_epochs=MAX_EPOCHS
+            )
+        writer.close()
     posterior = inference.build_posterior(estimator)
 
     def sample(observed: np.ndarray, n: int = samples) -> np.ndarray:

@@ -11,7 +11,7 @@
         regions.parameters.B: {min: 15 mV, max: 30 mV}
         regions.coupling.a: {min: 0.001, max: 0.05, scale: log}
         regions.parameters.mu: {min: 0.05, max: 0.15, regions: [rV1, lV1]}
-      method: cma                    # cma (default) or optuna
+      method: cma                    # cma (default), optuna or sbi
       budget: {evaluations: 400}     # and/or time: 30 min
       skip: 1 s                      # each simulation's transient, left out of the features
 

@@ -1,8 +1,8 @@
 """experiments/alzheimer_slowing.yaml against docs/science.md: disease experiments that slow the
 EEG must shift the spectral peak down by at least 1 Hz and raise relative theta (4-8 Hz).
 
-Measured (seed 42): mean-channel EEG peak 9.75 Hz in 1-5 s, 6.25 Hz in 14-20 s; relative
-theta 0.03 -> 0.45."""
+Measured (seed 42): mean-channel EEG peak 10.25 Hz in 1-5 s, 6.5 Hz in 14-20 s; relative
+theta 0.04 -> 0.48."""
 
 from pathlib import Path
 

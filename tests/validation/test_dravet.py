@@ -1,6 +1,6 @@
 """experiments/dravet.yaml against docs/science.md "Dravet syndrome": halving gNa in the PV
-interneurons of the rM1 circuit (from t = 3 s) raises the excitatory rate and synchrony, and
-the change shows in the region's own source (its moment's spectrum) and in its
+interneurons of the rM1 circuit (from t = 3 s) raises the excitatory rate, and the change
+shows in the region's own source (its moment's spectrum) and in its
 neighbours' activity, but, computed in physical units, not at the scalp.
 
 Windows: before = 1-3 s, after = 4-6 s (the first second after the change left out).
@@ -11,10 +11,11 @@ EEG and regions: the file's sweep gives a control run (no perturbation, same see
 same noise): every difference after 3 s is the Dravet change's. Per sensor, the EEG power
 change (dB, 3.5-6 s, dravet against control) in each band.
 
-Measured (seed 42; cells by rk4 at 0.05 ms, exact synaptic delays): E rate 1.98 -> 5.83 Hz
-(control 1.93 after); chi 0.072 -> 0.090 (control 0.079); rM1's moment gamma x1.75 and beta
-x0.21 (after against before; control x0.68, x1.33). Before the cells' step was converged and
-the delays exact: 2.02 -> 5.69 Hz, chi 0.080 -> 0.093, gamma x1.73, beta x0.19. Its moment
+Measured (seed 42; cells by rk4 at 0.05 ms, delays in NEST's convention): E rate 1.93 ->
+5.71 Hz (control 1.88 after); chi 0.070 -> 0.083 (control 0.082); rM1's moment gamma x1.81
+and beta x0.37 (after against before; control x1.09, x1.18). With every synapse acting one
+step earlier (the previous version): 1.98 -> 5.83 Hz, chi 0.072 -> 0.090 (control 0.079),
+gamma x1.75, beta x0.21 (control x0.68, x1.33). Its moment
 is computed from the circuit's currents and cell counts (multiscale.sources): SD 6.4 nA m
 against 265 nA m for the median mass region, so the change does not reach the scalp (every
 sensor within 0.06 dB of the control in every band). Earlier versions scaled the circuit by
@@ -52,10 +53,15 @@ def run(runs):
     return runs["dravet"]
 
 
-def test_dravet_raises_excitatory_rate_and_synchrony(run):
+def test_dravet_raises_the_excitatory_rate_against_the_control(runs):
     """On the measures the experiment declares (stored in its output), checked against the
-    same numbers computed here from the stored spikes. Tolerance: E rate x 1.5 or more;
-    chi up by at least 5 %."""
+    same numbers computed here from the stored spikes. Tolerance: the E rate after the
+    change x 1.5 or more the control's in the same window (same seed: identical before).
+    Synchrony (chi) is declared and printed but not part of the claim: it drifts in the
+    control too (0.070 -> 0.082 here), and against the control it moved x1.02 in this
+    version and x1.14 in the previous one, whose synaptic delays were one step shorter:
+    within what one 400-cell realisation resolves."""
+    run, control = runs["dravet"], runs["control"]
     t = run["circuits/m1/spikes/E/times"][:]
     i = run["circuits/m1/spikes/E/indices"][:]
     n = 400
@@ -65,19 +71,22 @@ def test_dravet_raises_excitatory_rate_and_synchrony(run):
     ]
     sync = [synchrony_chi(t, i, n, *BEFORE_MS), synchrony_chi(t, i, n, *AFTER_MS)]
     m = {x.name: x.value for x in measures.read(run)}
+    c = {x.name: x.value for x in measures.read(control)}
     assert [m["e_rate_before"], m["e_rate_after"]] == pytest.approx(rates, rel=1e-12)
     assert [m["e_synchrony_before"], m["e_synchrony_after"]] == pytest.approx(sync, rel=1e-9)
-    print("E rate (Hz)", rates, "chi", sync)
+    print("E rate (Hz)", rates, "control after", c["e_rate_after"])
+    print("chi", sync, "control after", c["e_synchrony_after"])
+    assert m["e_rate_before"] == c["e_rate_before"]
     assert 0.5 < m["e_rate_before"] < 10.0  # an asynchronous low-rate baseline
-    assert m["e_rate_after"] > 1.5 * m["e_rate_before"]
-    assert m["e_synchrony_after"] > 1.05 * m["e_synchrony_before"]
+    assert m["e_rate_after"] > 1.5 * c["e_rate_after"]
 
 
 def test_dravet_change_is_in_the_region_source_not_at_the_scalp(runs):
     """With the circuit's moment computed from its currents, the change shows in rM1's own
     source and not in the scalp EEG. Tolerances: identical to the control before 3 s; rM1's
     moment gamma (30-80 Hz) x1.3 or more and beta (13-30 Hz) x0.5 or less, after (4-6 s)
-    against before (1-3 s), on the stored measures (measured x1.73, x0.19); its SD under a
+    against before (1-3 s) and over the control's same change, on the stored measures
+    (measured x1.67, x0.31; x1.81 and x0.37 without the control); its SD under a
     tenth of the median mass region's (measured 6.4 against 265 nA m); every EEG sensor's
     band power within 0.2 dB of the control after 3.5 s, in each band (measured: 0.06 dB
     at most)."""
@@ -85,7 +94,11 @@ def test_dravet_change_is_in_the_region_source_not_at_the_scalp(runs):
     fs = float(runs["dravet"]["eeg/data"].attrs["sampling_rate"])
     np.testing.assert_array_equal(eeg[: int(3.0 * fs)], ctl[: int(3.0 * fs)])
     m = {x.name: x.value for x in measures.read(runs["dravet"])}
-    assert m["m1_source_gamma_change"] > 1.3 and m["m1_source_beta_change"] < 0.5
+    c = {x.name: x.value for x in measures.read(runs["control"])}
+    gamma = m["m1_source_gamma_change"] / c["m1_source_gamma_change"]
+    beta = m["m1_source_beta_change"] / c["m1_source_beta_change"]
+    print("rM1 moment against the control: gamma", gamma, "beta", beta)
+    assert gamma > 1.3 and beta < 0.5
 
     labels = read_connectome(runs["dravet"]).labels
     k = labels.index("rM1")

@@ -231,6 +231,34 @@ def test_resume_after_a_kill_reproduces_the_uninterrupted_fit(fitted, tmp_path):
     ).read_text()
 
 
+def test_a_crash_while_writing_the_outputs_is_finished_by_resume(
+    fitted, tmp_path, target, monkeypatch
+):
+    """A full disk (or any crash) after the search, while the twin's check runs, fit.h5 or
+    the report are written, leaves the fit "searched": --resume writes them without
+    searching again (the same table), and only then is the fit complete."""
+    from multiscale.fit import report
+
+    path, outcome = fitted
+    out = tmp_path / "out"
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "report_figures", full)
+    with pytest.raises(OSError, match="No space left"):
+        fit(path, out, log=lambda _: None)
+    assert json.loads((out / "fit.json").read_text())["status"] == "searched"
+    monkeypatch.undo()
+    again = fit(resume=out, log=lambda _: None)
+    assert again.complete and len(again.evaluations) == 8
+    assert json.loads((out / "fit.json").read_text())["status"] == "complete"
+    table = (out / "evaluations.csv").read_text()
+    assert table == (outcome.directory / "evaluations.csv").read_text()
+    assert len(list((out / "check").glob("*.h5"))) == 3
+    assert (out / "report" / "loss.png").exists()
+
+
 def test_a_fit_directory_is_never_overwritten_by_mistake(fitted, tmp_path):
     path, outcome = fitted
     with pytest.raises(FitError, match="holds a fit already"):

@@ -5,8 +5,11 @@ The fit directory (``-o DIR``, default ``results/<name>_fit``):
 
 - ``experiment.yaml``: the experiment file as it was when the fit started (``--resume``
   reads this copy, so editing the file later cannot change a fit half way);
-- ``fit.json``: status ("running", "stopped", "complete"), the file's path, the method, the
-  free parameters, the best evaluation so far;
+- ``fit.json``: status ("running", "stopped", "searched": the search is done and the
+  outputs below are being written, "complete"), the file's path, the method, the free
+  parameters, the best evaluation so far. A fit stopped in any state but "complete" (a
+  signal, a crash, a full disk) continues with ``--resume``: a "searched" one only writes
+  its outputs and predictions again;
 - ``evaluations.csv``: one row per evaluation: index, generation, seed, status, loss, one
   term per feature, the point searched (``u:`` columns, in [0, 1]) and the parameters'
   values; rows are written a generation at a time, flushed to disk, so a killed fit keeps
@@ -173,12 +176,19 @@ def fit(
         (out / "features").mkdir(exist_ok=True)
     log(f"target: {problem.spec.target.path} ({target.duration_s:g} s at "
         f"{target.sampling_rate_hz:g} Hz); {matching.describe()}")  # fmt: skip
+    searched = resume is not None and state.get("status") == "searched"
     outcome = _loop(
-        problem, out, target, target_values, matching, jobs, comm, log, resume is not None, batch
-    )
-    if outcome.complete and prediction is not None and rank == 0:
-        points = candidates(outcome.evaluations, prediction.candidates, outcome.posterior_u)
-        predict(problem, prediction, points, out, log)
+        problem, out, target, target_values, matching, jobs, comm, log, resume is not None,
+        batch, searched,
+    )  # fmt: skip
+    if outcome.complete and rank == 0:
+        if prediction is not None:
+            points = candidates(outcome.evaluations, prediction.candidates, outcome.posterior_u)
+            predict(problem, prediction, points, out, log)
+        # only now: a crash in the outputs or predictions leaves "searched", which --resume
+        # finishes
+        state = json.loads((out / "fit.json").read_text())
+        _write_json(out / "fit.json", state | {"status": "complete"})
     return outcome
 
 
@@ -223,8 +233,10 @@ def _read_state(out: Path) -> dict:
 
 
 def _loop(
-    problem, out, target, target_values, matching, jobs, comm, log, resumed, batch
+    problem, out, target, target_values, matching, jobs, comm, log, resumed, batch, searched
 ) -> FitOutcome:
+    """The search, generation by generation (``searched``: replay only, the search was
+    complete), then the outputs."""
     spec = problem.spec
     rank = 0 if comm is None else comm.Get_rank()
     table = out / "evaluations.csv"
@@ -260,7 +272,7 @@ def _loop(
             spent = _budget_spent(spec, len(evaluations), time.monotonic() - started)
             if comm is not None:  # rank 0's clock decides for all
                 spent = comm.bcast(spent, root=0)
-            if spent or _agreed_stop(stop, comm):
+            if searched or spent or _agreed_stop(stop, comm):
                 break
             g = len(evaluations) // spec.population
             points = ask(opt, spec.population)
@@ -304,7 +316,7 @@ def _loop(
     finite = [e for e in evaluations if np.isfinite(e.loss)]
     best = min(finite, key=lambda e: e.loss) if finite else None
     if rank == 0:
-        status = "complete" if complete else "stopped"
+        status = "searched" if complete else "stopped"
         _write_json(out / "fit.json", _state(problem, matching, status, evaluations, opt))
     if not complete:
         log(f"stopped by {signal.Signals(stop['signal']).name} after {len(evaluations)} "

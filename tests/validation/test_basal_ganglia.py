@@ -25,10 +25,12 @@ step late), seeds 1, 2: 8.75 (8.53, 8.96); 0.31 (0.40, 0.23); 0.91 (0.85, 0.95);
 With the exponential midpoint integrator (circuits/basal_ganglia.py, "Integration"; it
 replaced a Rush-Larsen Euler step that left the STN cell's f-I curve 17 % low,
 tests/validation/test_basal_ganglia_cells_convergence.py), seeds 1, 2: 7.22 (6.44, 8.18);
-0.35 (0.40, 0.29); 0.82 (0.90, 0.76); per cell 1.43, 0.38, 1.01. The 20 Hz ratio, 0.18
-from its bound, remains the least certain.
-KBG's per-cell measure, seeds 1, 2: parkinsonian / healthy 1.43 (1.75, 1.19) - below the
-1.5 target, not asserted -, 130 Hz 0.39, 20 Hz 1.01. The parkinsonian synchrony is clear
+0.35 (0.40, 0.29); 0.82 (0.90, 0.76); per cell 1.43, 0.38, 1.01.
+This version (synaptic delays in NEST's convention, multiscale/circuit.py "Delays": each
+connection acts one 0.025 ms step later than in the line above), seeds 1, 2: 10.4 (9.35,
+11.6); 0.30 (0.37, 0.23); 0.87 (0.84, 0.89). The 20 Hz ratio remains the least certain.
+KBG's per-cell measure, seeds 1, 2: parkinsonian / healthy 1.48 (1.73, 1.28) - below the
+1.5 target, not asserted -, 130 Hz 0.36, 20 Hz 1.00. The parkinsonian synchrony is clear
 (GPi population spectrum peaks at 20 Hz, flat in the healthy state), but with 10 cells each
 train's own rate-dependent floor dominates the per-cell spectra, and GPi fires faster in
 the parkinsonian state (about 43 Hz against 24 Hz), which raises that floor in both.

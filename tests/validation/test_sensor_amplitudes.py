@@ -9,7 +9,7 @@ ch. 1); spontaneous MEG up to a few pT, the alpha rhythm about 1 pT (Hamalainen 
 1993, Rev Mod Phys 65:413, fig. 2): 0.1-3 pT; intracranial (SEEG) potentials tens of uV
 to a few mV (Buzsaki, Anastassiou & Koch 2012, Nat Rev Neurosci 13:407): 10-1000 uV.
 
-Measured (the session that wrote this test): EEG 51 uV, MEG 1.9 pT, SEEG 333 uV. EEG and
+Measured: EEG 50 uV, MEG 1.8 pT (this version); SEEG 333 uV (when written). EEG and
 MEG sit in the upper half of their ranges: with the 1995 Jansen-Rit set every region
 runs a strong alpha rhythm (its PSP swings over half of full scale), stronger than a
 resting person's.

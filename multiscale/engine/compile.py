@@ -179,6 +179,8 @@ def _kernel_source(
         "U1 = np.uint64(1)",
         "U_NC = np.uint64(N_C)",
         "U_NCV = np.uint64(N_CV)",
+        f"BLOCK = {kernel.BLOCK}",
+        "N_BLK = BLOCK * N_C",
         "DFUN = OBSERVE = PRE = TVB_PRE = POST = None  # set by the engine before use",
     ]
     if batch:

@@ -43,6 +43,8 @@ HAS_BOUNDS = False
 LO = HI = np.zeros(1)
 U1 = np.uint64(1)
 U_NC = U_NCV = np.uint64(1)
+BLOCK = 16  # steps gathered together by _k_advance_blocked (compile._kernel_source sets it)
+N_BLK = BLOCK * N_C
 
 
 def _k_input(i, slot, hz, H, Hp, row_ptr, cell, w, q, xj, xi, tmp, acc, out):
@@ -180,6 +182,119 @@ def _k_advance(
                     Hp[op + hz * N_C + k] = hp[k]
             obs[s, i] = OBSERVE(x, p)
         slot = nxt
+
+
+def _k_gather(i, t0, nb, hz, Hp, row_ptr, split, cell, w, acc):
+    """acc[i, b] (b < nb) = the sum over row i's leading edges (those before split[i], each
+    delayed by at least BLOCK - 1 steps) for the step that leaves slot t0 + b. Each edge
+    reads nb consecutive history values, one or two cache lines, once for the block
+    instead of once per step; the sums are those of _k_input to the bit (same terms, same
+    order), which the steps then continue with the edges from split[i] on."""
+    a = stack_array(N_BLK)  # on the stack: no alias with Hp, so the inner loop is SIMD
+    m = nb * N_C
+    for b in range(m):
+        a[b] = 0.0
+    us = np.uint64(t0)
+    e = row_ptr[i]
+    e1 = split[i]
+    while e < e1:
+        o = (cell[e] + us) * U_NC  # slot t0 + b - d_e <= t0: the mirror needs no wrap
+        we = w[e]
+        for b in range(m):
+            a[b] += we * Hp[o + np.uint64(b)]
+        e += U1
+    base = i * N_BLK
+    for b in range(m):
+        acc[base + b] = a[b]
+
+
+def _k_advance_blocked(
+    n_steps,
+    step0,
+    hz,
+    X,
+    H,
+    Hp,
+    row_ptr,
+    split,
+    cell,
+    w,
+    P,
+    q_in,
+    dt,
+    noise,
+    stochastic,
+    nodes,
+    obs,
+    states,
+    record,
+    acc,
+):
+    """_k_advance, the numbers to the bit, with the delayed reads gathered BLOCK steps at a
+    time (CACHED couplings): _k_gather sums each region's leading edges for the whole
+    block, then each step adds the remaining edges (those with a delay < BLOCK - 1, whose
+    values the block itself writes) one step at a time. acc: (n_regions * N_BLK) scratch."""
+    q = stack_array(N_Q)  # the coupling's parameters, on the stack (note above)
+    for k in range(N_Q):
+        q[k] = q_in[k]
+    x = stack_array(N_SV)
+    inter = stack_array(N_SV)
+    dx1 = stack_array(N_SV)
+    dx2 = stack_array(N_SV)
+    nz = stack_array(N_SV)
+    p = stack_array(N_PAR)
+    c = stack_array(N_C)
+    sm = stack_array(N_C)
+    h = stack_array(N_CV)
+    hp = stack_array(N_C)
+    slot = step0 % hz
+    s = 0
+    while s < n_steps:
+        nb = min(BLOCK, n_steps - s)
+        for a in range(nodes.shape[0]):
+            _k_gather(nodes[a], slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
+        for b in range(nb):
+            nxt = slot + 1
+            if nxt == hz:
+                nxt = 0
+            us = np.uint64(slot)
+            for a in range(nodes.shape[0]):
+                i = nodes[a]
+                ob = i * N_BLK + b * N_C
+                for k in range(N_C):
+                    sm[k] = acc[ob + k]
+                e = split[i]
+                e1 = row_ptr[i + 1]
+                while e < e1:
+                    o = (cell[e] + us) * U_NC
+                    we = w[e]
+                    for k in range(N_C):
+                        sm[k] += we * Hp[o + np.uint64(k)]
+                    e += U1
+                POST(sm, q, c)
+                for k in range(N_SV):
+                    x[k] = X[i, k]
+                for k in range(N_PAR):
+                    p[k] = P[i, k]
+                if stochastic:
+                    for k in range(N_SV):
+                        nz[k] = noise[s, i, k]
+                _k_step(x, c, p, dt, nz, stochastic, inter, dx1, dx2)
+                for k in range(N_SV):
+                    X[i, k] = x[k]
+                if record:
+                    for k in range(N_SV):
+                        states[s, i, k] = x[k]
+                for k in range(N_CV):
+                    h[k] = x[CVAR[k]]
+                PRE(h, h, q, hp)
+                op = (i * 2 * hz + nxt) * N_C
+                for k in range(N_C):
+                    Hp[op + k] = hp[k]
+                    Hp[op + hz * N_C + k] = hp[k]
+                obs[s, i] = OBSERVE(x, p)
+            slot = nxt
+            s += 1
 
 
 def _k_input_tvb(i, slot, hz, H, Hp, row_ptr, col, w, d, q, work, work32, xj, xi, tmp, acc, out):
@@ -397,7 +512,9 @@ TEMPLATE = (
     (_k_bounded, True),
     (_k_step, True),
     (_k_input_tvb, False),
+    (_k_gather, True),
     (_k_advance, False),
+    (_k_advance_blocked, False),
     (_k_advance_tvb, False),
     (_k_afferent, False),
     (_k_fill_pre, False),

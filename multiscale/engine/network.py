@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from multiscale.engine.compile import load_kernel
-from multiscale.engine.kernel import INTEGRATORS
+from multiscale.engine.kernel import BLOCK, INTEGRATORS
 from multiscale.region import RegionModel
 
 if TYPE_CHECKING:  # multiscale.coupling imports the engine (tvb_compat): its type only
@@ -40,6 +40,10 @@ class Engine:
         both with increments sqrt(2 D dt) z as in TVB.
     tvb_compat: reproduce TVB's float32 history, weights and coupling sums (tvb_compat.py),
         to match TVB bit for bit; slower, for verification. Default: float64.
+    blocked: gather the delayed reads ``kernel.BLOCK`` steps at a time (when the coupling's
+        ``pre`` ignores the receiver), so that a large network's history is read from
+        memory once per block rather than once per step; the numbers are those of the
+        step-by-step loop (``blocked=False``) to the bit.
     """
 
     def __init__(
@@ -59,6 +63,7 @@ class Engine:
         min_horizon: int = 0,
         tvb_compat: bool = False,
         method: str = "heun",
+        blocked: bool = True,
     ) -> None:
         n = weights.shape[0]
         if method not in INTEGRATORS:
@@ -131,6 +136,16 @@ class Engine:
         self._Hf, self._Hpf = self.H.reshape(-1), self.Hp.reshape(-1)
         if self.cached:
             self._fill_pre(np.arange(hz), np.arange(n))
+        # The blocked loop sums each row's edges up to its first one delayed by less than
+        # BLOCK - 1 steps for a whole block at once (their values exist when it starts).
+        self.blocked = bool(blocked) and self.cached and not self.tvb_compat
+        self._split = self.row_ptr[1:].copy()
+        if self.blocked:
+            short = np.flatnonzero(self.d < BLOCK - 1)
+            receivers = np.repeat(np.arange(n), np.diff(self.row_ptr))
+            np.minimum.at(self._split, receivers[short], short)
+        self._split = self._split.astype(np.uint64)
+        self._acc = np.zeros(n * BLOCK * self.n_c if self.blocked else 1)
         self.stochastic = noise is not None and np.any(np.asarray(noise) > 0)
         if self.stochastic:
             D2 = np.broadcast_to(np.asarray(noise, dtype=float), self.X.shape)
@@ -276,6 +291,29 @@ class Engine:
                 record,
                 self._work,
                 self._work32,
+            )
+        elif self.blocked:
+            self._k._k_advance_blocked(
+                n,
+                step,
+                self.horizon,
+                self.X,
+                self._Hf,
+                self._Hpf,
+                self._row_ptr_u,
+                self._split,
+                self._cell,
+                self.w,
+                self.P,
+                self.q,
+                self.dt,
+                noise,
+                stochastic,
+                self._nodes,
+                out,
+                states,
+                record,
+                self._acc,
             )
         else:
             self._k._k_advance(

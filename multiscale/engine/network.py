@@ -15,9 +15,45 @@ import numpy as np
 from multiscale.engine.compile import load_kernel
 from multiscale.engine.kernel import BLOCK, INTEGRATORS
 from multiscale.region import RegionModel
+from multiscale.sparse import DenseOnDemand, SparseMatrix
 
 if TYPE_CHECKING:  # multiscale.coupling imports the engine (tvb_compat): its type only
     from multiscale.coupling import Coupling
+
+
+def _sparse(m) -> SparseMatrix | None:
+    """The SparseMatrix behind ``m``, if it is one (or a DenseOnDemand of one)."""
+    if isinstance(m, DenseOnDemand):
+        return m.matrix
+    return m if isinstance(m, SparseMatrix) else None
+
+
+def _edge_arrays(
+    weights, delays, proxies: np.ndarray, float32: bool, dense: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The engine's edges in CSR order (row, then column): receiver, source, weight
+    (float64; rounded to float32 first when ``float32``, TVB's weights) and delay (int64
+    steps) of every non-zero weight (of every pair when ``dense``), the self-edges of
+    proxies left out (a circuit models its own local connections). From sparse inputs
+    without any (n, n) array."""
+    Ws, Ds = _sparse(weights), _sparse(delays)
+    if Ws is None or dense:
+        W = np.array(weights, dtype=float)
+        if float32:
+            W = W.astype(np.float32).astype(float)
+        W[proxies, proxies] = 0.0
+        rows, cols = np.nonzero(np.ones_like(W, dtype=bool) if dense else W)
+        w = W[rows, cols]
+    else:
+        rows, cols = Ws.rows(), Ws.indices.astype(np.int64)
+        w = np.asarray(Ws.data, dtype=np.float32 if float32 else float).astype(float)
+        keep = (w != 0) & ~((rows == cols) & np.isin(rows, proxies))
+        rows, cols, w = rows[keep], cols[keep], w[keep]
+    if Ds is None:
+        d = np.asarray(delays, dtype=np.int64)[rows, cols]
+    else:
+        d = Ds.at(rows, cols).astype(np.int64)
+    return rows, cols.astype(np.int64), w, d
 
 
 class Engine:
@@ -26,7 +62,9 @@ class Engine:
     model: the RegionModel class.
     parameters: (n_regions, n_parameters) in the model's declared units.
     coupling, coupling_parameters: a Coupling and its parameter vector.
-    weights: (n, n), W[i, j] from j onto i. delays: (n, n) integer steps of dt.
+    weights: (n, n), W[i, j] from j onto i. delays: (n, n) integer steps of dt. Either may
+        be a ``multiscale.sparse.SparseMatrix`` (or a ``DenseOnDemand`` of one): the edges
+        are then taken from it as they are, and no (n, n) array is made.
     dt: step (ms). proxies: indices of regions simulated elsewhere (not integrated).
     noise: per-state-variable additive noise intensity D (n_state,) or (n, n_state), in
         state units^2 per ms, or None for a deterministic run.
@@ -87,20 +125,11 @@ class Engine:
         self.integrate = np.ones(n, dtype=np.bool_)
         self.integrate[self.proxies] = False
         self.tvb_compat = bool(tvb_compat)
-        W = np.array(weights, dtype=float)
-        if self.tvb_compat:
-            W = W.astype(np.float32).astype(float)
-        # A spiking region models its own local connections: drop its self-edge.
-        W[self.proxies, self.proxies] = 0.0
-        D = np.asarray(delays, dtype=np.int64)
         dense = self.tvb_compat and coupling.tvb_dense
-        rows, cols = np.nonzero(np.ones_like(W, dtype=bool) if dense else W)
-        order = np.lexsort((cols, rows))
-        rows, cols = rows[order], cols[order]
+        rows, self.col, self.w, self.d = _edge_arrays(
+            weights, delays, self.proxies, self.tvb_compat, dense
+        )
         self.row_ptr = np.searchsorted(rows, np.arange(n + 1)).astype(np.int64)
-        self.col = cols.astype(np.int64)
-        self.w = W[rows, cols]
-        self.d = D[rows, cols]
         if self.d.size and self.d.min() < 0:
             raise ValueError("delays must be >= 0 steps")
         # one slot more than the longest read: the slot a step writes is never read by it

@@ -1,0 +1,132 @@
+"""The engine's fast paths give the numbers of its reference paths to the bit: the blocked
+gather against the step-by-step loop, sparse inputs against dense ones."""
+
+import numpy as np
+import pytest
+
+from multiscale.coupling import COUPLINGS
+from multiscale.engine import Engine
+from multiscale.engine.kernel import BLOCK
+from multiscale.regions import JansenRit, WilsonCowan
+from multiscale.sparse import DenseOnDemand, SparseMatrix
+
+
+def _network(n: int, seed: int = 0):
+    """Random weights (30 % of pairs, self-edges included) and delays from 0 to 60 steps,
+    so that rows mix edges the blocked gather takes ahead (delay >= BLOCK - 1) with
+    edges it must add step by step (self-edges at delay 0, short delays)."""
+    rng = np.random.default_rng(seed)
+    W = np.where(rng.uniform(size=(n, n)) < 0.3, rng.uniform(0.0, 0.05, (n, n)), 0.0)
+    D = rng.integers(0, 60, (n, n))
+    D[np.diag_indices(n)] = 0
+    D[rng.uniform(size=(n, n)) < 0.1] = 3  # short delays in the middle of rows
+    D[:, :3] = 40  # rows whose leading edges are all long
+    return W, D
+
+
+def _engine(model, coupling_name, W, D, **kw):
+    cpl = COUPLINGS[coupling_name]
+    n = W.shape[0]
+    rng = np.random.default_rng(3)
+    x0 = model.initial_state() * (1 + 0.1 * rng.uniform(-1, 1, (n, len(model.STATE_VARIABLES))))
+    return Engine(
+        model,
+        model.parameter_matrix(n),
+        cpl,
+        cpl.parameter_vector({}),
+        W,
+        D,
+        0.1,
+        initial=x0,
+        **kw,
+    )
+
+
+def _run(eng: Engine, windows, stimulus_at=None) -> tuple[np.ndarray, np.ndarray]:
+    """Observable and states over consecutive advances of the given lengths."""
+    obs, states = [], []
+    for k, n in enumerate(windows):
+        st = np.empty((n, *eng.X.shape))
+        stim = None
+        if k == stimulus_at:
+            stim = np.zeros((n, *eng.X.shape))
+            stim[:, 1, 0] = 5.0
+        obs.append(eng.advance(n, states=st, stimulus=stim))
+        states.append(st)
+    return np.concatenate(obs), np.concatenate(states)
+
+
+@pytest.mark.parametrize(
+    "model, coupling, method",
+    [
+        (JansenRit, "sigmoidal_jansen_rit", "heun"),
+        (JansenRit, "sigmoidal_jansen_rit", "euler"),
+        (WilsonCowan, "linear", "heun"),
+    ],
+)
+def test_blocked_gather_is_the_step_by_step_loop_to_the_bit(model, coupling, method):
+    W, D = _network(23)
+    kw = dict(method=method, noise=np.full(len(model.STATE_VARIABLES), 1e-6), min_horizon=70)
+    blocked = _engine(model, coupling, W, D, rng=np.random.default_rng(5), **kw)
+    step = _engine(model, coupling, W, D, rng=np.random.default_rng(5), blocked=False, **kw)
+    assert blocked.blocked and not step.blocked
+    leading = (blocked._split.astype(np.int64) - blocked.row_ptr[:-1]).sum()
+    assert 0 < leading < blocked.w.size  # both kinds of edges are exercised
+    windows = [1, BLOCK - 1, 3 * BLOCK + 5, 70, 70, 2]  # blocks cut at every window end
+    a_obs, a_states = _run(blocked, windows, stimulus_at=2)
+    b_obs, b_states = _run(step, windows, stimulus_at=2)
+    assert np.isfinite(a_obs).all() and a_states.std(axis=0).min() > 0
+    np.testing.assert_array_equal(a_obs, b_obs)
+    np.testing.assert_array_equal(a_states, b_states)
+    np.testing.assert_array_equal(blocked.Hp, step.Hp)
+
+
+def test_blocked_gather_reads_a_proxys_written_history():
+    """A proxy's history, written a window late, reaches its targets as in the step loop."""
+    W, D = _network(12, seed=1)
+    D[W > 0] = np.maximum(D[W > 0], 20)  # every edge at least one window of 20 steps
+    runs = []
+    for blocked in (True, False):
+        eng = _engine(
+            JansenRit, "sigmoidal_jansen_rit", W, D, proxies=[4], min_horizon=20, blocked=blocked
+        )
+        obs = [eng.advance(20)]
+        for k in range(1, 5):
+            eng.write_history(4, 20 * (k - 1) + 1, np.full((20, 2), [0.5 * k, 0.1]))
+            obs.append(eng.advance(20))
+        runs.append(np.concatenate(obs))
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert np.ptp(runs[0][:, 0]) > 0
+
+
+@pytest.mark.parametrize(
+    "model, coupling, tvb_compat",
+    # TVB's sigmoidal JR coupling sums over every pair (tvb_dense): not a sparse case
+    [(JansenRit, "sigmoidal_jansen_rit", False), (WilsonCowan, "linear", True)],
+)
+def test_sparse_inputs_build_the_engine_of_the_dense_ones(model, coupling, tvb_compat, monkeypatch):
+    W, D = _network(30, seed=2)
+    W[5, 5] = 0.02  # a proxy's self-edge: dropped either way
+    W[7, 2] = 1e-50  # zero in float32: TVB's weights drop it
+    dense = _engine(model, coupling, W, D, proxies=[5], tvb_compat=tvb_compat)
+
+    def no_dense(*args, **kwargs):
+        raise AssertionError("an (n, n) array was made")
+
+    Ws = SparseMatrix.from_dense(W)
+    Ds = SparseMatrix.from_dense(np.where(W > 0, D, 0))  # the pattern of the weights
+    monkeypatch.setattr(SparseMatrix, "toarray", no_dense)
+    monkeypatch.setattr(SparseMatrix, "dense_rows", no_dense)
+    sparse = _engine(
+        model,
+        coupling,
+        DenseOnDemand(Ws, np.float64),
+        DenseOnDemand(Ds, np.int64),
+        proxies=[5],
+        tvb_compat=tvb_compat,
+    )
+    for name in ("row_ptr", "col", "w", "d"):
+        np.testing.assert_array_equal(getattr(sparse, name), getattr(dense, name))
+    assert 5 not in sparse.col[sparse.row_ptr[5] : sparse.row_ptr[6]]
+    assert (2 in sparse.col[sparse.row_ptr[7] : sparse.row_ptr[8]]) != tvb_compat
+    np.testing.assert_array_equal(sparse.advance(200), dense.advance(200))

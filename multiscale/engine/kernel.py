@@ -4,8 +4,10 @@ The ``_k_*`` functions are never called from this module. Their source is copied
 module generated for a (model, coupling) pair (``compile._kernel_source``), where the
 upper-case names below are that pair's functions and sizes, and compiled there. They are
 defined here so that they are read, linted and hashed with the rest of the engine. Besides
-those names, the template may read only numpy (``np``), ``stack_array`` and ``pairwise``:
-the generated module imports exactly these (an edit that needs more must add it there).
+those names, the template may read only numpy (``np``), ``prange``, ``stack_array`` and
+``pairwise``: the generated module imports exactly these (an edit that needs more must
+add it there). ``prange`` is ``range`` except in the copy of ``_k_advance_blocked``
+compiled with ``parallel=True`` (``_kp_advance``, in the batch module: compile.py).
 
 H and Hp are the flat histories (n_regions, 2 horizon, N_CV) and (n_regions, 2 horizon,
 N_C) (mirrored ring, ``multiscale.engine`` docstring); Hp caches pre(x_j) when pre ignores
@@ -25,6 +27,7 @@ The ``_tvb`` functions are the TVB-compatible loop (``tvb_compat.py``).
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
 from multiscale.engine.numba_helpers import stack_array
 from multiscale.engine.tvb_compat import pairwise
@@ -208,6 +211,82 @@ def _k_gather(i, t0, nb, hz, Hp, row_ptr, split, cell, w, acc):
         acc[base + b] = a[b]
 
 
+def _k_region_step(
+    i,
+    s,
+    b,
+    slot,
+    nxt,
+    hz,
+    X,
+    Hp,
+    row_ptr,
+    split,
+    cell,
+    w,
+    P,
+    q_in,
+    dt,
+    noise,
+    stochastic,
+    obs,
+    states,
+    record,
+    acc,
+):
+    """Step s (b-th of its block, leaving ring slot ``slot`` for ``nxt``) of region i in
+    the blocked loop: its input (the block's sum over its leading edges, acc, then its
+    other edges), its Heun step, its history and observable. Its scratch vectors are its
+    own, so regions may be stepped on several threads at once."""
+    q = stack_array(N_Q)
+    for k in range(N_Q):
+        q[k] = q_in[k]
+    x = stack_array(N_SV)
+    inter = stack_array(N_SV)
+    dx1 = stack_array(N_SV)
+    dx2 = stack_array(N_SV)
+    nz = stack_array(N_SV)
+    p = stack_array(N_PAR)
+    c = stack_array(N_C)
+    sm = stack_array(N_C)
+    h = stack_array(N_CV)
+    hp = stack_array(N_C)
+    ob = i * N_BLK + b * N_C
+    for k in range(N_C):
+        sm[k] = acc[ob + k]
+    us = np.uint64(slot)
+    e = split[i]
+    e1 = row_ptr[i + 1]
+    while e < e1:
+        o = (cell[e] + us) * U_NC
+        we = w[e]
+        for k in range(N_C):
+            sm[k] += we * Hp[o + np.uint64(k)]
+        e += U1
+    POST(sm, q, c)
+    for k in range(N_SV):
+        x[k] = X[i, k]
+    for k in range(N_PAR):
+        p[k] = P[i, k]
+    if stochastic:
+        for k in range(N_SV):
+            nz[k] = noise[s, i, k]
+    _k_step(x, c, p, dt, nz, stochastic, inter, dx1, dx2)
+    for k in range(N_SV):
+        X[i, k] = x[k]
+    if record:
+        for k in range(N_SV):
+            states[s, i, k] = x[k]
+    for k in range(N_CV):
+        h[k] = x[CVAR[k]]
+    PRE(h, h, q, hp)
+    op = (i * 2 * hz + nxt) * N_C
+    for k in range(N_C):
+        Hp[op + k] = hp[k]
+        Hp[op + hz * N_C + k] = hp[k]
+    obs[s, i] = OBSERVE(x, p)
+
+
 def _k_advance_blocked(
     n_steps,
     step0,
@@ -233,66 +312,44 @@ def _k_advance_blocked(
     """_k_advance, the numbers to the bit, with the delayed reads gathered BLOCK steps at a
     time (CACHED couplings): _k_gather sums each region's leading edges for the whole
     block, then each step adds the remaining edges (those with a delay < BLOCK - 1, whose
-    values the block itself writes) one step at a time. acc: (n_regions * N_BLK) scratch."""
-    q = stack_array(N_Q)  # the coupling's parameters, on the stack (note above)
-    for k in range(N_Q):
-        q[k] = q_in[k]
-    x = stack_array(N_SV)
-    inter = stack_array(N_SV)
-    dx1 = stack_array(N_SV)
-    dx2 = stack_array(N_SV)
-    nz = stack_array(N_SV)
-    p = stack_array(N_PAR)
-    c = stack_array(N_C)
-    sm = stack_array(N_C)
-    h = stack_array(N_CV)
-    hp = stack_array(N_C)
+    values the block itself writes) one step at a time. acc: (n_regions * N_BLK) scratch.
+    Regions are independent within a gather and within a step (a step writes only slot
+    ``nxt``, which no read of that step touches), so the parallel copy of this loop
+    (compiled with ``parallel=True``, ``prange`` over regions) gives the same numbers."""
     slot = step0 % hz
     s = 0
     while s < n_steps:
         nb = min(BLOCK, n_steps - s)
-        for a in range(nodes.shape[0]):
+        for a in prange(nodes.shape[0]):
             _k_gather(nodes[a], slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
         for b in range(nb):
             nxt = slot + 1
             if nxt == hz:
                 nxt = 0
-            us = np.uint64(slot)
-            for a in range(nodes.shape[0]):
-                i = nodes[a]
-                ob = i * N_BLK + b * N_C
-                for k in range(N_C):
-                    sm[k] = acc[ob + k]
-                e = split[i]
-                e1 = row_ptr[i + 1]
-                while e < e1:
-                    o = (cell[e] + us) * U_NC
-                    we = w[e]
-                    for k in range(N_C):
-                        sm[k] += we * Hp[o + np.uint64(k)]
-                    e += U1
-                POST(sm, q, c)
-                for k in range(N_SV):
-                    x[k] = X[i, k]
-                for k in range(N_PAR):
-                    p[k] = P[i, k]
-                if stochastic:
-                    for k in range(N_SV):
-                        nz[k] = noise[s, i, k]
-                _k_step(x, c, p, dt, nz, stochastic, inter, dx1, dx2)
-                for k in range(N_SV):
-                    X[i, k] = x[k]
-                if record:
-                    for k in range(N_SV):
-                        states[s, i, k] = x[k]
-                for k in range(N_CV):
-                    h[k] = x[CVAR[k]]
-                PRE(h, h, q, hp)
-                op = (i * 2 * hz + nxt) * N_C
-                for k in range(N_C):
-                    Hp[op + k] = hp[k]
-                    Hp[op + hz * N_C + k] = hp[k]
-                obs[s, i] = OBSERVE(x, p)
+            for a in prange(nodes.shape[0]):
+                _k_region_step(
+                    nodes[a],
+                    s,
+                    b,
+                    slot,
+                    nxt,
+                    hz,
+                    X,
+                    Hp,
+                    row_ptr,
+                    split,
+                    cell,
+                    w,
+                    P,
+                    q_in,
+                    dt,
+                    noise,
+                    stochastic,
+                    obs,
+                    states,
+                    record,
+                    acc,
+                )
             slot = nxt
             s += 1
 
@@ -513,6 +570,7 @@ TEMPLATE = (
     (_k_step, True),
     (_k_input_tvb, False),
     (_k_gather, True),
+    (_k_region_step, True),
     (_k_advance, False),
     (_k_advance_blocked, False),
     (_k_advance_tvb, False),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 from multiscale.engine.compile import load_kernel
@@ -56,6 +57,11 @@ def _edge_arrays(
     return rows, cols.astype(np.int64), w, d
 
 
+#: edges from which an engine uses every thread by default (``Engine(threads=None)``): below
+#: this a step (a few hundred us at 100000 edges) is too short to share between threads
+PARALLEL_EDGES = 100_000
+
+
 class Engine:
     """Integrates a network of identical region models (parameters may differ per region).
 
@@ -82,6 +88,10 @@ class Engine:
         ``pre`` ignores the receiver), so that a large network's history is read from
         memory once per block rather than once per step; the numbers are those of the
         step-by-step loop (``blocked=False``) to the bit.
+    threads: how many of numba's threads the blocked loop spreads the regions over (1 to
+        NUMBA_NUM_THREADS); None: all of them once the network has ``PARALLEL_EDGES``
+        edges (below that a step is too short to share), else 1. The numbers do not depend
+        on it: each region's arithmetic is the same on any thread.
     """
 
     def __init__(
@@ -102,6 +112,7 @@ class Engine:
         tvb_compat: bool = False,
         method: str = "heun",
         blocked: bool = True,
+        threads: int | None = None,
     ) -> None:
         n = weights.shape[0]
         if method not in INTEGRATORS:
@@ -175,6 +186,13 @@ class Engine:
             np.minimum.at(self._split, receivers[short], short)
         self._split = self._split.astype(np.uint64)
         self._acc = np.zeros(n * BLOCK * self.n_c if self.blocked else 1)
+        pool = numba.config.NUMBA_NUM_THREADS
+        if threads is None:
+            threads = pool if self.w.size >= PARALLEL_EDGES else 1
+        elif not 1 <= threads <= pool:
+            raise ValueError(f"threads: got {threads}; expected 1 to {pool} (NUMBA_NUM_THREADS)")
+        self.threads = int(threads) if self.blocked else 1
+        self._kp = None  # the parallel loop's module, loaded on first use
         self.stochastic = noise is not None and np.any(np.asarray(noise) > 0)
         if self.stochastic:
             D2 = np.broadcast_to(np.asarray(noise, dtype=float), self.X.shape)
@@ -321,28 +339,20 @@ class Engine:
                 self._work,
                 self._work32,
             )
+        elif self.blocked and self.threads > 1:
+            if self._kp is None:
+                self._kp = load_kernel(self.model, self.coupling, self.method, batch=True)
+            before = numba.get_num_threads()
+            numba.set_num_threads(self.threads)
+            try:
+                self._kp._kp_advance(
+                    *self._blocked_args(n, step, noise, stochastic, out, states, record)
+                )
+            finally:
+                numba.set_num_threads(before)
         elif self.blocked:
             self._k._k_advance_blocked(
-                n,
-                step,
-                self.horizon,
-                self.X,
-                self._Hf,
-                self._Hpf,
-                self._row_ptr_u,
-                self._split,
-                self._cell,
-                self.w,
-                self.P,
-                self.q,
-                self.dt,
-                noise,
-                stochastic,
-                self._nodes,
-                out,
-                states,
-                record,
-                self._acc,
+                *self._blocked_args(n, step, noise, stochastic, out, states, record)
             )
         else:
             self._k._k_advance(
@@ -365,6 +375,31 @@ class Engine:
                 states,
                 record,
             )
+
+    def _blocked_args(self, n, step, noise, stochastic, out, states, record) -> tuple:
+        """The arguments of the blocked loop (serial or parallel)."""
+        return (
+            n,
+            step,
+            self.horizon,
+            self.X,
+            self._Hf,
+            self._Hpf,
+            self._row_ptr_u,
+            self._split,
+            self._cell,
+            self.w,
+            self.P,
+            self.q,
+            self.dt,
+            noise,
+            stochastic,
+            self._nodes,
+            out,
+            states,
+            record,
+            self._acc,
+        )
 
     def afferent(self, nodes: np.ndarray, n_steps: int) -> np.ndarray:
         """Coupling input (len(nodes), n_steps, n_coupling) that ``nodes`` receive over

@@ -1,6 +1,7 @@
 """The engine's fast paths give the numbers of its reference paths to the bit: the blocked
 gather against the step-by-step loop, sparse inputs against dense ones."""
 
+import numba
 import numpy as np
 import pytest
 
@@ -14,13 +15,15 @@ from multiscale.sparse import DenseOnDemand, SparseMatrix
 def _network(n: int, seed: int = 0):
     """Random weights (30 % of pairs, self-edges included) and delays from 0 to 60 steps,
     so that rows mix edges the blocked gather takes ahead (delay >= BLOCK - 1) with
-    edges it must add step by step (self-edges at delay 0, short delays)."""
+    edges it must add step by step (self-edges at delay 0, short delays), and a third of
+    the regions have only long edges (the blocked loop runs those a block at a time)."""
     rng = np.random.default_rng(seed)
     W = np.where(rng.uniform(size=(n, n)) < 0.3, rng.uniform(0.0, 0.05, (n, n)), 0.0)
-    D = rng.integers(0, 60, (n, n))
+    D = rng.integers(BLOCK - 1, 60, (n, n))
     D[np.diag_indices(n)] = 0
     D[rng.uniform(size=(n, n)) < 0.1] = 3  # short delays in the middle of rows
     D[:, :3] = 40  # rows whose leading edges are all long
+    D[: n // 3] = rng.integers(BLOCK - 1, 60, (n // 3, n))  # regions with long edges only
     return W, D
 
 
@@ -64,14 +67,21 @@ def _run(eng: Engine, windows, stimulus_at=None) -> tuple[np.ndarray, np.ndarray
         (WilsonCowan, "linear", "heun"),
     ],
 )
-def test_blocked_gather_is_the_step_by_step_loop_to_the_bit(model, coupling, method):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_blocked_gather_is_the_step_by_step_loop_to_the_bit(model, coupling, method, threads):
+    """Whatever the thread count (regions on numba's threads: the parallel loop), and with
+    the longest delays at the horizon (min_horizon 0: their sources' blocks must not be
+    run ahead)."""
     W, D = _network(23)
-    kw = dict(method=method, noise=np.full(len(model.STATE_VARIABLES), 1e-6), min_horizon=70)
+    noise = np.full(len(model.STATE_VARIABLES), 1e-6)
+    kw = dict(method=method, noise=noise, min_horizon=70 if threads == 1 else 0)
+    kw["threads"] = min(threads, numba.config.NUMBA_NUM_THREADS)
     blocked = _engine(model, coupling, W, D, rng=np.random.default_rng(5), **kw)
     step = _engine(model, coupling, W, D, rng=np.random.default_rng(5), blocked=False, **kw)
-    assert blocked.blocked and not step.blocked
+    assert blocked.blocked and not step.blocked and blocked.threads == kw["threads"]
     leading = (blocked._split.astype(np.int64) - blocked.row_ptr[:-1]).sum()
     assert 0 < leading < blocked.w.size  # both kinds of edges are exercised
+    assert len(blocked._whole) and len(blocked._stepped)  # and both kinds of regions
     windows = [1, BLOCK - 1, 3 * BLOCK + 5, 70, 70, 2]  # blocks cut at every window end
     a_obs, a_states = _run(blocked, windows, stimulus_at=2)
     b_obs, b_states = _run(step, windows, stimulus_at=2)

@@ -303,35 +303,45 @@ def _k_advance_blocked(
     dt,
     noise,
     stochastic,
-    nodes,
+    whole,
+    stepped,
     obs,
     states,
     record,
     acc,
 ):
     """_k_advance, the numbers to the bit, with the delayed reads gathered BLOCK steps at a
-    time (CACHED couplings): _k_gather sums each region's leading edges for the whole
-    block, then each step adds the remaining edges (those with a delay < BLOCK - 1, whose
-    values the block itself writes) one step at a time. acc: (n_regions * N_BLK) scratch.
-    Regions are independent within a gather and within a step (a step writes only slot
-    ``nxt``, which no read of that step touches), so the parallel copy of this loop
-    (compiled with ``parallel=True``, ``prange`` over regions) gives the same numbers."""
+    time (CACHED couplings). Each block:
+
+    1. the regions of ``whole`` (all of whose edges are delayed by >= BLOCK - 1 steps, and
+       none of whose outgoing edges comes within BLOCK slots of the horizon): each one's
+       gather (_k_gather), then its whole block. The values its gather reads exist before
+       the block, and no slot it writes is one another region's gather reads.
+    2. the other regions, ``stepped``: their gathers (of their leading edges), then step by
+       step, each adding its remaining edges (delay < BLOCK - 1: values this block writes,
+       all written by then: by 1., or by the step before).
+
+    The regions of 1. are independent of each other, and so are the gathers of 2.: the
+    parallel copy of this loop (``_kp_advance``, compiled with ``parallel=True``) spreads
+    them over the threads (two synchronisations per block), and gives the same numbers;
+    the steps of 2. stay on one thread. acc: (n_regions * N_BLK) scratch."""
     slot = step0 % hz
     s = 0
     while s < n_steps:
         nb = min(BLOCK, n_steps - s)
-        for a in prange(nodes.shape[0]):
-            _k_gather(nodes[a], slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
-        for b in range(nb):
-            nxt = slot + 1
-            if nxt == hz:
-                nxt = 0
-            for a in prange(nodes.shape[0]):
+        for a in prange(whole.shape[0]):
+            i = whole[a]
+            _k_gather(i, slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
+            t = slot
+            for b in range(nb):
+                nxt = t + 1
+                if nxt == hz:
+                    nxt = 0
                 _k_region_step(
-                    nodes[a],
-                    s,
+                    i,
+                    s + b,
                     b,
-                    slot,
+                    t,
                     nxt,
                     hz,
                     X,
@@ -350,8 +360,42 @@ def _k_advance_blocked(
                     record,
                     acc,
                 )
-            slot = nxt
-            s += 1
+                t = nxt
+        if stepped.shape[0] > 0:
+            for a in prange(stepped.shape[0]):
+                _k_gather(stepped[a], slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
+            t = slot
+            for b in range(nb):
+                nxt = t + 1
+                if nxt == hz:
+                    nxt = 0
+                for a in range(stepped.shape[0]):
+                    _k_region_step(
+                        stepped[a],
+                        s + b,
+                        b,
+                        t,
+                        nxt,
+                        hz,
+                        X,
+                        Hp,
+                        row_ptr,
+                        split,
+                        cell,
+                        w,
+                        P,
+                        q_in,
+                        dt,
+                        noise,
+                        stochastic,
+                        obs,
+                        states,
+                        record,
+                        acc,
+                    )
+                t = nxt
+        slot = (slot + nb) % hz
+        s += nb
 
 
 def _k_input_tvb(i, slot, hz, H, Hp, row_ptr, col, w, d, q, work, work32, xj, xi, tmp, acc, out):

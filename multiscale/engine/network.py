@@ -186,6 +186,7 @@ class Engine:
             np.minimum.at(self._split, receivers[short], short)
         self._split = self._split.astype(np.uint64)
         self._acc = np.zeros(n * BLOCK * self.n_c if self.blocked else 1)
+        self._partition()
         pool = numba.config.NUMBA_NUM_THREADS
         if threads is None:
             threads = pool if self.w.size >= PARALLEL_EDGES else 1
@@ -202,6 +203,19 @@ class Engine:
         self._no_noise = np.zeros((1, 1, 1))
         self._no_states = np.zeros((1, 1, 1))
         self.step = 0
+
+    def _partition(self) -> None:
+        """The integrated regions the blocked loop runs a whole block at a time, and those
+        it steps (kernel._k_advance_blocked): a region is run whole if all its edges are
+        taken by its gather and none of its outgoing edges is delayed by horizon - BLOCK
+        steps or more (so its block's writes meet no gather's read)."""
+        nodes = self._nodes
+        whole = np.zeros(self.n_regions, dtype=np.bool_)
+        if self.blocked:
+            whole[nodes] = self._split[nodes] == self._row_ptr_u[nodes + 1]
+            whole[self.col[self.d >= self.horizon - BLOCK]] = False
+        self._whole = np.flatnonzero(whole).astype(np.int64)
+        self._stepped = nodes[~whole[nodes]]
 
     def _noisy_variables(self) -> np.ndarray:
         """The state variables with noise in any region: the only ones drawn for."""
@@ -394,7 +408,8 @@ class Engine:
             self.dt,
             noise,
             stochastic,
-            self._nodes,
+            self._whole,
+            self._stepped,
             out,
             states,
             record,
@@ -507,6 +522,7 @@ class Engine:
             np.copyto(mine, theirs, casting="same_kind")
         self.proxies = np.asarray(state["proxies"], dtype=np.int64).copy()
         self._nodes = np.flatnonzero(self.integrate).astype(np.int64)
+        self._partition()
         self.step = int(state["step"])
         if bool(int(state["stochastic"])) != bool(self.stochastic):
             raise ValueError("snapshot and engine disagree on whether there is noise")

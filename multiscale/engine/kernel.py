@@ -225,7 +225,7 @@ def _k_region_step(
     cell,
     w,
     P,
-    q_in,
+    q,
     dt,
     noise,
     stochastic,
@@ -237,10 +237,8 @@ def _k_region_step(
     """Step s (b-th of its block, leaving ring slot ``slot`` for ``nxt``) of region i in
     the blocked loop: its input (the block's sum over its leading edges, acc, then its
     other edges), its Heun step, its history and observable. Its scratch vectors are its
-    own, so regions may be stepped on several threads at once."""
-    q = stack_array(N_Q)
-    for k in range(N_Q):
-        q[k] = q_in[k]
+    own, so regions may be stepped on several threads at once; q: the coupling's
+    parameters, on the caller's stack (the caller's own, for the same reason)."""
     x = stack_array(N_SV)
     inter = stack_array(N_SV)
     dx1 = stack_array(N_SV)
@@ -331,6 +329,9 @@ def _k_advance_blocked(
         nb = min(BLOCK, n_steps - s)
         for a in prange(whole.shape[0]):
             i = whole[a]
+            q = stack_array(N_Q)
+            for k in range(N_Q):
+                q[k] = q_in[k]
             _k_gather(i, slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
             t = slot
             for b in range(nb):
@@ -351,7 +352,7 @@ def _k_advance_blocked(
                     cell,
                     w,
                     P,
-                    q_in,
+                    q,
                     dt,
                     noise,
                     stochastic,
@@ -362,6 +363,9 @@ def _k_advance_blocked(
                 )
                 t = nxt
         if stepped.shape[0] > 0:
+            qs = stack_array(N_Q)  # stepped on this thread only
+            for k in range(N_Q):
+                qs[k] = q_in[k]
             for a in prange(stepped.shape[0]):
                 _k_gather(stepped[a], slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
             t = slot
@@ -384,7 +388,7 @@ def _k_advance_blocked(
                         cell,
                         w,
                         P,
-                        q_in,
+                        qs,
                         dt,
                         noise,
                         stochastic,

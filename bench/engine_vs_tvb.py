@@ -35,8 +35,9 @@ our step k + 1) over the first 200 ms and the whole run, the same for the averag
 EEG of (b), and ``tvb_compat=True`` against TVB over the whole run (0: bit for bit).
 
 Scaling (``--regions``, default 76 192 1000 2000 5000 10000 20000): each size in its own
-process, our step cost per edge for the blocked loop (the default) and the step-by-step
-loop (``blocked=False``, the engine before the blocked gather), alternated, min and median
+process, our step cost per edge for the blocked loop (``blocked=True``), the step-by-step
+loop (``blocked=False``, the engine before the blocked gather) and, from 100000 edges, the
+blocked loop on every thread (``threads=NUMBA_NUM_THREADS``), alternated, min and median
 of ``--turns`` turns, with the engine's arrays in MB and the process's peak RSS. 76 and
 192: tvb_data's connectivities; above, synthetic (each pair with probability
 ``--density``, 5 %; weights uniform, scaled to the 76-region mean in-strength; tract
@@ -169,7 +170,9 @@ def run_tvb(python: str, inputs: dict, workdir: str) -> dict:
 # ----------------------------------------------------------------------------- our side
 
 
-def jansen_rit_engine(weights, delays, initial, min_horizon=70, tvb_compat=False, blocked=True):
+def jansen_rit_engine(
+    weights, delays, initial, min_horizon=70, tvb_compat=False, blocked=None, threads=1
+):
     from multiscale.coupling import COUPLINGS
     from multiscale.engine import Engine
     from multiscale.regions import JansenRit
@@ -188,6 +191,7 @@ def jansen_rit_engine(weights, delays, initial, min_horizon=70, tvb_compat=False
         min_horizon=min_horizon,
         tvb_compat=tvb_compat,
         blocked=blocked,
+        threads=threads,
     )
 
 
@@ -259,7 +263,6 @@ def scaling_worker(n: int, density: float, turns: int) -> None:
     """One size of the scaling section: prints a JSON line."""
     sys.path.insert(0, str(ROOT))
     from multiscale.connectome import load_connectome
-    from multiscale.sparse import SparseMatrix
 
     c76 = load_connectome("tvb76")
     t0 = time.perf_counter()
@@ -272,19 +275,29 @@ def scaling_worker(n: int, density: float, turns: int) -> None:
         source = f"synthetic, {density:.0%} density"
     D = L.with_data(np.rint(L.data / SPEED / DT).astype(np.int64))
     hist = initial_history(n, 1)[0]
-    engines = {b: jansen_rit_engine(W, D, hist, blocked=b) for b in (True, False)}
+    import numba
+
+    from multiscale.engine.network import PARALLEL_EDGES
+
+    kinds = {"blocked": (True, 1), "step": (False, 1)}
+    pool = numba.config.NUMBA_NUM_THREADS
+    if pool > 1 and W.nnz >= PARALLEL_EDGES:
+        kinds["parallel"] = (True, pool)
+    engines = {
+        k: jansen_rit_engine(W, D, hist, blocked=b, threads=t) for k, (b, t) in kinds.items()
+    }
     built = time.perf_counter() - t0
-    m = int(engines[True].w.size)
+    m = int(engines["blocked"].w.size)
     k = max(2 * 16, int(3e7 / m) // 16 * 16)  # steps per turn: ~50-500 ms
-    times = {True: [], False: []}
+    times = {kind: [] for kind in engines}
     for e in engines.values():
         e.advance(16)
     for _ in range(turns):
-        for b, e in engines.items():
+        for kind, e in engines.items():
             t = time.perf_counter()
             e.advance(k)
-            times[b].append((time.perf_counter() - t) / k * 1e6)
-    eng = engines[True]
+            times[kind].append((time.perf_counter() - t) / k * 1e6)
+    eng = engines["blocked"]
     arrays = [eng.X, eng.H, eng.Hp, eng.P, eng.w, eng.d, eng.col, eng._cell, eng.row_ptr]
     arrays += [eng._row_ptr_u, eng._split, eng._acc]
     out = {
@@ -293,9 +306,11 @@ def scaling_worker(n: int, density: float, turns: int) -> None:
         "source": source,
         "build_s": built,
         "steps_per_turn": k,
-        "blocked_us": times[True],
-        "step_us": times[False],
-        "same": bool(np.array_equal(engines[True].X, engines[False].X)),
+        "us": times,
+        "threads": pool,
+        "same": all(
+            np.array_equal(eng.X, e.X) and np.array_equal(eng.Hp, e.Hp) for e in engines.values()
+        ),
         "engine_mb": sum(a.nbytes for a in arrays) / 2**20,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "load": os.getloadavg()[0],
@@ -401,27 +416,30 @@ def compare_with_tvb(args, python: str) -> None:
 
 def scaling(args) -> None:
     print(
-        f"\nscaling: our us/step per edge, blocked (default) and step-by-step loop, "
-        f"alternated, {args.turns} turns each, one process per size"
+        f"\nscaling: our cost per edge (us/step / edges, in ns), min / median of {args.turns}"
+        " turns; the blocked loop (the default from 10000 edges), the step-by-step loop, and"
+        " the blocked loop on every thread; alternated; one process per size"
     )
-    head = f"{'regions':>7s}{'edges':>11s}{'blocked ns/edge':>22s}{'step ns/edge':>20s}"
-    print(head + f"{'gain':>6s}{'engine MB':>11s}{'peak RSS MB':>13s}{'load':>6s}  same")
+    head = f"{'regions':>7s}{'edges':>11s}{'blocked':>16s}{'step':>16s}{'parallel':>16s}"
+    print(head + f"{'step/bl':>8s}{'engine MB':>10s}{'peak RSS':>9s}{'load':>6s}  same")
     for n in args.regions:
         cmd = [sys.executable, __file__, "--scaling-worker", str(n), str(args.density)]
         p = subprocess.run(cmd + [str(args.turns)], capture_output=True, text=True, check=True)
         r = json.loads(p.stdout.strip().splitlines()[-1])
-        b = np.array(r["blocked_us"]) * 1e3 / r["edges"]
-        s = np.array(r["step_us"]) * 1e3 / r["edges"]
+        ns = {k: np.array(v) * 1e3 / r["edges"] for k, v in r["us"].items()}
+        cols = ""
+        for kind in ("blocked", "step", "parallel"):
+            v = ns.get(kind)
+            cols += f"{v.min():9.2f} /{np.median(v):5.2f}" if v is not None else f"{'-':>16s}"
         print(
-            f"{n:7d}{r['edges']:11d}{b.min():11.2f} / {np.median(b):6.2f}"
-            f"{s.min():11.2f} / {np.median(s):6.2f}{np.median(s) / np.median(b):6.1f}"
-            f"{r['engine_mb']:11.0f}{r['peak_rss_mb']:13.0f}{r['load']:6.2f}  {r['same']}"
-            f"  ({r['source']}; {np.median(r['blocked_us']):.0f} us/step)",
+            f"{n:7d}{r['edges']:11d}{cols}{np.median(ns['step']) / np.median(ns['blocked']):8.1f}"
+            f"{r['engine_mb']:10.0f}{r['peak_rss_mb']:9.0f}{r['load']:6.2f}  {r['same']}"
+            f"  ({r['source']}; blocked {np.median(r['us']['blocked']):.0f} us/step)",
             flush=True,
         )
-    print("(ns/edge: min / median over turns of us/step / edges; gain: median step / blocked;")
-    print(" same: both loops end in the same state to the bit; peak RSS: both engines and the")
-    print(" connectome in one process)")
+    print("(engine MB: the blocked engine's arrays; peak RSS, MB: the worker process, which")
+    print(" holds the connectome and every engine of the row; parallel: on NUMBA_NUM_THREADS")
+    print(" threads, from 100000 edges; same: every engine ends in the same state to the bit)")
 
 
 def main() -> None:

@@ -76,7 +76,7 @@ def test_blocked_gather_is_the_step_by_step_loop_to_the_bit(model, coupling, met
     noise = np.full(len(model.STATE_VARIABLES), 1e-6)
     kw = dict(method=method, noise=noise, min_horizon=70 if threads == 1 else 0)
     kw["threads"] = min(threads, numba.config.NUMBA_NUM_THREADS)
-    blocked = _engine(model, coupling, W, D, rng=np.random.default_rng(5), **kw)
+    blocked = _engine(model, coupling, W, D, rng=np.random.default_rng(5), blocked=True, **kw)
     step = _engine(model, coupling, W, D, rng=np.random.default_rng(5), blocked=False, **kw)
     assert blocked.blocked and not step.blocked and blocked.threads == kw["threads"]
     leading = (blocked._split.astype(np.int64) - blocked.row_ptr[:-1]).sum()

@@ -192,10 +192,15 @@ def _kernel_source(
         lines += ["", "", f"@njit({opts})", inspect.getsource(func).rstrip()]
     for func, options in BATCH_TEMPLATE if batch else ():
         lines += ["", "", f"@njit(cache={cache}, {options})", inspect.getsource(func).rstrip()]
-    if batch:  # the blocked loop over regions on numba's threads (Engine(threads=...))
-        source = inspect.getsource(kernel._k_advance_blocked).rstrip()
-        source = source.replace("def _k_advance_blocked(", "def _kp_advance(", 1)
-        lines += ["", "", f"@njit(cache={cache}, parallel=True, nogil=True)", source]
+    if batch:  # the blocked loop with its regions on numba's threads (Engine(threads=...))
+        rename = {name: "_kp_" + name.removeprefix("_k_") for name in kernel.PARALLEL}
+        rename["_k_advance_blocked"] = "_kp_advance"
+        for name in kernel.PARALLEL:
+            source = inspect.getsource(getattr(kernel, name)).rstrip()
+            for old, new in rename.items():
+                source = re.sub(rf"\b{old}\(", f"{new}(", source)
+            par = ", parallel=True" if name != "_k_advance_blocked" else ""  # its parts are
+            lines += ["", "", f"@njit(cache={cache}{par}, nogil=True)", source]
     return "\n".join(lines) + "\n"
 
 

@@ -6,8 +6,8 @@ upper-case names below are that pair's functions and sizes, and compiled there. 
 defined here so that they are read, linted and hashed with the rest of the engine. Besides
 those names, the template may read only numpy (``np``), ``prange``, ``stack_array`` and
 ``pairwise``: the generated module imports exactly these (an edit that needs more must
-add it there). ``prange`` is ``range`` except in the copy of ``_k_advance_blocked``
-compiled with ``parallel=True`` (``_kp_advance``, in the batch module: compile.py).
+add it there). ``prange`` is ``range`` except in the copies of the blocked loop compiled
+with ``parallel=True`` (``_kp_*``, in the batch module: compile.py, ``PARALLEL``).
 
 H and Hp are the flat histories (n_regions, 2 horizon, N_CV) and (n_regions, 2 horizon,
 N_C) (mirrored ring, ``multiscale.engine`` docstring); Hp caches pre(x_j) when pre ignores
@@ -285,6 +285,130 @@ def _k_region_step(
     obs[s, i] = OBSERVE(x, p)
 
 
+def _k_block_whole(
+    whole,
+    slot,
+    s,
+    nb,
+    hz,
+    X,
+    Hp,
+    row_ptr,
+    split,
+    cell,
+    w,
+    P,
+    q_in,
+    dt,
+    noise,
+    stochastic,
+    obs,
+    states,
+    record,
+    acc,
+):
+    """Part 1 of a block of _k_advance_blocked: each region of ``whole``, its gather then
+    its nb steps from step s (slot ``slot``). A function of its own (called once per
+    block): with both parts in one function, LLVM stopped inlining the model's functions
+    into the second copy of the region step (30 % slower at 76 regions)."""
+    for a in prange(whole.shape[0]):
+        i = whole[a]
+        q = stack_array(N_Q)
+        for k in range(N_Q):
+            q[k] = q_in[k]
+        _k_gather(i, slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
+        t = slot
+        for b in range(nb):
+            nxt = t + 1
+            if nxt == hz:
+                nxt = 0
+            _k_region_step(
+                i,
+                s + b,
+                b,
+                t,
+                nxt,
+                hz,
+                X,
+                Hp,
+                row_ptr,
+                split,
+                cell,
+                w,
+                P,
+                q,
+                dt,
+                noise,
+                stochastic,
+                obs,
+                states,
+                record,
+                acc,
+            )
+            t = nxt
+
+
+def _k_block_stepped(
+    stepped,
+    slot,
+    s,
+    nb,
+    hz,
+    X,
+    Hp,
+    row_ptr,
+    split,
+    cell,
+    w,
+    P,
+    q_in,
+    dt,
+    noise,
+    stochastic,
+    obs,
+    states,
+    record,
+    acc,
+):
+    """Part 2 of a block of _k_advance_blocked: the gathers of ``stepped`` (over the
+    threads in the parallel copy), then their nb steps one step at a time (one thread)."""
+    for a in prange(stepped.shape[0]):
+        _k_gather(stepped[a], slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
+    q = stack_array(N_Q)
+    for k in range(N_Q):
+        q[k] = q_in[k]
+    t = slot
+    for b in range(nb):
+        nxt = t + 1
+        if nxt == hz:
+            nxt = 0
+        for a in range(stepped.shape[0]):
+            _k_region_step(
+                stepped[a],
+                s + b,
+                b,
+                t,
+                nxt,
+                hz,
+                X,
+                Hp,
+                row_ptr,
+                split,
+                cell,
+                w,
+                P,
+                q,
+                dt,
+                noise,
+                stochastic,
+                obs,
+                states,
+                record,
+                acc,
+            )
+        t = nxt
+
+
 def _k_advance_blocked(
     n_steps,
     step0,
@@ -311,93 +435,70 @@ def _k_advance_blocked(
     """_k_advance, the numbers to the bit, with the delayed reads gathered BLOCK steps at a
     time (CACHED couplings). Each block:
 
-    1. the regions of ``whole`` (all of whose edges are delayed by >= BLOCK - 1 steps, and
-       none of whose outgoing edges comes within BLOCK slots of the horizon): each one's
-       gather (_k_gather), then its whole block. The values its gather reads exist before
-       the block, and no slot it writes is one another region's gather reads.
-    2. the other regions, ``stepped``: their gathers (of their leading edges), then step by
-       step, each adding its remaining edges (delay < BLOCK - 1: values this block writes,
-       all written by then: by 1., or by the step before).
+    1. (_k_block_whole) the regions of ``whole`` (all of whose edges are delayed by >=
+       BLOCK - 1 steps, and none of whose outgoing edges comes within BLOCK slots of the
+       horizon): each one's gather (_k_gather), then its whole block. The values its
+       gather reads exist before the block, and no slot it writes is one another region's
+       gather reads.
+    2. (_k_block_stepped) the other regions, ``stepped``: their gathers (of their leading
+       edges), then step by step, each adding its remaining edges (delay < BLOCK - 1:
+       values this block writes, all written by then: by 1., or by the step before).
 
     The regions of 1. are independent of each other, and so are the gathers of 2.: the
-    parallel copy of this loop (``_kp_advance``, compiled with ``parallel=True``) spreads
-    them over the threads (two synchronisations per block), and gives the same numbers;
-    the steps of 2. stay on one thread. acc: (n_regions * N_BLK) scratch."""
+    parallel copies of the two parts (``_kp_*``, compiled with ``parallel=True``, called by
+    ``_kp_advance``) spread them over the threads (two synchronisations per block), with
+    the same numbers; the steps of 2. stay on one thread. acc: (n_regions * N_BLK)
+    scratch."""
     slot = step0 % hz
     s = 0
     while s < n_steps:
         nb = min(BLOCK, n_steps - s)
-        for a in prange(whole.shape[0]):
-            i = whole[a]
-            q = stack_array(N_Q)
-            for k in range(N_Q):
-                q[k] = q_in[k]
-            _k_gather(i, slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
-            t = slot
-            for b in range(nb):
-                nxt = t + 1
-                if nxt == hz:
-                    nxt = 0
-                _k_region_step(
-                    i,
-                    s + b,
-                    b,
-                    t,
-                    nxt,
-                    hz,
-                    X,
-                    Hp,
-                    row_ptr,
-                    split,
-                    cell,
-                    w,
-                    P,
-                    q,
-                    dt,
-                    noise,
-                    stochastic,
-                    obs,
-                    states,
-                    record,
-                    acc,
-                )
-                t = nxt
+        if whole.shape[0] > 0:
+            _k_block_whole(
+                whole,
+                slot,
+                s,
+                nb,
+                hz,
+                X,
+                Hp,
+                row_ptr,
+                split,
+                cell,
+                w,
+                P,
+                q_in,
+                dt,
+                noise,
+                stochastic,
+                obs,
+                states,
+                record,
+                acc,
+            )
         if stepped.shape[0] > 0:
-            qs = stack_array(N_Q)  # stepped on this thread only
-            for k in range(N_Q):
-                qs[k] = q_in[k]
-            for a in prange(stepped.shape[0]):
-                _k_gather(stepped[a], slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
-            t = slot
-            for b in range(nb):
-                nxt = t + 1
-                if nxt == hz:
-                    nxt = 0
-                for a in range(stepped.shape[0]):
-                    _k_region_step(
-                        stepped[a],
-                        s + b,
-                        b,
-                        t,
-                        nxt,
-                        hz,
-                        X,
-                        Hp,
-                        row_ptr,
-                        split,
-                        cell,
-                        w,
-                        P,
-                        qs,
-                        dt,
-                        noise,
-                        stochastic,
-                        obs,
-                        states,
-                        record,
-                        acc,
-                    )
-                t = nxt
+            _k_block_stepped(
+                stepped,
+                slot,
+                s,
+                nb,
+                hz,
+                X,
+                Hp,
+                row_ptr,
+                split,
+                cell,
+                w,
+                P,
+                q_in,
+                dt,
+                noise,
+                stochastic,
+                obs,
+                states,
+                record,
+                acc,
+            )
         slot = (slot + nb) % hz
         s += nb
 
@@ -611,6 +712,10 @@ def _k_fill_pre(hz, H, Hp, slots, nodes, q_in, compat):
                 Hp[op + hz * N_C + k] = hp[k]
 
 
+#: the blocked loop's functions, copied as ``_kp_*`` with ``parallel=True`` into the batch
+#: module (the regions of a block over numba's threads)
+PARALLEL = ("_k_block_whole", "_k_block_stepped", "_k_advance_blocked")
+
 # (template function, whether numba inlines it into its callers)
 TEMPLATE = (
     (_k_input, True),
@@ -620,6 +725,8 @@ TEMPLATE = (
     (_k_gather, True),
     (_k_region_step, True),
     (_k_advance, False),
+    (_k_block_whole, False),
+    (_k_block_stepped, False),
     (_k_advance_blocked, False),
     (_k_advance_tvb, False),
     (_k_afferent, False),

@@ -46,8 +46,9 @@ HAS_BOUNDS = False
 LO = HI = np.zeros(1)
 U1 = np.uint64(1)
 U_NC = U_NCV = np.uint64(1)
-BLOCK = 16  # steps gathered together by _k_advance_blocked (compile._kernel_source sets it)
+BLOCK = 16  # most steps _k_advance_blocked gathers together (compile._kernel_source sets it)
 N_BLK = BLOCK * N_C
+CHUNK = 64  # regions _k_block_whole steps together (compile._kernel_source sets it)
 
 
 def _k_input(i, slot, hz, H, Hp, row_ptr, cell, w, q, xj, xi, tmp, acc, out):
@@ -187,9 +188,20 @@ def _k_advance(
         slot = nxt
 
 
+def _k_gather_n(a, m, e0, e1, us, Hp, cell, w):
+    """a[:m] += the terms of edges e0 .. e1 - 1 for m consecutive values (_k_gather)."""
+    e = e0
+    while e < e1:
+        o = (cell[e] + us) * U_NC  # slot t0 + b - d_e <= t0: the mirror needs no wrap
+        we = w[e]
+        for b in range(m):
+            a[b] += we * Hp[o + np.uint64(b)]
+        e += U1
+
+
 def _k_gather(i, t0, nb, hz, Hp, row_ptr, split, cell, w, acc):
     """acc[i, b] (b < nb) = the sum over row i's leading edges (those before split[i], each
-    delayed by at least BLOCK - 1 steps) for the step that leaves slot t0 + b. Each edge
+    delayed by at least nb - 1 steps) for the step that leaves slot t0 + b. Each edge
     reads nb consecutive history values, one or two cache lines, once for the block
     instead of once per step; the sums are those of _k_input to the bit (same terms, same
     order), which the steps then continue with the edges from split[i] on."""
@@ -198,14 +210,17 @@ def _k_gather(i, t0, nb, hz, Hp, row_ptr, split, cell, w, acc):
     for b in range(m):
         a[b] = 0.0
     us = np.uint64(t0)
-    e = row_ptr[i]
+    e0 = row_ptr[i]
     e1 = split[i]
-    while e < e1:
-        o = (cell[e] + us) * U_NC  # slot t0 + b - d_e <= t0: the mirror needs no wrap
-        we = w[e]
-        for b in range(m):
-            a[b] += we * Hp[o + np.uint64(b)]
-        e += U1
+    # the usual lengths with a constant trip count (unrolled to SIMD, no loop overhead)
+    if m == 16:
+        _k_gather_n(a, 16, e0, e1, us, Hp, cell, w)
+    elif m == 8:
+        _k_gather_n(a, 8, e0, e1, us, Hp, cell, w)
+    elif m == 4:
+        _k_gather_n(a, 4, e0, e1, us, Hp, cell, w)
+    else:
+        _k_gather_n(a, m, e0, e1, us, Hp, cell, w)
     base = i * N_BLK
     for b in range(m):
         acc[base + b] = a[b]
@@ -307,44 +322,50 @@ def _k_block_whole(
     record,
     acc,
 ):
-    """Part 1 of a block of _k_advance_blocked: each region of ``whole``, its gather then
-    its nb steps from step s (slot ``slot``). A function of its own (called once per
-    block): with both parts in one function, LLVM stopped inlining the model's functions
-    into the second copy of the region step (30 % slower at 76 regions)."""
-    for a in prange(whole.shape[0]):
-        i = whole[a]
+    """Part 1 of a block of _k_advance_blocked: the regions of ``whole`` in chunks of
+    CHUNK, each chunk's gathers then its nb steps from step s (slot ``slot``), a step of
+    every region of the chunk at a time (consecutive steps of one region depend on each
+    other; those of different regions overlap in the CPU). Chunks are independent: the
+    parallel copy spreads them over the threads. A function of its own, called once per
+    block (why: _k_block_stepped)."""
+    nw = whole.shape[0]
+    for ch in prange((nw + CHUNK - 1) // CHUNK):
+        c0 = ch * CHUNK
+        c1 = min(nw, c0 + CHUNK)
         q = stack_array(N_Q)
         for k in range(N_Q):
             q[k] = q_in[k]
-        _k_gather(i, slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
+        for a in range(c0, c1):
+            _k_gather(whole[a], slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
         t = slot
         for b in range(nb):
             nxt = t + 1
             if nxt == hz:
                 nxt = 0
-            _k_region_step(
-                i,
-                s + b,
-                b,
-                t,
-                nxt,
-                hz,
-                X,
-                Hp,
-                row_ptr,
-                split,
-                cell,
-                w,
-                P,
-                q,
-                dt,
-                noise,
-                stochastic,
-                obs,
-                states,
-                record,
-                acc,
-            )
+            for a in range(c0, c1):
+                _k_region_step(
+                    whole[a],
+                    s + b,
+                    b,
+                    t,
+                    nxt,
+                    hz,
+                    X,
+                    Hp,
+                    row_ptr,
+                    split,
+                    cell,
+                    w,
+                    P,
+                    q,
+                    dt,
+                    noise,
+                    stochastic,
+                    obs,
+                    states,
+                    record,
+                    acc,
+                )
             t = nxt
 
 
@@ -371,7 +392,9 @@ def _k_block_stepped(
     acc,
 ):
     """Part 2 of a block of _k_advance_blocked: the gathers of ``stepped`` (over the
-    threads in the parallel copy), then their nb steps one step at a time (one thread)."""
+    threads in the parallel copy), then their nb steps one step at a time (one thread).
+    The two parts are functions of their own: with both in one function, LLVM stopped
+    inlining the model's functions into the second copy of the region step."""
     for a in prange(stepped.shape[0]):
         _k_gather(stepped[a], slot, nb, hz, Hp, row_ptr, split, cell, w, acc)
     q = stack_array(N_Q)
@@ -431,17 +454,18 @@ def _k_advance_blocked(
     states,
     record,
     acc,
+    blk,
 ):
-    """_k_advance, the numbers to the bit, with the delayed reads gathered BLOCK steps at a
-    time (CACHED couplings). Each block:
+    """_k_advance, the numbers to the bit, with the delayed reads gathered blk (<= BLOCK)
+    steps at a time (CACHED couplings). Each block:
 
     1. (_k_block_whole) the regions of ``whole`` (all of whose edges are delayed by >=
-       BLOCK - 1 steps, and none of whose outgoing edges comes within BLOCK slots of the
+       blk - 1 steps, and none of whose outgoing edges comes within blk slots of the
        horizon): each one's gather (_k_gather), then its whole block. The values its
        gather reads exist before the block, and no slot it writes is one another region's
        gather reads.
     2. (_k_block_stepped) the other regions, ``stepped``: their gathers (of their leading
-       edges), then step by step, each adding its remaining edges (delay < BLOCK - 1:
+       edges), then step by step, each adding its remaining edges (delay < blk - 1:
        values this block writes, all written by then: by 1., or by the step before).
 
     The regions of 1. are independent of each other, and so are the gathers of 2.: the
@@ -452,7 +476,7 @@ def _k_advance_blocked(
     slot = step0 % hz
     s = 0
     while s < n_steps:
-        nb = min(BLOCK, n_steps - s)
+        nb = min(blk, n_steps - s)
         if whole.shape[0] > 0:
             _k_block_whole(
                 whole,
@@ -722,6 +746,7 @@ TEMPLATE = (
     (_k_bounded, True),
     (_k_step, True),
     (_k_input_tvb, False),
+    (_k_gather_n, True),
     (_k_gather, True),
     (_k_region_step, True),
     (_k_advance, False),

@@ -61,6 +61,9 @@ def _edge_arrays(
 #: (``Engine(blocked=None)``): 1000 regions at 5 % density have 50000
 BLOCKED_EDGES = 10_000
 
+#: the block sizes an engine chooses from (steps; at most kernel.BLOCK)
+BLOCK_SIZES = (16, 8, 4)
+
 #: edges from which an engine uses every thread by default (``Engine(threads=None)``): below
 #: this a step (a few hundred us at 100000 edges) is too short to share between threads
 PARALLEL_EDGES = 100_000
@@ -88,12 +91,14 @@ class Engine:
         both with increments sqrt(2 D dt) z as in TVB.
     tvb_compat: reproduce TVB's float32 history, weights and coupling sums (tvb_compat.py),
         to match TVB bit for bit; slower, for verification. Default: float64.
-    blocked: gather the delayed reads ``kernel.BLOCK`` steps at a time (when the coupling's
-        ``pre`` ignores the receiver), so that a large network's history is read from
-        memory once per block rather than once per step; the numbers are those of the
-        step-by-step loop (``blocked=False``) to the bit. None (default): blocked from
-        ``BLOCKED_EDGES`` edges on (below, the history stays in the cache and the
-        step-by-step loop is faster: 4.9 against 6.6 us per step at 76 regions).
+    blocked: gather the delayed reads a block of 16, 8 or 4 steps at a time (when the
+        coupling's ``pre`` ignores the receiver; the size that leaves fewest reads), so
+        that each edge's history is read once per block rather than once per step (for a
+        large network, from memory) and summed for the block's steps at once (SIMD); the
+        numbers are those of the step-by-step loop (``blocked=False``) to the bit. None
+        (default): blocked from ``BLOCKED_EDGES`` edges on, or when blocks take at least
+        half of the edge reads away (below both, the step-by-step loop is faster: 4.9
+        against 6.6 us per step at 76 regions, whose self-edges have no delay).
     threads: how many of numba's threads the blocked loop spreads the regions over (1 to
         NUMBA_NUM_THREADS; default 1); None: all of them once the network has
         ``PARALLEL_EDGES`` edges (below that a step is too short to share), else 1. The
@@ -186,12 +191,13 @@ class Engine:
             self._fill_pre(np.arange(hz), np.arange(n))
         # The blocked loop sums each row's edges up to its first one delayed by less than
         # BLOCK - 1 steps for a whole block at once (their values exist when it starts).
+        self.block, cost = self._block_size()
         if blocked is None:
-            blocked = self.w.size >= BLOCKED_EDGES
+            blocked = self.w.size >= BLOCKED_EDGES or cost <= 0.5
         self.blocked = bool(blocked) and self.cached and not self.tvb_compat
         self._split = self.row_ptr[1:].copy()
         if self.blocked:
-            short = np.flatnonzero(self.d < BLOCK - 1)
+            short = np.flatnonzero(self.d < self.block - 1)
             receivers = np.repeat(np.arange(n), np.diff(self.row_ptr))
             np.minimum.at(self._split, receivers[short], short)
         self._split = self._split.astype(np.uint64)
@@ -214,16 +220,32 @@ class Engine:
         self._no_states = np.zeros((1, 1, 1))
         self.step = 0
 
+    def _block_size(self) -> tuple[int, float]:
+        """The steps to gather together (16, 8 or 4) and the edge reads per edge and step
+        it leaves: a row's edges from its first one delayed by less than block - 1 steps
+        are read every step, the others once per block (BLOCKED_SIZES)."""
+        receivers = np.repeat(np.arange(self.n_regions), np.diff(self.row_ptr))
+        best = (BLOCK, np.inf)
+        for size in BLOCK_SIZES:
+            split = self.row_ptr[1:].copy()
+            short = np.flatnonzero(self.d < size - 1)
+            np.minimum.at(split, receivers[short], short)
+            ahead = int((split - self.row_ptr[:-1]).sum())
+            cost = (ahead / size + self.w.size - ahead) / max(1, self.w.size)
+            if cost < best[1]:
+                best = (size, cost)
+        return best
+
     def _partition(self) -> None:
         """The integrated regions the blocked loop runs a whole block at a time, and those
         it steps (kernel._k_advance_blocked): a region is run whole if all its edges are
-        taken by its gather and none of its outgoing edges is delayed by horizon - BLOCK
+        taken by its gather and none of its outgoing edges is delayed by horizon - block
         steps or more (so its block's writes meet no gather's read)."""
         nodes = self._nodes
         whole = np.zeros(self.n_regions, dtype=np.bool_)
         if self.blocked:
             whole[nodes] = self._split[nodes] == self._row_ptr_u[nodes + 1]
-            whole[self.col[self.d >= self.horizon - BLOCK]] = False
+            whole[self.col[self.d >= self.horizon - self.block]] = False
         self._whole = np.flatnonzero(whole).astype(np.int64)
         self._stepped = nodes[~whole[nodes]]
 
@@ -424,6 +446,7 @@ class Engine:
             states,
             record,
             self._acc,
+            self.block,
         )
 
     def afferent(self, nodes: np.ndarray, n_steps: int) -> np.ndarray:

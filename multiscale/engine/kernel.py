@@ -221,9 +221,9 @@ def _k_gather(i, t0, nb, hz, Hp, row_ptr, split, cell, w, acc):
         _k_gather_n(a, 4, e0, e1, us, Hp, cell, w)
     else:
         _k_gather_n(a, m, e0, e1, us, Hp, cell, w)
-    base = i * N_BLK
+    base = np.uint64(i * N_BLK)  # unsigned: no wrap-around test, a plain vector store
     for b in range(m):
-        acc[base + b] = a[b]
+        acc[base + np.uint64(b)] = a[b]
 
 
 def _k_region_step(
@@ -264,9 +264,9 @@ def _k_region_step(
     sm = stack_array(N_C)
     h = stack_array(N_CV)
     hp = stack_array(N_C)
-    ob = i * N_BLK + b * N_C
+    ob = np.uint64(i * N_BLK + b * N_C)
     for k in range(N_C):
-        sm[k] = acc[ob + k]
+        sm[k] = acc[ob + np.uint64(k)]
     us = np.uint64(slot)
     e = split[i]
     e1 = row_ptr[i + 1]

@@ -97,8 +97,8 @@ class Engine:
         large network, from memory) and summed for the block's steps at once (SIMD); the
         numbers are those of the step-by-step loop (``blocked=False``) to the bit. None
         (default): blocked from ``BLOCKED_EDGES`` edges on, or when blocks take at least
-        half of the edge reads away (below both, the step-by-step loop is faster: 4.9
-        against 6.6 us per step at 76 regions, whose self-edges have no delay).
+        half of the edge reads away (below both it gains nothing: 76 regions, whose
+        self-edges have no delay, take 4.95 us per step either way).
     threads: how many of numba's threads the blocked loop spreads the regions over (1 to
         NUMBA_NUM_THREADS; default 1); None: all of them once the network has
         ``PARALLEL_EDGES`` edges (below that a step is too short to share), else 1. The

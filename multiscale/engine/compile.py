@@ -182,6 +182,7 @@ def _kernel_source(
         "U_NCV = np.uint64(N_CV)",
         f"BLOCK = {kernel.BLOCK}",
         "N_BLK = BLOCK * N_C",
+        "N_C4 = 4 * N_C",
         f"CHUNK = {kernel.CHUNK}",
         "DFUN = OBSERVE = PRE = TVB_PRE = POST = None  # set by the engine before use",
     ]

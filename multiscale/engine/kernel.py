@@ -48,6 +48,7 @@ U1 = np.uint64(1)
 U_NC = U_NCV = np.uint64(1)
 BLOCK = 16  # most steps _k_advance_blocked gathers together (compile._kernel_source sets it)
 N_BLK = BLOCK * N_C
+N_C4 = 4 * N_C
 CHUNK = 64  # regions _k_block_whole steps together (compile._kernel_source sets it)
 
 
@@ -112,6 +113,34 @@ def _k_step(x, c, p, dt, nz, stochastic, inter, dx1, dx2):
         x[k] = _k_bounded(v, k)
 
 
+def _k_edge(e, us, H, Hp, cell, w, q, xj, xi, tmp, acc):
+    """acc += edge e's term for the step that leaves slot us (xi: the receiver's coupling
+    variables, read only when pre uses them): _k_input's loop body."""
+    if CACHED:
+        o = (cell[e] + us) * U_NC
+        we = w[e]
+        for k in range(N_C):
+            acc[k] += we * Hp[o + np.uint64(k)]
+    else:
+        o = (cell[e] + us) * U_NCV
+        for k in range(N_CV):
+            xj[k] = H[o + np.uint64(k)]
+        PRE(xj, xi, q, tmp)
+        we = w[e]
+        for k in range(N_C):
+            acc[k] += we * tmp[k]
+
+
+def _k_start(i, slot, hz, H, xi, acc):
+    """acc = 0 and, when pre uses the receiver, xi = region i's coupling variables at slot."""
+    for k in range(N_C):
+        acc[k] = 0.0
+    if not CACHED:
+        oi = (i * 2 * hz + slot) * N_CV
+        for k in range(N_CV):
+            xi[k] = H[oi + k]
+
+
 def _k_advance(
     n_steps,
     step0,
@@ -133,7 +162,14 @@ def _k_advance(
     record,
 ):
     """The float64 loop: for each step and region, its input, its Heun step, its history.
-    With ``record``, each integrated region's state after step s goes to states[s]."""
+    With ``record``, each integrated region's state after step s goes to states[s].
+    Regions go four at a time: their four inputs, each summed over its edges in its own
+    order as _k_input sums it, but in step (four independent chains of additions, which
+    the CPU overlaps: one sum alone is bound by the latency of an addition per edge), then
+    their four steps. A step writes only slot nxt, which no input of its step reads, so
+    this is one region after the other to the bit. The code is written out here rather
+    than in inlined functions: numba's inlining of a function with this many arguments
+    made the loop up to twice as slow."""
     q = stack_array(N_Q)  # the coupling's parameters, on the stack (note above)
     for k in range(N_Q):
         q[k] = q_in[k]
@@ -144,47 +180,102 @@ def _k_advance(
     nz = stack_array(N_SV)
     p = stack_array(N_PAR)
     c = stack_array(N_C)
-    acc = stack_array(N_C)
-    tmp = stack_array(N_C)
-    xj = stack_array(N_CV)
-    xi = stack_array(N_CV)
+    c4 = stack_array(N_C4)
+    a0 = stack_array(N_C)
+    a1 = stack_array(N_C)
+    a2 = stack_array(N_C)
+    a3 = stack_array(N_C)
+    t0 = stack_array(N_C)
+    t1 = stack_array(N_C)
+    t2 = stack_array(N_C)
+    t3 = stack_array(N_C)
+    xj0 = stack_array(N_CV)
+    xj1 = stack_array(N_CV)
+    xj2 = stack_array(N_CV)
+    xj3 = stack_array(N_CV)
+    xi0 = stack_array(N_CV)
+    xi1 = stack_array(N_CV)
+    xi2 = stack_array(N_CV)
+    xi3 = stack_array(N_CV)
     h = stack_array(N_CV)
     hp = stack_array(N_C)
+    m = nodes.shape[0]
     slot = step0 % hz
     for s in range(n_steps):
         nxt = slot + 1
         if nxt == hz:
             nxt = 0
-        for a in range(nodes.shape[0]):
-            i = nodes[a]
-            _k_input(i, slot, hz, H, Hp, row_ptr, cell, w, q, xj, xi, tmp, acc, c)
-            for k in range(N_SV):
-                x[k] = X[i, k]
-            for k in range(N_PAR):
-                p[k] = P[i, k]
-            if stochastic:  # (noise itself would be reference-counted per call)
-                for k in range(N_SV):
-                    nz[k] = noise[s, i, k]
-            _k_step(x, c, p, dt, nz, stochastic, inter, dx1, dx2)
-            for k in range(N_SV):
-                X[i, k] = x[k]
-            if record:
-                for k in range(N_SV):
-                    states[s, i, k] = x[k]
-            oh = (i * 2 * hz + nxt) * N_CV
-            for k in range(N_CV):
-                v = x[CVAR[k]]
-                h[k] = v
-                if not CACHED:  # else only Hp is read (and H kept out of the cache)
-                    H[oh + k] = v
-                    H[oh + hz * N_CV + k] = v
-            if CACHED:
-                PRE(h, h, q, hp)
-                op = (i * 2 * hz + nxt) * N_C
+        us = np.uint64(slot)
+        for a in range(0, m, 4):
+            # the group's four regions (the last group repeats its last region: its input
+            # is computed twice, read-only, and its step taken once)
+            i0 = nodes[a]
+            i1 = nodes[min(a + 1, m - 1)]
+            i2 = nodes[min(a + 2, m - 1)]
+            i3 = nodes[min(a + 3, m - 1)]
+            _k_start(i0, slot, hz, H, xi0, a0)
+            _k_start(i1, slot, hz, H, xi1, a1)
+            _k_start(i2, slot, hz, H, xi2, a2)
+            _k_start(i3, slot, hz, H, xi3, a3)
+            b0, b1, b2, b3 = row_ptr[i0], row_ptr[i1], row_ptr[i2], row_ptr[i3]
+            n0, n1 = row_ptr[i0 + 1] - b0, row_ptr[i1 + 1] - b1
+            n2, n3 = row_ptr[i2 + 1] - b2, row_ptr[i3 + 1] - b3
+            n = min(min(n0, n1), min(n2, n3))
+            j = np.uint64(0)
+            while j < n:
+                _k_edge(b0 + j, us, H, Hp, cell, w, q, xj0, xi0, t0, a0)
+                _k_edge(b1 + j, us, H, Hp, cell, w, q, xj1, xi1, t1, a1)
+                _k_edge(b2 + j, us, H, Hp, cell, w, q, xj2, xi2, t2, a2)
+                _k_edge(b3 + j, us, H, Hp, cell, w, q, xj3, xi3, t3, a3)
+                j += U1
+            for e in range(b0 + n, b0 + n0):
+                _k_edge(e, us, H, Hp, cell, w, q, xj0, xi0, t0, a0)
+            for e in range(b1 + n, b1 + n1):
+                _k_edge(e, us, H, Hp, cell, w, q, xj1, xi1, t1, a1)
+            for e in range(b2 + n, b2 + n2):
+                _k_edge(e, us, H, Hp, cell, w, q, xj2, xi2, t2, a2)
+            for e in range(b3 + n, b3 + n3):
+                _k_edge(e, us, H, Hp, cell, w, q, xj3, xi3, t3, a3)
+            POST(a0, q, t0)
+            POST(a1, q, t1)
+            POST(a2, q, t2)
+            POST(a3, q, t3)
+            for k in range(N_C):
+                c4[k] = t0[k]
+                c4[N_C + k] = t1[k]
+                c4[2 * N_C + k] = t2[k]
+                c4[3 * N_C + k] = t3[k]
+            for r in range(min(4, m - a)):
+                i = nodes[a + r]
                 for k in range(N_C):
-                    Hp[op + k] = hp[k]
-                    Hp[op + hz * N_C + k] = hp[k]
-            obs[s, i] = OBSERVE(x, p)
+                    c[k] = c4[r * N_C + k]
+                for k in range(N_SV):
+                    x[k] = X[i, k]
+                for k in range(N_PAR):
+                    p[k] = P[i, k]
+                if stochastic:  # (noise itself would be reference-counted per call)
+                    for k in range(N_SV):
+                        nz[k] = noise[s, i, k]
+                _k_step(x, c, p, dt, nz, stochastic, inter, dx1, dx2)
+                for k in range(N_SV):
+                    X[i, k] = x[k]
+                if record:
+                    for k in range(N_SV):
+                        states[s, i, k] = x[k]
+                oh = (i * 2 * hz + nxt) * N_CV
+                for k in range(N_CV):
+                    v = x[CVAR[k]]
+                    h[k] = v
+                    if not CACHED:  # else only Hp is read (and H kept out of the cache)
+                        H[oh + k] = v
+                        H[oh + hz * N_CV + k] = v
+                if CACHED:
+                    PRE(h, h, q, hp)
+                    op = (i * 2 * hz + nxt) * N_C
+                    for k in range(N_C):
+                        Hp[op + k] = hp[k]
+                        Hp[op + hz * N_C + k] = hp[k]
+                obs[s, i] = OBSERVE(x, p)
         slot = nxt
 
 
@@ -786,6 +877,8 @@ TEMPLATE = (
     (_k_input, True),
     (_k_bounded, True),
     (_k_step, True),
+    (_k_edge, True),
+    (_k_start, True),
     (_k_input_tvb, False),
     (_k_gather_n, True),
     (_k_gather, True),

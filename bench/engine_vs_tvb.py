@@ -262,6 +262,16 @@ def synthetic_connectome(n: int, density: float, mean_in_strength: float, seed: 
     return W, W.with_data(lengths[np.lexsort((cols, rows))])
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: since its exec, unlike ru_maxrss,
+    which a child starts with its parent's), in MB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def scaling_worker(n: int, density: float, turns: int) -> None:
     """One size of the scaling section: prints a JSON line."""
     sys.path.insert(0, str(ROOT))
@@ -315,7 +325,7 @@ def scaling_worker(n: int, density: float, turns: int) -> None:
             np.array_equal(eng.X, e.X) and np.array_equal(eng.Hp, e.Hp) for e in engines.values()
         ),
         "engine_mb": sum(a.nbytes for a in arrays) / 2**20,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "load": os.getloadavg()[0],
     }
     print(json.dumps(out))

@@ -36,8 +36,10 @@ neurolib's ``run`` also draws two normal numbers per region and step for its noi
 when sigma_ou = 0, and its loop sums over every pair of regions (its coupling is dense);
 those are its costs, and part of ``run`` and ``loop`` respectively.
 
-Printed: each pair, then min and median of each side and the ratio of the medians, with
-the load average; the largest relative error between the trajectories (per state
+Printed: each pair, then min and median of each side and the ratio of the medians, in
+wall time and in CPU time (process_time: the time the process ran, which a loaded
+machine disturbs less than the wall clock, though not the caches it shares), with the
+load average; the largest relative error between the trajectories (per state
 variable, max |x - x_neurolib| over time and regions / max |x_neurolib|): the two do the
 same arithmetic up to the order of the sums and the rounding of the constants, so it
 states that the work is the same. No timing is asserted anywhere.
@@ -87,9 +89,9 @@ def neurolib_worker(model_name: str, duration: float, output: str) -> None:
     spent = []
 
     def timed(*args):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = loop(*args)
-        spent.append(time.perf_counter() - t)
+        spent.append((time.perf_counter() - t, time.process_time() - c))
         return out
 
     module.timeIntegration_njit_elementwise = timed
@@ -99,15 +101,17 @@ def neurolib_worker(model_name: str, duration: float, output: str) -> None:
     model.params["duration"] = WARMUP_MS
     model.run()  # compiles the loop
     model.params["duration"] = duration
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     model.run()
-    run_s = time.perf_counter() - t
+    run_s, run_cpu = time.perf_counter() - t, time.process_time() - c
     names = {"wc": ("exc", "inh"), "fhn": ("x", "y")}[model_name]
     init = {"wc": ("exc_init", "inh_init"), "fhn": ("xs_init", "ys_init")}[model_name]
     np.savez(
         output,
         run_s=run_s,
-        loop_s=spent[-1],
+        loop_s=spent[-1][0],
+        run_cpu=run_cpu,
+        loop_cpu=spent[-1][1],
         cmat=np.asarray(model.params["Cmat"], dtype=float),
         delays=np.asarray(model.params["Dmat_ndt"], dtype=np.int64),
         initial=np.stack([np.asarray(model.params[k], dtype=float)[:, 0] for k in init], 1),
@@ -157,19 +161,20 @@ def our_engine(model_name: str, cmat: np.ndarray, delays: np.ndarray, initial: n
     )
 
 
-def ours(model_name: str, nl: dict, n_steps: int) -> tuple[float, float, np.ndarray]:
-    """(run, loop) in s and the states (n_steps, n, 2). run: allocating and writing the
-    output array (neurolib's run allocates its own and fills it with its noise draws), the
-    engine's construction and ``advance``; loop: ``advance`` alone."""
+def ours(model_name: str, nl: dict, n_steps: int) -> tuple[dict, np.ndarray]:
+    """Wall and CPU seconds of run and loop, and the states (n_steps, n, 2). run:
+    allocating and writing the output array (neurolib's run allocates its own and fills
+    it with its noise draws), the engine's construction and ``advance``; loop: ``advance``
+    alone."""
     n = nl["cmat"].shape[0]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     states = np.empty((n_steps, n, 2))
     states.fill(0.0)
     eng = our_engine(model_name, nl["cmat"], nl["delays"], nl["initial"])
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     eng.advance(n_steps, states=states)
-    t2 = time.perf_counter()
-    return t2 - t0, t2 - t1, states
+    t2, c2 = time.perf_counter(), time.process_time()
+    return {"run_s": t2 - t0, "loop_s": t2 - t1, "run_cpu": c2 - c0, "loop_cpu": c2 - c1}, states
 
 
 def rel_error(x: np.ndarray, ref: np.ndarray) -> float:
@@ -198,7 +203,9 @@ def main() -> None:
     print(f"{n_steps} steps of {DT} ms, Euler, every state at every step, no noise")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
-            times = {"nl_run": [], "nl_loop": [], "run": [], "loop": [], "load": []}
+            keys = ("run_s", "loop_s", "run_cpu", "loop_cpu")
+            times = {side: {k: [] for k in keys} for side in ("neurolib", "ours")}
+            load_seen = []
             first = True
             for pair in range(args.pairs):
                 load = os.getloadavg()[0]
@@ -212,29 +219,29 @@ def main() -> None:
                         f"{int((nl['cmat'] > 0).sum())} edges, delays "
                         f"{int(nl['delays'].min())}-{int(nl['delays'].max())} steps"
                     )
-                run_s, loop_s, states = ours(name, nl, n_steps)
-                times["nl_run"].append(float(nl["run_s"]))
-                times["nl_loop"].append(float(nl["loop_s"]))
-                times["run"].append(run_s)
-                times["loop"].append(loop_s)
-                times["load"] += [load, os.getloadavg()[0]]
+                mine, states = ours(name, nl, n_steps)
+                for k in keys:
+                    times["neurolib"][k].append(float(nl[k]))
+                    times["ours"][k].append(mine[k])
+                load_seen += [load, os.getloadavg()[0]]
                 print(
                     f"  pair {pair + 1}: neurolib run {nl['run_s']:.3f} s (loop "
-                    f"{nl['loop_s']:.3f}), ours {run_s:.3f} s (loop {loop_s:.3f}); ratio run "
-                    f"{nl['run_s'] / run_s:.1f}, loop {nl['loop_s'] / loop_s:.1f}"
-                    f" (load {load:.2f})",
+                    f"{nl['loop_s']:.3f}), ours {mine['run_s']:.3f} s (loop "
+                    f"{mine['loop_s']:.3f}); ratio run {nl['run_s'] / mine['run_s']:.1f}, loop "
+                    f"{nl['loop_s'] / mine['loop_s']:.1f} (load {load:.2f})",
                     flush=True,
                 )
-            med = {k: float(np.median(v)) for k, v in times.items()}
-            for kind in ("run", "loop"):
-                nl_t, our_t = times["nl_" + kind], times[kind]
+            for k in keys:
+                a, b = times["neurolib"][k], times["ours"][k]
+                us = 1e6 / n_steps
+                kind = k.replace("_s", " wall").replace("_cpu", " CPU")
                 print(
-                    f"  {kind:4s}: neurolib min {min(nl_t) / n_steps * 1e6:.2f} median "
-                    f"{med['nl_' + kind] / n_steps * 1e6:.2f} us/step; ours min "
-                    f"{min(our_t) / n_steps * 1e6:.2f} median {med[kind] / n_steps * 1e6:.2f}"
-                    f"; neurolib / ours {med['nl_' + kind] / med[kind]:.1f} (medians)"
+                    f"  {kind:9s}: neurolib min {min(a) * us:6.2f} median "
+                    f"{np.median(a) * us:6.2f} us/step; ours min {min(b) * us:5.2f} median "
+                    f"{np.median(b) * us:5.2f}; neurolib / ours {np.median(a) / np.median(b):.1f}"
+                    " (medians)"
                 )
-            print(f"  load {min(times['load']):.2f}-{max(times['load']):.2f}")
+            print(f"  load {min(load_seen):.2f}-{max(load_seen):.2f}")
             ref = nl["states"].transpose(1, 0, 2)[-n_steps:]  # (steps, n, 2), after the history
             print(f"  max relative error of the trajectories: {rel_error(states, ref):.2e}")
 

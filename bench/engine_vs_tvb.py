@@ -24,7 +24,9 @@ Two recordings, each done by both sides (the same arrays come out):
 
 The two sides alternate, TVB then ours, ``--pairs`` times (default 3) for each recording;
 printed: each pair's us/step and ratio with the load average, then min and median of
-each side and the ratio of the medians. TVB runs in its own interpreter
+each side and the ratio of the medians, in wall time and in CPU time (process_time: the
+time the process ran, which a loaded machine disturbs less than the wall clock, though
+not the caches it shares). TVB runs in its own interpreter
 (``--tvb-python``, default $TVB_PYTHON, else this one if it has tvb), in a subprocess that
 runs this file with ``--tvb-worker``: that part imports only numpy and tvb, so the TVB
 environment needs nothing of ours (not even tvb_data: the files' paths are passed). TVB's
@@ -130,9 +132,9 @@ def tvb_worker(inputs: str, output: str) -> None:
         states.fill(0.0)  # its pages mapped before the timing, as ours
         for k, ((_, y),) in enumerate(sim(simulation_length=n_steps * DT)):
             if k == WARMUP:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
             states[k] = y[..., 0]
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         assert k == n_steps - 1, k
         timed = n_steps - WARMUP
         result["states"] = states
@@ -142,10 +144,10 @@ def tvb_worker(inputs: str, output: str) -> None:
         sensors = np.zeros((rows, 2, eeg.gain.shape[0])) + 0.0
         for k, ((_, a), (_, e)) in enumerate(sim(simulation_length=n_steps * DT)):
             if k == WARMUP // AVG:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
             avg[k] = a[..., 0]
             sensors[k] = e[..., 0]
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         assert k == rows - 1, k
         timed = n_steps - WARMUP
         result.update(avg=avg, eeg=sensors, gain=np.asarray(eeg.gain, dtype=float))
@@ -154,6 +156,7 @@ def tvb_worker(inputs: str, output: str) -> None:
     np.savez(
         output,
         us_per_step=elapsed / timed * 1e6,
+        cpu_us_per_step=cpu / timed * 1e6,
         weights=np.asarray(conn.weights, dtype=float),
         idelays=np.asarray(conn.idelays, dtype=np.int64),
         tvb_version=metadata.version("tvb-library"),
@@ -198,27 +201,32 @@ def jansen_rit_engine(
     )
 
 
-def ours_states(make, n_steps: int, states: np.ndarray) -> float:
-    """Recording (a): us/step of one advance that writes every state into ``states``."""
+def ours_states(make, n_steps: int, states: np.ndarray) -> tuple[float, float]:
+    """Recording (a): us/step (wall, CPU) of one advance that writes every state into
+    ``states``."""
     eng = make()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     eng.advance(n_steps, states=states)
-    return (time.perf_counter() - t0) / n_steps * 1e6
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return wall / n_steps * 1e6, cpu / n_steps * 1e6
 
 
-def ours_eeg(make, n_steps: int, gain: np.ndarray, avg: np.ndarray, eeg: np.ndarray) -> float:
+def ours_eeg(
+    make, n_steps: int, gain: np.ndarray, avg: np.ndarray, eeg: np.ndarray
+) -> tuple[float, float]:
     """Recording (b): us/step of windows of WINDOW steps, each averaged to 1 ms (into
-    ``avg``) and projected by ``gain`` (into ``eeg``)."""
+    ``avg``) and projected by ``gain`` (into ``eeg``); (wall, CPU)."""
     eng = make()
     n = eng.n_regions
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for first in range(0, n_steps, WINDOW):
         obs = eng.advance(WINDOW)
         rows = slice(first // AVG, (first + WINDOW) // AVG)
         a = obs.reshape(WINDOW // AVG, AVG, n).mean(axis=1)
         avg[rows] = a
         np.matmul(a, gain.T, out=eeg[rows])
-    return (time.perf_counter() - t0) / n_steps * 1e6
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return wall / n_steps * 1e6, cpu / n_steps * 1e6
 
 
 def rel_error(x: np.ndarray, ref: np.ndarray) -> float:
@@ -366,7 +374,9 @@ def compare_with_tvb(args, python: str) -> None:
     states = np.zeros((n_steps, 76, 6)) + 0.0  # written: pages mapped before any timing
     rows = n_steps // AVG
     avg, eeg = np.zeros((rows, 76)) + 0.0, None
-    runs = {mode: {"tvb": [], "ours": [], "load": []} for mode in MODES}
+    runs = {
+        mode: {"tvb": [], "ours": [], "tvb_cpu": [], "ours_cpu": [], "load": []} for mode in MODES
+    }
     ref = {}
     with tempfile.TemporaryDirectory() as tmp:
         for pair in range(args.pairs):
@@ -379,15 +389,17 @@ def compare_with_tvb(args, python: str) -> None:
                     ref[mode] = tvb
                     ref["version"] = str(tvb["tvb_version"])
                 if mode == "states":
-                    ours = ours_states(make, n_steps, states)
+                    ours, ours_cpu = ours_states(make, n_steps, states)
                 else:
                     gain = ref["eeg"]["gain"]
                     if eeg is None:
                         eeg = np.zeros((rows, gain.shape[0])) + 0.0
-                    ours = ours_eeg(make, n_steps, gain, avg, eeg)
+                    ours, ours_cpu = ours_eeg(make, n_steps, gain, avg, eeg)
                 r = runs[mode]
                 r["tvb"].append(float(tvb["us_per_step"]))
                 r["ours"].append(ours)
+                r["tvb_cpu"].append(float(tvb["cpu_us_per_step"]))
+                r["ours_cpu"].append(ours_cpu)
                 r["load"] += [load, os.getloadavg()[0]]
                 print(
                     f"  pair {pair + 1} {mode:6s}: TVB {r['tvb'][-1]:8.2f} us/step, ours "
@@ -404,6 +416,11 @@ def compare_with_tvb(args, python: str) -> None:
             f"  TVB / ours: {float(np.median(r['tvb']) / np.median(r['ours'])):.1f} (medians);"
             f" per pair min {min(ratios):.1f}, median {float(np.median(ratios)):.1f};"
             f" load {min(r['load']):.2f}-{max(r['load']):.2f} on {os.cpu_count()} cores"
+        )
+        print(
+            f"  CPU time: {_summary('TVB', r['tvb_cpu'])}; {_summary('ours', r['ours_cpu'])};"
+            f" TVB / ours {float(np.median(r['tvb_cpu']) / np.median(r['ours_cpu'])):.1f}"
+            " (medians)"
         )
 
     # errors (not timed): the last runs' outputs against TVB's first

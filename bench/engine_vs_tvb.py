@@ -311,13 +311,15 @@ def scaling_worker(n: int, density: float, turns: int) -> None:
     m = int(engines["blocked"].w.size)
     k = max(2 * 16, int(3e7 / m) // 16 * 16)  # steps per turn: ~50-500 ms
     times = {kind: [] for kind in engines}
+    cpu = {kind: [] for kind in engines}
     for e in engines.values():
         e.advance(16)
     for _ in range(turns):
         for kind, e in engines.items():
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             e.advance(k)
             times[kind].append((time.perf_counter() - t) / k * 1e6)
+            cpu[kind].append((time.process_time() - c) / k * 1e6)
     eng = engines["blocked"]
     arrays = [eng.X, eng.H, eng.Hp, eng.P, eng.w, eng.d, eng.col, eng._cell, eng.row_ptr]
     arrays += [eng._row_ptr_u, eng._split, eng._acc]
@@ -328,6 +330,7 @@ def scaling_worker(n: int, density: float, turns: int) -> None:
         "build_s": built,
         "steps_per_turn": k,
         "us": times,
+        "cpu_us": cpu,
         "threads": pool,
         "same": all(
             np.array_equal(eng.X, e.X) and np.array_equal(eng.Hp, e.Hp) for e in engines.values()
@@ -457,6 +460,7 @@ def scaling(args) -> None:
         p = subprocess.run(cmd + [str(args.turns)], capture_output=True, text=True, check=True)
         r = json.loads(p.stdout.strip().splitlines()[-1])
         ns = {k: np.array(v) * 1e3 / r["edges"] for k, v in r["us"].items()}
+        cpu = {k: np.array(v) * 1e3 / r["edges"] for k, v in r["cpu_us"].items()}
         cols = ""
         for kind in ("blocked", "step", "parallel"):
             v = ns.get(kind)
@@ -465,6 +469,11 @@ def scaling(args) -> None:
             f"{n:7d}{r['edges']:11d}{cols}{np.median(ns['step']) / np.median(ns['blocked']):8.1f}"
             f"{r['engine_mb']:10.0f}{r['peak_rss_mb']:9.0f}{r['load']:6.2f}  {r['same']}"
             f"  ({r['source']}; blocked {np.median(r['us']['blocked']):.0f} us/step)",
+        )
+        print(
+            f"{'CPU time':>18s}{cpu['blocked'].min():9.2f} /{np.median(cpu['blocked']):5.2f}"
+            f"{cpu['step'].min():9.2f} /{np.median(cpu['step']):5.2f}"
+            f"{'(both threads)':>16s}{np.median(cpu['step']) / np.median(cpu['blocked']):8.1f}",
             flush=True,
         )
     print("(engine MB: the blocked engine's arrays; peak RSS, MB: the worker process, which")

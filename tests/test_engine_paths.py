@@ -140,3 +140,30 @@ def test_sparse_inputs_build_the_engine_of_the_dense_ones(model, coupling, tvb_c
     assert 5 not in sparse.col[sparse.row_ptr[5] : sparse.row_ptr[6]]
     assert (2 in sparse.col[sparse.row_ptr[7] : sparse.row_ptr[8]]) != tvb_compat
     np.testing.assert_array_equal(sparse.advance(200), dense.advance(200))
+
+
+def test_the_loop_is_chosen_by_what_blocks_save():
+    """Default (blocked=None): blocked when blocks take at least half of the edge reads
+    away, with the block size that leaves fewest; not when zero-delay self-edges keep
+    half of every row per step (TVB's 76-region connectome's case)."""
+    rng = np.random.default_rng(4)
+    n = 30
+    W = np.where(rng.uniform(size=(n, n)) < 0.5, 0.01, 0.0)
+    np.fill_diagonal(W, 0.0)
+    D = rng.integers(3, 40, (n, n))  # every delay >= 3: blocks of 4 take every edge
+    eng = _engine(JansenRit, "sigmoidal_jansen_rit", W, D)
+    assert eng.blocked and eng.block == 4
+    assert (eng._split == eng._row_ptr_u[1:]).all()  # no edge left for the steps
+    D2 = np.zeros_like(D)
+    D2[:, : 3 * n // 4] = 60  # rows start with long edges, end with zero delays:
+    # any block takes the first three quarters, and 16 steps leave the fewest reads
+    eng = _engine(JansenRit, "sigmoidal_jansen_rit", W, D2)
+    assert eng.blocked and eng.block == 16
+    W3 = W.copy()
+    np.fill_diagonal(W3, 0.01)
+    D3 = np.full((n, n), 40)
+    D3[np.diag_indices(n)] = 0  # zero-delay self-edges in the middle of every row
+    eng = _engine(JansenRit, "sigmoidal_jansen_rit", W3, D3)
+    assert not eng.blocked
+    with pytest.raises(ValueError, match="threads"):
+        _engine(JansenRit, "sigmoidal_jansen_rit", W, D, threads=0)

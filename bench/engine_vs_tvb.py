@@ -11,9 +11,10 @@ constant initial history (a different state per region) in both.
 Two recordings, each done by both sides (the same arrays come out):
 (a) ``states``: every state variable of every region at every step (TVB: a Raw monitor of
     the six variables, each sample copied into a preallocated array; ours:
-    ``advance(n, states=...)`` into a preallocated array, one call). Both sides' output
-    arrays are written once before the timing (mapping 365 MB of fresh pages costs ~4 us
-    per step, which neither side should be charged for).
+    ``advance(n, states=..., out=...)`` into preallocated arrays, one call: the states and
+    the observable). Both sides' output arrays are written once before the timing
+    (mapping 365 MB of fresh pages costs ~4 us per step, which neither side should be
+    charged for).
 (b) ``eeg``: 1 ms averages of the observable y1 - y2 of every region and the 65-channel
     EEG (tvb_data's projection_eeg_65_surface_16k, reduced to regions by TVB) at 1 ms.
     TVB: TemporalAverage and EEG monitors (period 1 ms, no observation noise) of y1 and y2,
@@ -201,12 +202,12 @@ def jansen_rit_engine(
     )
 
 
-def ours_states(make, n_steps: int, states: np.ndarray) -> tuple[float, float]:
+def ours_states(make, n_steps: int, states: np.ndarray, obs: np.ndarray) -> tuple[float, float]:
     """Recording (a): us/step (wall, CPU) of one advance that writes every state into
-    ``states``."""
+    ``states`` (and the observable into ``obs``: preallocated, as TVB's array)."""
     eng = make()
     t0, c0 = time.perf_counter(), time.process_time()
-    eng.advance(n_steps, states=states)
+    eng.advance(n_steps, states=states, out=obs)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return wall / n_steps * 1e6, cpu / n_steps * 1e6
 
@@ -375,6 +376,7 @@ def compare_with_tvb(args, python: str) -> None:
     make().advance(1)
     print(f"engine set-up and compilation (or kernel cache load): {time.perf_counter() - t0:.2f} s")
     states = np.zeros((n_steps, 76, 6)) + 0.0  # written: pages mapped before any timing
+    obs = np.zeros((n_steps, 76)) + 0.0
     rows = n_steps // AVG
     avg, eeg = np.zeros((rows, 76)) + 0.0, None
     runs = {
@@ -392,7 +394,7 @@ def compare_with_tvb(args, python: str) -> None:
                     ref[mode] = tvb
                     ref["version"] = str(tvb["tvb_version"])
                 if mode == "states":
-                    ours, ours_cpu = ours_states(make, n_steps, states)
+                    ours, ours_cpu = ours_states(make, n_steps, states, obs)
                 else:
                     gain = ref["eeg"]["gain"]
                     if eeg is None:

@@ -167,3 +167,15 @@ def test_the_loop_is_chosen_by_what_blocks_save():
     assert not eng.blocked
     with pytest.raises(ValueError, match="threads"):
         _engine(JansenRit, "sigmoidal_jansen_rit", W, D, threads=0)
+
+
+def test_advance_writes_the_observable_into_a_given_array():
+    W, D = _network(12, seed=5)
+    a = _engine(JansenRit, "sigmoidal_jansen_rit", W, D)
+    b = _engine(JansenRit, "sigmoidal_jansen_rit", W, D)
+    out = np.full((50, 12), np.nan)
+    got = b.advance(50, out=out)
+    assert got is out
+    np.testing.assert_array_equal(out, a.advance(50))
+    with pytest.raises(ValueError, match="out must be"):
+        b.advance(5, out=np.zeros((4, 12)))

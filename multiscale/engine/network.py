@@ -223,7 +223,7 @@ class Engine:
     def _block_size(self) -> tuple[int, float]:
         """The steps to gather together (16, 8 or 4) and the edge reads per edge and step
         it leaves: a row's edges from its first one delayed by less than block - 1 steps
-        are read every step, the others once per block (BLOCKED_SIZES)."""
+        are read every step, the others once per block (sizes: BLOCK_SIZES)."""
         receivers = np.repeat(np.arange(self.n_regions), np.diff(self.row_ptr))
         best = (BLOCK, np.inf)
         for size in BLOCK_SIZES:

@@ -124,16 +124,18 @@ def estimate(exp: Experiment, got: Resolved) -> Estimate:
     window = got.window.steps if got.window is not None else 0
     horizon = longest + window + 2
     edges = conn.weights_sparse.nnz + conn.lengths_sparse.nnz
-    # the engine takes the weights and delays as dense (n, n) arrays (8 bytes a value),
-    # built while it reads them: 2 n x n values at its construction
-    # (multiscale/engine/network.py); the connectome, delays and the engine's per-edge
-    # arrays (about 8 values an edge); the two mirrored history rings (n, 2 horizon, the
-    # coupling variables and inputs); a window's noise, drive and observable (3 values per
-    # state variable, region and step) and the parameters
+    # the engine reads the sparse weights and delays as they are (no (n, n) array),
+    # except in TVB-compatible mode with a coupling TVB sums densely (every pair: 2 n x n
+    # values); the connectome, delays and the engine's per-edge arrays (about 8 values an
+    # edge); the two mirrored history rings (n, 2 horizon, the coupling variables and
+    # inputs) and the block sums (n, 16 steps, inputs); a window's noise, drive and
+    # observable (3 values per state variable, region and step) and the parameters
     steps = got.window.steps if got.window is not None else 100
+    dense = exp.regions.tvb_compat and coupling is not None and coupling.tvb_dense
     est.engine_bytes = 8 * (
-        2 * n * n
+        (2 * n * n if dense else 0)
         + 8 * edges
+        + 16 * n * n_inputs
         + n * 2 * horizon * (n_cvar + n_inputs)
         + 3 * steps * n * n_states
         + 64 * n

@@ -167,21 +167,29 @@ def test_hh_synaptic_conductances_start_exactly_the_latency_after_the_spike(pre)
 PD_DELAY_MS = {True: 1.5, False: 0.8}  # by presynaptic type (True: excitatory)
 
 
-@pytest.mark.parametrize("pre", ["L4e", "L4i"])
-def test_potjans_diesmann_currents_jump_exactly_the_delay_after_the_spike(pre, monkeypatch):
+def pd_case(pre, monkeypatch):
+    """A tiny Potjans-Diesmann column with fixed delays (PD_DELAY_MS): its builder, one
+    build, the Synapses object of ``pre``'s type, and the cell of ``pre`` (among its first
+    ten) with the most synapses, with their (pre, post) indices."""
     monkeypatch.setattr(
         potjans_diesmann,
         "_delays",
         lambda rng, n, mean_ms, dt_ms: np.full(n, PD_DELAY_MS[mean_ms == 1.5]),
     )
     params = {"scale_N": 0.002, "scale_K": 0.02}
-    exc = pre.endswith("e")
     make = lambda: build(PotjansDiesmann, "pd", params, brian_dt_ms=DT_MS)  # noqa: E731
     circuit = make()
-    syn = next(o for o in circuit.objects if o.name == f"pd_syn_{'e' if exc else 'i'}")
+    syn = next(o for o in circuit.objects if o.name == f"pd_syn_{pre[-1]}")
     start = circuit.populations[pre].start
     pre_i, post_j = np.asarray(syn.i[:]), np.asarray(syn.j[:])
     cell = int(np.bincount(pre_i[(pre_i >= start) & (pre_i < start + 10)]).argmax()) - start
+    return make, circuit, syn, start, cell, pre_i, post_j
+
+
+@pytest.mark.parametrize("pre", ["L4e", "L4i"])
+def test_potjans_diesmann_currents_jump_exactly_the_delay_after_the_spike(pre, monkeypatch):
+    make, circuit, _, start, cell, pre_i, post_j = pd_case(pre, monkeypatch)
+    exc = pre.endswith("e")
     targets = np.unique(post_j[pre_i == start + cell])
     variable = "I_syn_e" if exc else "I_syn_i"
     posts = {pop: [variable] for pop in potjans_diesmann.POPULATIONS}
@@ -224,19 +232,8 @@ def test_potjans_diesmann_response_to_one_spike_follows_nests_update_order(pre, 
     """The difference between the forced and the control build, in a target's synaptic
     current and membrane potential, step by step against :func:`nest_iaf_psc_exp_response`
     for the same weight and delay: the delivery step and the exact integration are NEST's."""
-    monkeypatch.setattr(
-        potjans_diesmann,
-        "_delays",
-        lambda rng, n, mean_ms, dt_ms: np.full(n, PD_DELAY_MS[mean_ms == 1.5]),
-    )
-    params = {"scale_N": 0.002, "scale_K": 0.02}
+    make, circuit, syn, start, cell, pre_i, post_j = pd_case(pre, monkeypatch)
     exc = pre.endswith("e")
-    make = lambda: build(PotjansDiesmann, "pd", params, brian_dt_ms=DT_MS)  # noqa: E731
-    circuit = make()
-    syn = next(o for o in circuit.objects if o.name == f"pd_syn_{'e' if exc else 'i'}")
-    start = circuit.populations[pre].start
-    pre_i, post_j = np.asarray(syn.i[:]), np.asarray(syn.j[:])
-    cell = int(np.bincount(pre_i[(pre_i >= start) & (pre_i < start + 10)]).argmax()) - start
     weights = np.asarray(syn.w[:] / b2.pA)
     variable = "I_syn_e" if exc else "I_syn_i"
     posts = {pop: [variable, "v"] for pop in potjans_diesmann.POPULATIONS}

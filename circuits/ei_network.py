@@ -192,6 +192,7 @@ class EINetwork(Circuit):
         "cell, E and I"
     )
     DRIVE = {"E": EXTERNAL_DRIVE, "I": EXTERNAL_DRIVE}
+    FOLD_DRIVE = True  # nothing else runs before the cells' update and touches d, r
 
     @classmethod
     def estimate(cls, params: dict[str, float]) -> tuple[int, int]:

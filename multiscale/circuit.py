@@ -74,6 +74,7 @@ import numpy as np
 
 from multiscale import brian_state
 from multiscale.parameter import Parameter
+from multiscale.poisson_drive import KEY_LIMIT, drive_events, drive_stream
 
 __all__ = [
     "Circuit",
@@ -148,6 +149,10 @@ class Circuit:
     INPUT_DESCRIPTION: ClassVar[str] = ""
     #: population -> statement delivering ``n_events`` external spikes in one step
     DRIVE: ClassVar[dict[str, str]] = {}
+    #: run DRIVE inside the population's state update (one code object fewer per step);
+    #: only if nothing else of the circuit runs between the 'start' and 'groups' slots of
+    #: its clock and touches what DRIVE changes
+    FOLD_DRIVE: ClassVar[bool] = False
     SIZE_PARAMETERS: ClassVar[tuple[str, ...]] = ()
     #: memory of one synapse, built and running (measured: multiscale/resources.py)
     BYTES_PER_SYNAPSE: ClassVar[int] = 64
@@ -268,14 +273,17 @@ class Circuit:
 
     def set_input_window(self, rates_hz: np.ndarray, window_start_ms: float) -> None:
         """Afferent input for the window starting now, one value per exchange bin (Hz per
-        afferent fibre): draws the window's external spikes into the drive tables."""
+        afferent fibre): writes each driven population's expected external spikes per cell
+        and step into its rate table; the counts are drawn in generated code
+        (:mod:`multiscale.poisson_drive`)."""
         rates = self.drive_rates(np.maximum(np.asarray(rates_hz, dtype=float), 0.0))
-        steps_per_bin = self._steps_per_bin
         for pop, table in self._drive_tables.items():
-            lam = np.repeat(rates[pop], steps_per_bin) * self._dt_s  # events per step
+            lam = np.repeat(rates[pop], self._steps_per_bin) * self._dt_s  # events per step
             n = len(lam)
-            table[:n] = self.rng.poisson(np.broadcast_to(lam[:, None], (n, table.shape[1])))
+            table[:n] = lam
             table[n:] = 0.0
+            if pop in self._drive_p0:
+                self._drive_p0[pop][:] = np.exp(-table)
 
     def collect_window(self, start_ms: float, n_bins: int) -> WindowOutput:
         """Rate, field proxy and spikes of the window [start, start + n_bins bins), then
@@ -284,13 +292,19 @@ class Circuit:
         spikes = {}
         rate = np.zeros(n_bins)
         edges = start_ms + res * np.arange(n_bins + 1)
-        for pop, mon in self._spike_monitors.items():
-            t = np.asarray(mon.t_[:]) * 1e3
-            i = np.asarray(mon.i[:]).astype(np.int32)
-            spikes[pop] = (t, i)
-            if pop == self.OUTPUT_POPULATION:
-                counts, _ = np.histogram(t, bins=edges)
-                rate = counts / (len(self.populations[pop]) * res * 1e-3)
+        for mon, members in self._spike_monitors.values():
+            t_all = np.asarray(mon.t_[:]) * 1e3
+            i_all = np.asarray(mon.i[:]).astype(np.int32)
+            for pop, start, stop in members:
+                if len(members) == 1 and start == 0 and stop == len(mon.source):
+                    t, i = t_all, i_all
+                else:
+                    mine = (i_all >= start) & (i_all < stop)
+                    t, i = t_all[mine], i_all[mine] - np.int32(start)
+                spikes[pop] = (t, i)
+                if pop == self.OUTPUT_POPULATION:
+                    counts, _ = np.histogram(t, bins=edges)
+                    rate = counts / (len(self.populations[pop]) * res * 1e-3)
             mon.resize(0)
             mon.variables["N"].set_value(0)
         field = self._field_window(n_bins)
@@ -351,7 +365,7 @@ class Circuit:
             *self.objects,
             *self._drive_ops,
             *self._stim_ops,
-            *self._spike_monitors.values(),
+            *(mon for mon, _ in self._spike_monitors.values()),
             *self._field_objects,
         ]
 
@@ -380,6 +394,7 @@ class Circuit:
                 self.populations[self.OUTPUT_POPULATION].clock.variables["t"].get_value().item()
             ),
             "python/rng": json.dumps(self.rng.bit_generator.state),
+            "python/drive_keys": json.dumps({k: v[0] for k, v in self._drive_streams.items()}),
             "python/knobs": json.dumps(self.knobs, default=_plain),
         }
         state |= brian_state.capture_objects(objects, constants=constants)
@@ -411,16 +426,31 @@ class Circuit:
             if stored.shape != array.shape:
                 raise ValueError(f"{name}: snapshot shape {stored.shape}, not {array.shape}")
             array[...] = stored  # in place: generated code reads this very array
+        for pop, p0 in self._drive_p0.items():
+            p0[:] = np.exp(-self._drive_tables[pop])
         self.rng.bit_generator.state = json.loads(_text(state["python/rng"]))
+        if "python/drive_keys" in state:  # the keys fix every external spike
+            self._set_drive_keys(json.loads(_text(state["python/drive_keys"])))
         self.knobs = json.loads(_text(state["python/knobs"]))
         tail = state.get("python/ampa_tail")
         self._ampa_tail = None if tail is None else np.array(tail, dtype=float)
         if network is not None:
             brian_state.set_network_time(network, float(state["t"]))
 
+    def _set_drive_keys(self, keys: dict[str, float]) -> None:
+        """Use ``keys`` (their names in the namespace -> key) for the drive from the next
+        ``run`` on (Brian2 reads namespaces when a run starts)."""
+        if set(keys) != set(self._drive_streams):
+            raise ValueError(f"drive keys {sorted(keys)}, not {sorted(self._drive_streams)}")
+        for name, key in keys.items():
+            pops = self._drive_streams[name][1]
+            self.populations[next(iter(pops))].namespace[name] = float(key)
+            self._drive_streams[name] = (float(key), pops)
+
     def _state_arrays(self) -> dict[str, np.ndarray]:
         """Arrays outside Brian2's variables that generated code reads during a run and the
-        circuit rewrites in place (the drive tables); a circuit with more adds them."""
+        circuit rewrites in place (the drive's rate tables; exp(-rate), where a table holds
+        it, follows them); a circuit with more adds them."""
         return {f"drive/{pop}": table for pop, table in self._drive_tables.items()}
 
     def _structure(self) -> str:
@@ -440,51 +470,132 @@ class Circuit:
 
     # --- internals --------------------------------------------------------------------
     def _build_drive(self) -> None:
-        """One table (steps of a window x cells) of external spike counts per driven
-        population, rewritten in place every window and read cyclically by the cells."""
+        """Per driven population, a table (one value per step of a window) of the expected
+        external spikes per cell, rewritten in place every window and read cyclically; the
+        counts are drawn in generated code (:mod:`multiscale.poisson_drive`) from a key
+        drawn once from ``rng``: one key per population, or per group for populations that
+        share one. With FOLD_DRIVE the statements run at the start of the group's state
+        update, else in their own operation in the 'start' slot: the same step, before
+        its integration, either way."""
         dt = b2.defaultclock.dt
         self._dt_s = float(dt / b2.second)
-        steps = int(round(self.window_ms * 1e-3 / self._dt_s))
+        self._window_steps = steps = int(round(self.window_ms * 1e-3 / self._dt_s))
         self._steps_per_bin = int(round(self.resolution_ms * 1e-3 / self._dt_s))
         self._drive_tables: dict[str, np.ndarray] = {}
+        self._drive_p0: dict[str, np.ndarray] = {}  # exp(-lam), where code cannot hoist it
         self._drive_ops = []
+        #: key's name in the namespace -> (key, {population: its first cell in the counter})
+        self._drive_streams: dict[str, tuple[float, dict[str, int]]] = {}
+        keys = dict(zip(self.DRIVE, self.rng.integers(1, KEY_LIMIT, len(self.DRIVE)), strict=True))
+        when = f"((t + 0.5*{self.name}_dt) % {self.name}_T - 0.5*{self.name}_dt)"
+        constants = {f"{self.name}_dt": dt, f"{self.name}_T": steps * dt}
+        constants |= {"drive_stream": drive_stream, "drive_events": drive_events}
+        shared: dict[str, list[str]] = {}  # group name -> its folded Subgroup populations
+        for pop in self.DRIVE:
+            parent, _ = _parent(self.populations[pop])
+            if self.FOLD_DRIVE and parent is not self.populations[pop]:
+                shared.setdefault(parent.name, []).append(pop)
         for pop, statement in self.DRIVE.items():
+            if any(pop in pops for pops in shared.values()):
+                continue
             group = self.populations[pop]
-            table = b2.TimedArray(
-                np.zeros((steps, len(group))), dt=dt, name=f"{self.name}_{pop}_drive_table"
+            key_name, key = f"{self.name}_{pop}_key", float(keys[pop])
+            table = b2.TimedArray(np.zeros(steps), dt=dt, name=f"{self.name}_{pop}_drive_rate")
+            self._drive_tables[pop] = table.values  # in place: generated code reads it
+            self._drive_streams[key_name] = (key, {pop: 0})
+            lam = f"{self.name}_{pop}_lam({when})"
+            group.namespace.update({f"{self.name}_{pop}_lam": table, key_name: key} | constants)
+            events = (
+                f"drive_events(drive_stream({key_name}, timestep(t, {self.name}_dt)), i, "
+                f"exp(-{lam}), {lam})"
             )
-            values = table.values  # written in place: the generated code reads this array
-            assert values.flags.writeable and values.shape == (steps, len(group))
-            self._drive_tables[pop] = values
-            # (t + dt/2) mod T - dt/2: the step within the window, immune to rounding at
-            # the window's first step
-            when = f"((t + 0.5*{self.name}_dt) % {self.name}_T - 0.5*{self.name}_dt)"
-            group.namespace.update(
-                {
-                    f"{self.name}_{pop}_drive": table,
-                    f"{self.name}_dt": dt,
-                    f"{self.name}_T": steps * dt,
-                }
+            code = statement.replace("n_events", events)
+            if self.FOLD_DRIVE:
+                _prepend_to_state_update(group, code)
+            else:
+                self._drive_ops.append(
+                    group.run_regularly(
+                        code, when="start", order=1, name=f"{self.name}_{pop}_drive"
+                    )
+                )
+        for parent_name, pops in shared.items():
+            self._fold_shared_drive(parent_name, pops, float(keys[pops[0]]), when, constants)
+
+    def _fold_shared_drive(
+        self, parent_name: str, pops: list[str], key: float, when: str, constants: dict
+    ) -> None:
+        """One drive, in the state update of the group that holds the Subgroup populations
+        ``pops`` (one DRIVE statement for all): the cell's population is found from its
+        index, its rate and exp(-rate) read from two-column-per-segment tables."""
+        statements = {self.DRIVE[p] for p in pops}
+        if len(statements) != 1:
+            raise ValueError(
+                f"{self.NAME}: FOLD_DRIVE with populations {pops} of one group needs one "
+                f"DRIVE statement for all of them"
             )
-            code = statement.replace("n_events", f"{self.name}_{pop}_drive({when}, i)")
-            self._drive_ops.append(
-                group.run_regularly(code, when="start", order=1, name=f"{self.name}_{pop}_drive")
-            )
+        parent, _ = _parent(self.populations[pops[0]])
+        starts = {p: _parent(self.populations[p])[1] for p in pops}
+        ranges = {p: (a, a + len(self.populations[p])) for p, a in starts.items()}
+        bounds = sorted({b for r in ranges.values() for b in r} - {0})
+        column = " + ".join(f"int(i >= {b})" for b in bounds) or "0"
+        steps = self._window_steps
+        dt = b2.defaultclock.dt
+        lam = b2.TimedArray(np.zeros((steps, len(bounds) + 1)), dt=dt, name=f"{parent_name}_lam")
+        p0 = b2.TimedArray(np.ones((steps, len(bounds) + 1)), dt=dt, name=f"{parent_name}_p0")
+        for p, (a, _) in ranges.items():
+            col = sum(a >= b for b in bounds)
+            self._drive_tables[p] = lam.values[:, col]  # views: written in place
+            self._drive_p0[p] = p0.values[:, col]
+        key_name = f"{parent_name}_key"
+        self._drive_streams[key_name] = (key, starts)
+        parent.namespace.update(
+            {f"{parent_name}_lam": lam, f"{parent_name}_p0": p0, key_name: key} | constants
+        )
+        events = (
+            f"drive_events(drive_stream({key_name}, timestep(t, {self.name}_dt)), i, "
+            f"{parent_name}_p0({when}, {column}), {parent_name}_lam({when}, {column}))"
+        )
+        _prepend_to_state_update(parent, statements.pop().replace("n_events", events))
+
+    def external_events(self, population: str, first_step: int, n_steps: int) -> np.ndarray:
+        """The external spike counts the generated code draws for the cells of
+        ``population`` in time steps first_step ... first_step + n_steps - 1 (absolute
+        steps of brian.dt, all within the window the tables hold), shape (steps, cells):
+        the same function of key, step and cell, computed with numpy."""
+        from multiscale.poisson_drive import events_numpy, stream_numpy
+
+        key, offset = next(
+            (k, pops[population]) for k, pops in self._drive_streams.values() if population in pops
+        )
+        steps = np.arange(first_step, first_step + n_steps)
+        lam = self._drive_tables[population][steps % self._window_steps]
+        cells = offset + np.arange(len(self.populations[population]))
+        words = stream_numpy(key, steps)
+        return events_numpy(words[:, None], cells[None, :], np.exp(-lam)[:, None], lam[:, None])
 
     def _build_recording(self, field_cells: int) -> None:
-        self._spike_monitors = {
-            pop: b2.SpikeMonitor(group, name=f"{self.name}_{pop}_spikes")
-            for pop, group in self.populations.items()
-        }
+        # one monitor per Brian2 group: populations that are Subgroups of one group share
+        # it (one code object per step, not one per population) and are split at collect
+        self._spike_monitors: dict[str, tuple[b2.SpikeMonitor, list[tuple[str, int, int]]]] = {}
+        for pop, group in self.populations.items():
+            parent, start = _parent(group)
+            if parent.name not in self._spike_monitors:
+                own = parent is group
+                name = f"{self.name}_{pop}_spikes" if own else f"{parent.name}_spikes"
+                self._spike_monitors[parent.name] = (b2.SpikeMonitor(parent, name=name), [])
+            self._spike_monitors[parent.name][1].append((pop, start, start + len(group)))
         self._field_objects = []
         if not self.FIELD:
             self._field_mon = None
             return
         group = self.populations[self.FIELD["group"]]
         n = min(field_cells, len(group))
+        # the probe, its sums and its monitor on the bin's clock: they run once per bin,
+        # not every step
         probe = b2.NeuronGroup(
             1,
             "ampa_sum : amp\ngaba_sum : amp",
+            dt=self.resolution_ms * b2.ms,
             name=f"{self.name}_field_probe",
         )
         gather = b2.Synapses(
@@ -527,6 +638,26 @@ class Circuit:
         delayed = np.concatenate([self._ampa_tail, ampa])
         self._ampa_tail = delayed[len(delayed) - self._ampa_lag :]
         return delayed[:n_bins] - MAZZONI_GABA_WEIGHT * gaba
+
+
+def _parent(group) -> tuple[b2.NeuronGroup, int]:
+    """The NeuronGroup that holds a population's cells, and where they start in it."""
+    if isinstance(group, b2.Subgroup):
+        return group.source, int(group.start)
+    return group, 0
+
+
+def _prepend_to_state_update(group: b2.NeuronGroup, code: str) -> None:
+    """Make ``group``'s state update run ``code`` (abstract code) first, for every cell,
+    before its refractoriness update and the integration of the step."""
+    updater = group.state_updater
+    original = updater.update_abstract_code
+
+    def update_abstract_code(run_namespace):
+        original(run_namespace)
+        updater.abstract_code = code + "\n" + updater.abstract_code
+
+    updater.update_abstract_code = update_abstract_code
 
 
 def _plain(value: object) -> object:

@@ -81,6 +81,7 @@ __all__ = [
     "FieldGroup",
     "Parameter",
     "WindowOutput",
+    "add_to_state_update",
     "brian_delay_ms",
     "effective_delay_ms",
 ]
@@ -650,12 +651,20 @@ def _parent(group) -> tuple[b2.NeuronGroup, int]:
 def _prepend_to_state_update(group: b2.NeuronGroup, code: str) -> None:
     """Make ``group``'s state update run ``code`` (abstract code) first, for every cell,
     before its refractoriness update and the integration of the step."""
+    add_to_state_update(group, before=code)
+
+
+def add_to_state_update(group: b2.NeuronGroup, *, before: str = "", after: str = "") -> None:
+    """Make ``group``'s state update run abstract code ``before`` the integration of the step
+    (and its refractoriness update) and ``after`` it, for every cell, in the same code
+    object: what would otherwise be an operation of its own every step. Brian2 writes the
+    integration's code at the start of every run; this adds to it then."""
     updater = group.state_updater
     original = updater.update_abstract_code
 
     def update_abstract_code(run_namespace):
         original(run_namespace)
-        updater.abstract_code = code + "\n" + updater.abstract_code
+        updater.abstract_code = f"{before}\n{updater.abstract_code}\n{after}\n"
 
     updater.update_abstract_code = update_abstract_code
 

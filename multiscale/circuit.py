@@ -283,8 +283,6 @@ class Circuit:
             n = len(lam)
             table[:n] = lam
             table[n:] = 0.0
-            if pop in self._drive_p0:
-                self._drive_p0[pop][:] = np.exp(-table)
 
     def collect_window(self, start_ms: float, n_bins: int) -> WindowOutput:
         """Rate, field proxy and spikes of the window [start, start + n_bins bins), then
@@ -427,8 +425,6 @@ class Circuit:
             if stored.shape != array.shape:
                 raise ValueError(f"{name}: snapshot shape {stored.shape}, not {array.shape}")
             array[...] = stored  # in place: generated code reads this very array
-        for pop, p0 in self._drive_p0.items():
-            p0[:] = np.exp(-self._drive_tables[pop])
         self.rng.bit_generator.state = json.loads(_text(state["python/rng"]))
         if "python/drive_keys" in state:  # the keys fix every external spike
             self._set_drive_keys(json.loads(_text(state["python/drive_keys"])))
@@ -483,7 +479,6 @@ class Circuit:
         self._window_steps = steps = int(round(self.window_ms * 1e-3 / self._dt_s))
         self._steps_per_bin = int(round(self.resolution_ms * 1e-3 / self._dt_s))
         self._drive_tables: dict[str, np.ndarray] = {}
-        self._drive_p0: dict[str, np.ndarray] = {}  # exp(-lam), where code cannot hoist it
         self._drive_ops = []
         #: key's name in the namespace -> (key, {population: its first cell in the counter})
         self._drive_streams: dict[str, tuple[float, dict[str, int]]] = {}
@@ -501,33 +496,39 @@ class Circuit:
                 continue
             group = self.populations[pop]
             key_name, key = f"{self.name}_{pop}_key", float(keys[pop])
-            table = b2.TimedArray(np.zeros(steps), dt=dt, name=f"{self.name}_{pop}_drive_rate")
-            self._drive_tables[pop] = table.values  # in place: generated code reads it
             self._drive_streams[key_name] = (key, {pop: 0})
-            lam = f"{self.name}_{pop}_lam({when})"
-            group.namespace.update({f"{self.name}_{pop}_lam": table, key_name: key} | constants)
+            lam = self._drive_table(pop, group, when, constants | {key_name: key})
             events = (
                 f"drive_events(drive_stream({key_name}, timestep(t, {self.name}_dt)), i, "
                 f"exp(-{lam}), {lam})"
             )
             code = statement.replace("n_events", events)
             if self.FOLD_DRIVE:
-                _prepend_to_state_update(group, code)
+                add_to_state_update(group, before=code)
             else:
-                self._drive_ops.append(
-                    group.run_regularly(
-                        code, when="start", order=1, name=f"{self.name}_{pop}_drive"
-                    )
-                )
+                name = f"{self.name}_{pop}_drive"
+                self._drive_ops.append(group.run_regularly(code, when="start", order=1, name=name))
         for parent_name, pops in shared.items():
             self._fold_shared_drive(parent_name, pops, float(keys[pops[0]]), when, constants)
+
+    def _drive_table(self, pop: str, group, when: str, namespace: dict) -> str:
+        """A population's rate table (expected events per cell and step, one value per step
+        of a window) in ``group``'s namespace; returns the expression that reads it."""
+        steps = self._window_steps
+        table = b2.TimedArray(
+            np.zeros(steps), dt=b2.defaultclock.dt, name=f"{self.name}_{pop}_drive_rate"
+        )
+        self._drive_tables[pop] = table.values  # written in place: generated code reads it
+        group.namespace.update({f"{self.name}_{pop}_lam": table} | namespace)
+        return f"{self.name}_{pop}_lam({when})"
 
     def _fold_shared_drive(
         self, parent_name: str, pops: list[str], key: float, when: str, constants: dict
     ) -> None:
         """One drive, in the state update of the group that holds the Subgroup populations
-        ``pops`` (one DRIVE statement for all): the cell's population is found from its
-        index, its rate and exp(-rate) read from two-column-per-segment tables."""
+        ``pops`` (one DRIVE statement for all), with one stream (the counter is the cell's
+        index in the group): a cell's rate is its population's, picked by its index from
+        the populations' rates of the step (computed once per step)."""
         statements = {self.DRIVE[p] for p in pops}
         if len(statements) != 1:
             raise ValueError(
@@ -535,28 +536,21 @@ class Circuit:
                 f"DRIVE statement for all of them"
             )
         parent, _ = _parent(self.populations[pops[0]])
-        starts = {p: _parent(self.populations[p])[1] for p in pops}
-        ranges = {p: (a, a + len(self.populations[p])) for p, a in starts.items()}
-        bounds = sorted({b for r in ranges.values() for b in r} - {0})
-        column = " + ".join(f"int(i >= {b})" for b in bounds) or "0"
-        steps = self._window_steps
-        dt = b2.defaultclock.dt
-        lam = b2.TimedArray(np.zeros((steps, len(bounds) + 1)), dt=dt, name=f"{parent_name}_lam")
-        p0 = b2.TimedArray(np.ones((steps, len(bounds) + 1)), dt=dt, name=f"{parent_name}_p0")
-        for p, (a, _) in ranges.items():
-            col = sum(a >= b for b in bounds)
-            self._drive_tables[p] = lam.values[:, col]  # views: written in place
-            self._drive_p0[p] = p0.values[:, col]
         key_name = f"{parent_name}_key"
+        starts = {p: _parent(self.populations[p])[1] for p in pops}
         self._drive_streams[key_name] = (key, starts)
-        parent.namespace.update(
-            {f"{parent_name}_lam": lam, f"{parent_name}_p0": p0, key_name: key} | constants
-        )
+        lam, p0, inside = [], [], []
+        for p in pops:
+            expr = self._drive_table(p, parent, when, constants | {key_name: key})
+            inside.append(f"int(i >= {starts[p]} and i < {starts[p] + len(self.populations[p])})")
+            lam.append(f"{expr} * {inside[-1]}")
+            p0.append(f"exp(-{expr}) * {inside[-1]}")
+        # a cell in no population gets rate 0, which draws nothing whatever its exp(-rate)
         events = (
             f"drive_events(drive_stream({key_name}, timestep(t, {self.name}_dt)), i, "
-            f"{parent_name}_p0({when}, {column}), {parent_name}_lam({when}, {column}))"
+            f"{' + '.join(p0)}, {' + '.join(lam)})"
         )
-        _prepend_to_state_update(parent, statements.pop().replace("n_events", events))
+        add_to_state_update(parent, before=statements.pop().replace("n_events", events))
 
     def external_events(self, population: str, first_step: int, n_steps: int) -> np.ndarray:
         """The external spike counts the generated code draws for the cells of
@@ -646,12 +640,6 @@ def _parent(group) -> tuple[b2.NeuronGroup, int]:
     if isinstance(group, b2.Subgroup):
         return group.source, int(group.start)
     return group, 0
-
-
-def _prepend_to_state_update(group: b2.NeuronGroup, code: str) -> None:
-    """Make ``group``'s state update run ``code`` (abstract code) first, for every cell,
-    before its refractoriness update and the integration of the step."""
-    add_to_state_update(group, before=code)
 
 
 def add_to_state_update(group: b2.NeuronGroup, *, before: str = "", after: str = "") -> None:

@@ -26,12 +26,21 @@ and implements :meth:`Circuit.build`, which creates the Brian2 objects,
 driven population receives external spikes given the afferent input from the connectome,
 and :meth:`Circuit.apply_knob`.
 
-External spikes are drawn by the framework, per window, from the circuit's own random
-stream (derived from the experiment seed and the circuit's name), and handed to Brian2
-as a table read every time step. So a circuit's input noise does not depend on which
-other circuits share its process: runs give the same numbers on any number of MPI ranks.
+External spikes are drawn in Brian2's generated code, every step, as a function of a key,
+the step and the cell (:mod:`multiscale.poisson_drive`); the key comes from the circuit's
+own random stream (derived from the experiment seed and the circuit's name), and the
+framework writes only the expected count per cell and step of each driven population into
+a small table per window. So a circuit's input noise does not depend on which other
+circuits share its process: runs give the same numbers on any number of MPI ranks.
 Runtime randomness inside a circuit must come from ``DRIVE`` for the same reason
 (``rand()`` at build time, e.g. for initial conditions, is fine: it is seeded per circuit).
+
+``FOLD_DRIVE = True`` runs the DRIVE statements at the start of the population's state
+update (its group's, for populations that are Subgroups of one group with one statement)
+instead of in an operation of their own: one code object fewer per step and population,
+the same numbers, if nothing else of the circuit runs between the 'start' and 'groups'
+slots of the cells' clock and touches what DRIVE changes. Populations that are Subgroups
+of one NeuronGroup share one spike monitor.
 
 The co-simulation talks to a circuit only through :meth:`Circuit.set_input_window`,
 :meth:`Circuit.collect_window`, :meth:`Circuit.set_knob` and

@@ -143,8 +143,9 @@ def test_baseline_is_asynchronous_irregular_with_e_slower_than_i(baseline):
 @pytest.mark.parametrize("dt_cell", [0.025, 0.1])
 def test_external_spikes_are_delivered_once_whatever_the_cell_step(dt_cell):
     """Every external event drawn for a window reaches its cell exactly once, also when
-    the cells run on a clock finer than brian.dt (one draw per brian.dt step). The g_AMPA knob scales the AMPA current, not the conductance jumps: at 0 the
-    cells stay silent while g_ampa, without decay, counts the events in units of w_ext."""
+    the cells run on a clock finer than brian.dt (one draw per brian.dt step). The g_AMPA
+    knob scales the AMPA current, not the conductance jumps: at 0 the cells stay silent
+    while g_ampa, without decay, counts the events in units of w_ext."""
     circuit = make(params={"dt_cell": dt_cell, "n_E": 40, "n_I": 10, "g_AMPA": 0.0})
     for group in circuit.populations.values():
         group.namespace["tau_ampa"] = 1e12 * b2.second  # no decay within the window

@@ -618,8 +618,8 @@ class BasalGanglia(Circuit):
         )
         pre, post, delay, weights = self._connections(n, offset)
         syn.connect(i=pre, j=post)
-        # exact: each kernel starts its connection's delay after the spike, on the cells'
-        # clock; KBG's undelayed connections get the minimum, one step (circuit.py, "Delays")
+        # each kernel starts its connection's delay after the spike, on the cells' clock,
+        # as in NEST; KBG's undelayed connections get the minimum, one step (circuit.py, "Delays")
         syn.delay = brian_delay_ms(delay, h) * b2.ms
         for w in WEIGHTS:
             getattr(syn, f"w_{w}")[:] = weights[w]

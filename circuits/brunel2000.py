@@ -188,8 +188,9 @@ class Brunel2000(Circuit):
                 )
         tau = p["tau"] * b2.ms
         c_m = p["C_m"] * b2.pfarad
-        # exact delay: V jumps D after the spike (multiscale/circuit.py, "Delays")
-        delay = brian_delay_ms(p["D"], float(b2.defaultclock.dt / b2.ms)) * b2.ms
+        # delta synapses: a jump that crosses the threshold fires the target exactly D after
+        # the source, as in NEST (multiscale/circuit.py, "Delays")
+        delay = brian_delay_ms(p["D"], float(b2.defaultclock.dt / b2.ms), delta=True) * b2.ms
         J = p["J"] * b2.mV
         for pop in self.POPULATIONS:
             eqs = EQUATIONS + (FIELD_EQUATIONS if pop == "E" else "")

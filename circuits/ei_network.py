@@ -45,12 +45,12 @@ Departures from the reference, both measured and both switchable:
   (8 nS) or E-E short-term depression suppress the escapes, and g_GABA = 0.3 then barely
   changes the E rate.
 
-The numbers above were measured when the latency was one step too long (1.1 ms at
-dt = 0.1 ms). With the exact 1 ms (default network, tests/test_ei_network.py's runs):
-baseline E 2.3 Hz (seed 1, 2 s; 1.9 Hz seed 2), I 7.4 Hz; 2 and 10 Hz of afferent input
-raise E from 3.1 to 4.7 and 11.2 Hz (seed 1, 100-500 ms); at g_GABA = 0.3 seed 1 escapes
-after 1 s (E 49 Hz, I 105 Hz over 2 s; seed 2: 22 Hz), g_GABA = 0.4 stays balanced (E 2.7
-Hz) and 0.2 locks at the refractory limit (E ~480 Hz, self-sustained without drive).
+Measured with the default network (tests/test_ei_network.py's runs, seed 1 unless
+stated): baseline E 2.2 Hz, I 7.3 Hz over 2 s (seed 2: 2.1 and 7.1 Hz); 2 and 10 Hz of
+afferent input raise E from 2.2 to 3.5 and 11.6 Hz (100-500 ms); at g_GABA = 0.3 the
+network escapes into discharges (E 45 Hz, I 93 Hz over 2 s; seed 2: 41 Hz), at 0.4 it
+stays balanced (E 3.3 Hz), and at 0.2 it locks at the refractory limit (E 480 Hz,
+self-sustained without drive).
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ class EINetwork(Circuit):
         self.cells = cells
         self.objects.append(cells)
 
-        # exact latency: conductances open TAU_L after the spike (circuit.py, "Delays")
+        # conductances open TAU_L after the spike, as in NEST (circuit.py, "Delays")
         dt_ms = float(b2.defaultclock.dt / b2.ms)
         delay = brian_delay_ms(float(TAU_L / b2.ms), dt_ms) * b2.ms
         weights = {"n_E": n["E"]}

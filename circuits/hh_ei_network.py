@@ -382,7 +382,7 @@ class HHEINetwork(Circuit):
             self.populations[pop] = group
             self.objects.append(group)
 
-        # exact latency on the cells' clock: conductances open LATENCY after the spike
+        # on the cells' clock, conductances open LATENCY after the spike, as in NEST
         # (multiscale/circuit.py, "Delays")
         dt_ms = float(self.dt_cell / b2.ms)
         delay = brian_delay_ms(float(LATENCY / b2.ms), dt_ms) * b2.ms

@@ -380,7 +380,7 @@ class PotjansDiesmann(Circuit):
             w = mean * (1.0 + W_REL_SD * rng.standard_normal(n))
             w = np.maximum(w, 0.0) if exc else np.minimum(w, 0.0)
             syn.w[:] = w * b2.pA
-            # exact: each current jumps its drawn delay after the spike (circuit.py, "Delays")
+            # each current jumps its drawn delay after the spike, as in NEST (circuit.py, "Delays")
             syn.delay[:] = brian_delay_ms(_delays(rng, n, DELAY_MEAN[exc], dt_ms), dt_ms) * b2.ms
             self.objects.append(syn)
 

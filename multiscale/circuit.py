@@ -46,24 +46,33 @@ The co-simulation talks to a circuit only through :meth:`Circuit.set_input_windo
 :meth:`Circuit.collect_window`, :meth:`Circuit.set_knob` and
 :meth:`Circuit.add_pulse_train`; the circuit knows nothing of the connectome.
 
-Delays. A synapse declared with delay D acts exactly D after the presynaptic spike, t_pre
-being the spike's time as Brian2's SpikeMonitor records it (the step whose threshold test
-found it). Precisely: the postsynaptic variable the synapse increments holds the increment
-in the state at t_pre + D and not at t_pre + D - dt, the state at time t being what Brian2
-holds before the integration of the step starting at t (a StateMonitor in the 'start' or
-'before_groups' slot). For a delta synapse (a jump of v) the threshold test at t_pre + D
-already sees the jump: a jump that crosses the threshold makes the cell spike at
-t_pre + D. For a conductance or current synapse the conductance (or the kernel's first
-variable) jumps at t_pre + D and the membrane potential moves from there, the first
-integration step to use it ending at t_pre + D + dt. This is NEST's convention (a spike
-sent with delay d arrives at t_pre + d; NEST's own time stamps are one step later for
-both spikes, which cancels). Brian2 delivers a spike with delay d in the 'synapses' slot
-of step round(d / dt) after the spike, after that step's integration, so its effect
-appears in the state one step later: circuits therefore hand Brian2 ``brian_delay_ms(D)``
-= D - dt (:func:`brian_delay_ms`), which costs nothing. Delays are whole steps of the
-synapses' clock (D is rounded to the nearest one); the minimum is one step, as in NEST: a
-delay of 0 or below one step is legal and acts as one step. tests/test_delays.py
-measures every circuit's synapse types.
+Delays. A presynaptic spike's time is the end of the step whose integration took the
+membrane over threshold, t_spike = t_pre + h (h the cells' step): the threshold crossing
+happened within (t_pre, t_pre + h], and t_pre is the time Brian2's SpikeMonitor records
+(the start of that step). NEST stamps a spike the same way (the end of the update step).
+A synapse declared with delay D acts exactly D after t_spike: the variable it increments
+holds the increment in the state at t_spike + D and not before, the state at time t being
+what Brian2 holds before the integration of the step starting at t (a StateMonitor in the
+'start' or 'before_groups' slot). That is the first grid time not earlier than the
+crossing plus D, so no effect ever comes sooner than D after the crossing; it is exactly
+NEST's delivery (an event stamped S with delay d is added to the synaptic current in the
+update that ends at S + d). A conductance or current that jumps at t_spike + D moves the
+membrane from there, the first integration step to use it ending at t_spike + D + h.
+Brian2 does this when handed D itself: it applies an arriving spike in the 'synapses' slot,
+after that step's integration, so a spike found in the step starting at t_pre and delivered
+round(D / h) steps later is in the state at t_pre + h + D.
+
+Delta synapses (a jump of the membrane potential itself, brunel2000) differ in one point.
+NEST adds the jump before the threshold test of the same update, so a jump that crosses the
+threshold fires the target exactly D after the source (stamp to stamp). Brian2 tests the
+threshold before it applies arriving spikes, so the same jump would fire the target one step
+late. Delta synapses are therefore handed D - h (``brian_delay_ms(D, h, delta=True)``): the
+jump is in the state at t_pre + D, and a jump that crosses the threshold makes the target
+spike at t_pre + D, exactly D after the source as in NEST. :func:`brian_delay_ms` gives
+both. Delays are whole steps of the synapses' clock (D is rounded to the nearest one); the
+minimum is one step, as in NEST: a delay of 0 or below one step is legal and acts as one
+step. tests/test_delays.py measures every circuit's synapse types, and checks the
+Potjans-Diesmann cells' response to one spike against NEST's update order step by step.
 
 Field proxy (Mazzoni et al. 2015, PLoS Comput Biol 11:e1004584): per excitatory cell
 ``|I_AMPA(t - 6 ms)| - 1.65 |I_GABA(t)|``, averaged over the cells, divided by the
@@ -106,13 +115,15 @@ def effective_delay_ms(delay_ms, dt_ms: float):
     return steps * dt_ms
 
 
-def brian_delay_ms(delay_ms, dt_ms: float):
+def brian_delay_ms(delay_ms, dt_ms: float, *, delta: bool = False):
     """The delay (ms) to give Brian2's ``Synapses`` on a clock of step ``dt_ms`` (ms) so
-    that the effect of a spike begins exactly ``effective_delay_ms(delay_ms, dt_ms)`` after
-    it (module docstring, "Delays"): one step less, since Brian2 applies an arriving spike
-    after the integration of its step. Scalar or array, like ``delay_ms``."""
+    that a spike acts exactly ``effective_delay_ms(delay_ms, dt_ms)`` after it, in NEST's
+    convention (module docstring, "Delays"): that delay itself for a synapse onto a current,
+    a conductance or a kernel variable; one step less for a delta synapse (``delta``: a jump
+    of the membrane potential that the threshold test must see in the step it arrives, as
+    NEST's does). Scalar or array, like ``delay_ms``."""
     steps = np.maximum(np.round(np.asarray(delay_ms, dtype=float) / dt_ms), 1.0)
-    return (steps - 1.0) * dt_ms
+    return (steps - 1.0) * dt_ms if delta else steps * dt_ms
 
 
 @dataclass(frozen=True)

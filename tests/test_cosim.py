@@ -73,8 +73,8 @@ def test_runs_complete_and_reproduce(runs):
 
 def test_circuit_rate_follows_the_mass_input(runs):
     """input_gain 0 cuts the circuit off from R0; with a gain the mass input drives it.
-    Measured (E rate, Hz): 25.5 cut off, 36.8 at gain 30. A stronger drive reaches the I
-    cells too and lowers the E rate again (21.7 at gain 100, 22.1 at 300: this small
+    Measured (E rate, Hz): 15.8 cut off, 27.9 at gain 30. A stronger drive reaches the I
+    cells too and lowers the E rate again (21.1 at gain 100; 29.7 at 300: this small
     network is inhibition-stabilised), so the moderate gain is the one tested."""
     base, driven = runs["base"]["rate"][100:].mean(), runs["driven"]["rate"][100:].mean()
     assert driven > 1.2 * base + 1.0, (base, driven)
@@ -92,10 +92,12 @@ def test_masses_see_the_circuit_and_only_through_edges(runs):
 
 def test_circuit_sees_masses_through_its_afferent_edges(tmp_path):
     """Changing R0's drive changes the circuit's spikes when input_gain > 0 (measured E
-    rate: 45.7 Hz at mu 0.12, 29.2 Hz at 0.32; R0's output through the sigmoid coupling
-    is not monotonic in mu, nor the circuit's rate in its input, hence no direction)."""
-    a = run(tmp_path, "a", mu=0.12, input_gain=300.0)
-    b = run(tmp_path, "b", mu=0.32, input_gain=300.0)
+    rate: 80.7 Hz at mu 0.12, 44.5 Hz at 0.32; R0's output through the sigmoid coupling
+    is not monotonic in mu, nor the circuit's rate in its input, hence no direction). The
+    160/40 network fluctuates strongly (inhibition-stabilised), so the gain is large enough
+    for the input to dominate: at 300 the two rates were 26.2 and 28.6 Hz."""
+    a = run(tmp_path, "a", mu=0.12, input_gain=3000.0)
+    b = run(tmp_path, "b", mu=0.32, input_gain=3000.0)
     ra, rb = a["rate"][100:].mean(), b["rate"][100:].mean()
     assert abs(ra - rb) > 0.2 * max(ra, rb), (ra, rb)
 

@@ -123,8 +123,9 @@ def test_population_sizes_synapse_counts_weights_and_delays_follow_the_scaling()
         assert np.all(np.sign(w) * np.sign(mean) >= 0)
         np.testing.assert_allclose(np.mean(w / mean), 1.0, atol=0.01)
         assert np.std(w / mean) == pytest.approx(0.1, abs=0.01)
-        # the delays a spike takes to act: Brian2 holds one step less (circuit.py, "Delays")
-        steps = np.asarray(s.delay_[:]) * 1e3 / dt + 1.0
+        # the delays a spike takes to act, whole steps (circuit.py, "Delays": Brian2 holds
+        # them as they are for current synapses)
+        steps = np.asarray(s.delay_[:]) * 1e3 / dt
         np.testing.assert_allclose(steps, np.round(steps), atol=1e-6)  # whole steps
         assert steps.min() >= 1.0 - 1e-6
         # normal(mu, mu / 2) redrawn below one step (as the reference), then rounded: the

@@ -130,6 +130,7 @@ class Brunel2000(Circuit):
         "E": f"v += J * n_events * {GATE}\nI_exc += q_exc * n_events",
         "I": f"v += J * n_events * {GATE}",
     }
+    FOLD_DRIVE = True  # nothing else runs before the cells' update: the drive joins it
 
     @classmethod
     def check_parameters(cls, params: dict[str, float]) -> list[str]:

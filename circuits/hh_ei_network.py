@@ -362,6 +362,7 @@ class HHEINetwork(Circuit):
         "cell, E and I"
     )
     DRIVE = {"E": EXTERNAL_DRIVE, "I": EXTERNAL_DRIVE}
+    FOLD_DRIVE = True  # nothing else runs before the cells' update: the drive joins it
 
     @classmethod
     def estimate(cls, params: dict[str, float]) -> tuple[int, int]:

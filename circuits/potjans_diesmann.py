@@ -257,6 +257,9 @@ class PotjansDiesmann(Circuit):
         "population (afferent_all = 1) or of L4 and L6 only (afferent_all = 0)"
     )
     DRIVE = dict.fromkeys(POPULATIONS, EXTERNAL_DRIVE)
+    # one drive for the eight populations, in the cells' update (I_dc_x, set in the 'start'
+    # slot, is not what it touches)
+    FOLD_DRIVE = True
 
     @classmethod
     def estimate(cls, params: dict[str, float]) -> tuple[int, int]:

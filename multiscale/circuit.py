@@ -26,12 +26,21 @@ and implements :meth:`Circuit.build`, which creates the Brian2 objects,
 driven population receives external spikes given the afferent input from the connectome,
 and :meth:`Circuit.apply_knob`.
 
-External spikes are drawn by the framework, per window, from the circuit's own random
-stream (derived from the experiment seed and the circuit's name), and handed to Brian2
-as a table read every time step. So a circuit's input noise does not depend on which
-other circuits share its process: runs give the same numbers on any number of MPI ranks.
+External spikes are drawn in Brian2's generated code, every step, as a function of a key,
+the step and the cell (:mod:`multiscale.poisson_drive`); the key comes from the circuit's
+own random stream (derived from the experiment seed and the circuit's name), and the
+framework writes only the expected count per cell and step of each driven population into
+a small table per window. So a circuit's input noise does not depend on which other
+circuits share its process: runs give the same numbers on any number of MPI ranks.
 Runtime randomness inside a circuit must come from ``DRIVE`` for the same reason
 (``rand()`` at build time, e.g. for initial conditions, is fine: it is seeded per circuit).
+
+``FOLD_DRIVE = True`` runs the DRIVE statements at the start of the population's state
+update (its group's, for populations that are Subgroups of one group with one statement)
+instead of in an operation of their own: one code object fewer per step and population,
+the same numbers, if nothing else of the circuit runs between the 'start' and 'groups'
+slots of the cells' clock and touches what DRIVE changes. Populations that are Subgroups
+of one NeuronGroup share one spike monitor.
 
 The co-simulation talks to a circuit only through :meth:`Circuit.set_input_window`,
 :meth:`Circuit.collect_window`, :meth:`Circuit.set_knob` and
@@ -83,12 +92,14 @@ import numpy as np
 
 from multiscale import brian_state
 from multiscale.parameter import Parameter
+from multiscale.poisson_drive import KEY_LIMIT, drive_events, drive_stream
 
 __all__ = [
     "Circuit",
     "FieldGroup",
     "Parameter",
     "WindowOutput",
+    "add_to_state_update",
     "brian_delay_ms",
     "effective_delay_ms",
 ]
@@ -159,6 +170,10 @@ class Circuit:
     INPUT_DESCRIPTION: ClassVar[str] = ""
     #: population -> statement delivering ``n_events`` external spikes in one step
     DRIVE: ClassVar[dict[str, str]] = {}
+    #: run DRIVE inside the population's state update (one code object fewer per step);
+    #: only if nothing else of the circuit runs between the 'start' and 'groups' slots of
+    #: its clock and touches what DRIVE changes
+    FOLD_DRIVE: ClassVar[bool] = False
     SIZE_PARAMETERS: ClassVar[tuple[str, ...]] = ()
     #: memory of one synapse, built and running (measured: multiscale/resources.py)
     BYTES_PER_SYNAPSE: ClassVar[int] = 64
@@ -279,13 +294,14 @@ class Circuit:
 
     def set_input_window(self, rates_hz: np.ndarray, window_start_ms: float) -> None:
         """Afferent input for the window starting now, one value per exchange bin (Hz per
-        afferent fibre): draws the window's external spikes into the drive tables."""
+        afferent fibre): writes each driven population's expected external spikes per cell
+        and step into its rate table; the counts are drawn in generated code
+        (:mod:`multiscale.poisson_drive`)."""
         rates = self.drive_rates(np.maximum(np.asarray(rates_hz, dtype=float), 0.0))
-        steps_per_bin = self._steps_per_bin
         for pop, table in self._drive_tables.items():
-            lam = np.repeat(rates[pop], steps_per_bin) * self._dt_s  # events per step
+            lam = np.repeat(rates[pop], self._steps_per_bin) * self._dt_s  # events per step
             n = len(lam)
-            table[:n] = self.rng.poisson(np.broadcast_to(lam[:, None], (n, table.shape[1])))
+            table[:n] = lam
             table[n:] = 0.0
 
     def collect_window(self, start_ms: float, n_bins: int) -> WindowOutput:
@@ -295,13 +311,19 @@ class Circuit:
         spikes = {}
         rate = np.zeros(n_bins)
         edges = start_ms + res * np.arange(n_bins + 1)
-        for pop, mon in self._spike_monitors.items():
-            t = np.asarray(mon.t_[:]) * 1e3
-            i = np.asarray(mon.i[:]).astype(np.int32)
-            spikes[pop] = (t, i)
-            if pop == self.OUTPUT_POPULATION:
-                counts, _ = np.histogram(t, bins=edges)
-                rate = counts / (len(self.populations[pop]) * res * 1e-3)
+        for mon, members in self._spike_monitors.values():
+            t_all = np.asarray(mon.t_[:]) * 1e3
+            i_all = np.asarray(mon.i[:]).astype(np.int32)
+            for pop, start, stop in members:
+                if len(members) == 1 and start == 0 and stop == len(mon.source):
+                    t, i = t_all, i_all
+                else:
+                    mine = (i_all >= start) & (i_all < stop)
+                    t, i = t_all[mine], i_all[mine] - np.int32(start)
+                spikes[pop] = (t, i)
+                if pop == self.OUTPUT_POPULATION:
+                    counts, _ = np.histogram(t, bins=edges)
+                    rate = counts / (len(self.populations[pop]) * res * 1e-3)
             mon.resize(0)
             mon.variables["N"].set_value(0)
         field = self._field_window(n_bins)
@@ -362,7 +384,7 @@ class Circuit:
             *self.objects,
             *self._drive_ops,
             *self._stim_ops,
-            *self._spike_monitors.values(),
+            *(mon for mon, _ in self._spike_monitors.values()),
             *self._field_objects,
         ]
 
@@ -391,6 +413,7 @@ class Circuit:
                 self.populations[self.OUTPUT_POPULATION].clock.variables["t"].get_value().item()
             ),
             "python/rng": json.dumps(self.rng.bit_generator.state),
+            "python/drive_keys": json.dumps({k: v[0] for k, v in self._drive_streams.items()}),
             "python/knobs": json.dumps(self.knobs, default=_plain),
         }
         state |= brian_state.capture_objects(objects, constants=constants)
@@ -423,15 +446,28 @@ class Circuit:
                 raise ValueError(f"{name}: snapshot shape {stored.shape}, not {array.shape}")
             array[...] = stored  # in place: generated code reads this very array
         self.rng.bit_generator.state = json.loads(_text(state["python/rng"]))
+        if "python/drive_keys" in state:  # the keys fix every external spike
+            self._set_drive_keys(json.loads(_text(state["python/drive_keys"])))
         self.knobs = json.loads(_text(state["python/knobs"]))
         tail = state.get("python/ampa_tail")
         self._ampa_tail = None if tail is None else np.array(tail, dtype=float)
         if network is not None:
             brian_state.set_network_time(network, float(state["t"]))
 
+    def _set_drive_keys(self, keys: dict[str, float]) -> None:
+        """Use ``keys`` (their names in the namespace -> key) for the drive from the next
+        ``run`` on (Brian2 reads namespaces when a run starts)."""
+        if set(keys) != set(self._drive_streams):
+            raise ValueError(f"drive keys {sorted(keys)}, not {sorted(self._drive_streams)}")
+        for name, key in keys.items():
+            pops = self._drive_streams[name][1]
+            self.populations[next(iter(pops))].namespace[name] = float(key)
+            self._drive_streams[name] = (float(key), pops)
+
     def _state_arrays(self) -> dict[str, np.ndarray]:
         """Arrays outside Brian2's variables that generated code reads during a run and the
-        circuit rewrites in place (the drive tables); a circuit with more adds them."""
+        circuit rewrites in place (the drive's rate tables; exp(-rate), where a table holds
+        it, follows them); a circuit with more adds them."""
         return {f"drive/{pop}": table for pop, table in self._drive_tables.items()}
 
     def _structure(self) -> str:
@@ -451,51 +487,130 @@ class Circuit:
 
     # --- internals --------------------------------------------------------------------
     def _build_drive(self) -> None:
-        """One table (steps of a window x cells) of external spike counts per driven
-        population, rewritten in place every window and read cyclically by the cells."""
+        """Per driven population, a table (one value per step of a window) of the expected
+        external spikes per cell, rewritten in place every window and read cyclically; the
+        counts are drawn in generated code (:mod:`multiscale.poisson_drive`) from a key
+        drawn once from ``rng``: one key per population, or per group for populations that
+        share one. With FOLD_DRIVE the statements run at the start of the group's state
+        update, else in their own operation in the 'start' slot: the same step, before
+        its integration, either way."""
         dt = b2.defaultclock.dt
         self._dt_s = float(dt / b2.second)
-        steps = int(round(self.window_ms * 1e-3 / self._dt_s))
+        self._window_steps = steps = int(round(self.window_ms * 1e-3 / self._dt_s))
         self._steps_per_bin = int(round(self.resolution_ms * 1e-3 / self._dt_s))
         self._drive_tables: dict[str, np.ndarray] = {}
         self._drive_ops = []
+        #: key's name in the namespace -> (key, {population: its first cell in the counter})
+        self._drive_streams: dict[str, tuple[float, dict[str, int]]] = {}
+        keys = dict(zip(self.DRIVE, self.rng.integers(1, KEY_LIMIT, len(self.DRIVE)), strict=True))
+        when = f"((t + 0.5*{self.name}_dt) % {self.name}_T - 0.5*{self.name}_dt)"
+        constants = {f"{self.name}_dt": dt, f"{self.name}_T": steps * dt}
+        constants |= {"drive_stream": drive_stream, "drive_events": drive_events}
+        shared: dict[str, list[str]] = {}  # group name -> its folded Subgroup populations
+        for pop in self.DRIVE:
+            parent, _ = _parent(self.populations[pop])
+            if self.FOLD_DRIVE and parent is not self.populations[pop]:
+                shared.setdefault(parent.name, []).append(pop)
         for pop, statement in self.DRIVE.items():
+            if any(pop in pops for pops in shared.values()):
+                continue
             group = self.populations[pop]
-            table = b2.TimedArray(
-                np.zeros((steps, len(group))), dt=dt, name=f"{self.name}_{pop}_drive_table"
+            key_name, key = f"{self.name}_{pop}_key", float(keys[pop])
+            self._drive_streams[key_name] = (key, {pop: 0})
+            lam = self._drive_table(pop, group, when, constants | {key_name: key})
+            events = (
+                f"drive_events(drive_stream({key_name}, timestep(t, {self.name}_dt)), i, "
+                f"exp(-{lam}), {lam})"
             )
-            values = table.values  # written in place: the generated code reads this array
-            assert values.flags.writeable and values.shape == (steps, len(group))
-            self._drive_tables[pop] = values
-            # (t + dt/2) mod T - dt/2: the step within the window, immune to rounding at
-            # the window's first step
-            when = f"((t + 0.5*{self.name}_dt) % {self.name}_T - 0.5*{self.name}_dt)"
-            group.namespace.update(
-                {
-                    f"{self.name}_{pop}_drive": table,
-                    f"{self.name}_dt": dt,
-                    f"{self.name}_T": steps * dt,
-                }
+            code = statement.replace("n_events", events)
+            if self.FOLD_DRIVE:
+                add_to_state_update(group, before=code)
+            else:
+                name = f"{self.name}_{pop}_drive"
+                self._drive_ops.append(group.run_regularly(code, when="start", order=1, name=name))
+        for parent_name, pops in shared.items():
+            self._fold_shared_drive(parent_name, pops, float(keys[pops[0]]), when, constants)
+
+    def _drive_table(self, pop: str, group, when: str, namespace: dict) -> str:
+        """A population's rate table (expected events per cell and step, one value per step
+        of a window) in ``group``'s namespace; returns the expression that reads it."""
+        steps = self._window_steps
+        table = b2.TimedArray(
+            np.zeros(steps), dt=b2.defaultclock.dt, name=f"{self.name}_{pop}_drive_rate"
+        )
+        self._drive_tables[pop] = table.values  # written in place: generated code reads it
+        group.namespace.update({f"{self.name}_{pop}_lam": table} | namespace)
+        return f"{self.name}_{pop}_lam({when})"
+
+    def _fold_shared_drive(
+        self, parent_name: str, pops: list[str], key: float, when: str, constants: dict
+    ) -> None:
+        """One drive, in the state update of the group that holds the Subgroup populations
+        ``pops`` (one DRIVE statement for all), with one stream (the counter is the cell's
+        index in the group): a cell's rate is its population's, picked by its index from
+        the populations' rates of the step (computed once per step)."""
+        statements = {self.DRIVE[p] for p in pops}
+        if len(statements) != 1:
+            raise ValueError(
+                f"{self.NAME}: FOLD_DRIVE with populations {pops} of one group needs one "
+                f"DRIVE statement for all of them"
             )
-            code = statement.replace("n_events", f"{self.name}_{pop}_drive({when}, i)")
-            self._drive_ops.append(
-                group.run_regularly(code, when="start", order=1, name=f"{self.name}_{pop}_drive")
-            )
+        parent, _ = _parent(self.populations[pops[0]])
+        key_name = f"{parent_name}_key"
+        starts = {p: _parent(self.populations[p])[1] for p in pops}
+        self._drive_streams[key_name] = (key, starts)
+        lam, p0, inside = [], [], []
+        for p in pops:
+            expr = self._drive_table(p, parent, when, constants | {key_name: key})
+            inside.append(f"int(i >= {starts[p]} and i < {starts[p] + len(self.populations[p])})")
+            lam.append(f"{expr} * {inside[-1]}")
+            p0.append(f"exp(-{expr}) * {inside[-1]}")
+        # a cell in no population gets rate 0, which draws nothing whatever its exp(-rate)
+        events = (
+            f"drive_events(drive_stream({key_name}, timestep(t, {self.name}_dt)), i, "
+            f"{' + '.join(p0)}, {' + '.join(lam)})"
+        )
+        add_to_state_update(parent, before=statements.pop().replace("n_events", events))
+
+    def external_events(self, population: str, first_step: int, n_steps: int) -> np.ndarray:
+        """The external spike counts the generated code draws for the cells of
+        ``population`` in time steps first_step ... first_step + n_steps - 1 (absolute
+        steps of brian.dt, all within the window the tables hold), shape (steps, cells):
+        the same function of key, step and cell, computed with numpy."""
+        from multiscale.poisson_drive import events_numpy, stream_numpy
+
+        key, offset = next(
+            (k, pops[population]) for k, pops in self._drive_streams.values() if population in pops
+        )
+        steps = np.arange(first_step, first_step + n_steps)
+        lam = self._drive_tables[population][steps % self._window_steps]
+        cells = offset + np.arange(len(self.populations[population]))
+        words = stream_numpy(key, steps)
+        return events_numpy(words[:, None], cells[None, :], np.exp(-lam)[:, None], lam[:, None])
 
     def _build_recording(self, field_cells: int) -> None:
-        self._spike_monitors = {
-            pop: b2.SpikeMonitor(group, name=f"{self.name}_{pop}_spikes")
-            for pop, group in self.populations.items()
-        }
+        # one monitor per Brian2 group: populations that are Subgroups of one group share
+        # it (one code object per step, not one per population) and are split at collect
+        self._spike_monitors: dict[str, tuple[b2.SpikeMonitor, list[tuple[str, int, int]]]] = {}
+        for pop, group in self.populations.items():
+            parent, start = _parent(group)
+            if parent.name not in self._spike_monitors:
+                own = parent is group
+                name = f"{self.name}_{pop}_spikes" if own else f"{parent.name}_spikes"
+                self._spike_monitors[parent.name] = (b2.SpikeMonitor(parent, name=name), [])
+            self._spike_monitors[parent.name][1].append((pop, start, start + len(group)))
         self._field_objects = []
         if not self.FIELD:
             self._field_mon = None
             return
         group = self.populations[self.FIELD["group"]]
         n = min(field_cells, len(group))
+        # the probe, its sums and its monitor on the bin's clock: they run once per bin,
+        # not every step
         probe = b2.NeuronGroup(
             1,
             "ampa_sum : amp\ngaba_sum : amp",
+            dt=self.resolution_ms * b2.ms,
             name=f"{self.name}_field_probe",
         )
         gather = b2.Synapses(
@@ -538,6 +653,28 @@ class Circuit:
         delayed = np.concatenate([self._ampa_tail, ampa])
         self._ampa_tail = delayed[len(delayed) - self._ampa_lag :]
         return delayed[:n_bins] - MAZZONI_GABA_WEIGHT * gaba
+
+
+def _parent(group) -> tuple[b2.NeuronGroup, int]:
+    """The NeuronGroup that holds a population's cells, and where they start in it."""
+    if isinstance(group, b2.Subgroup):
+        return group.source, int(group.start)
+    return group, 0
+
+
+def add_to_state_update(group: b2.NeuronGroup, *, before: str = "", after: str = "") -> None:
+    """Make ``group``'s state update run abstract code ``before`` the integration of the step
+    (and its refractoriness update) and ``after`` it, for every cell, in the same code
+    object: what would otherwise be an operation of its own every step. Brian2 writes the
+    integration's code at the start of every run; this adds to it then."""
+    updater = group.state_updater
+    original = updater.update_abstract_code
+
+    def update_abstract_code(run_namespace):
+        original(run_namespace)
+        updater.abstract_code = f"{before}\n{updater.abstract_code}\n{after}\n"
+
+    updater.update_abstract_code = update_abstract_code
 
 
 def _plain(value: object) -> object:

@@ -33,6 +33,7 @@ from test_every_circuit_replaces_a_region import SMALL
 
 from multiscale.checkpoint_state import load_state, save_state
 from multiscale.circuits import CIRCUITS
+from multiscale.poisson_drive import KEY_LIMIT
 
 CODEGEN_TARGET = "numpy"
 K = 5  # windows before the snapshot
@@ -92,6 +93,11 @@ def make(model: str, *, drive_seed: int = 1, seed: int | None = None):
     seed = SEEDS.get(model, 1) if seed is None else seed
     circuit = harness_build(CIRCUITS[model], NAME, SMALL[model], seed=seed)
     circuit.rng = np.random.default_rng(drive_seed)
+    # the drive's keys come from that stream at build: draw them anew from it, so that a
+    # restore must bring the snapshot's keys back (the drive differs otherwise)
+    names = sorted(circuit._drive_streams)
+    keys = circuit.rng.integers(1, KEY_LIMIT, len(names))
+    circuit._set_drive_keys({n: float(k) for n, k in zip(names, keys, strict=True)})
     circuit.add_pulse_train(
         circuit.OUTPUT_POPULATION,
         frequency_hz=130.0,

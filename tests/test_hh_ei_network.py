@@ -142,24 +142,25 @@ def test_baseline_is_asynchronous_irregular_with_e_slower_than_i(baseline):
 
 @pytest.mark.parametrize("dt_cell", [0.025, 0.1])
 def test_external_spikes_are_delivered_once_whatever_the_cell_step(dt_cell):
-    """Every external event of a window's table reaches its cell exactly once, also when
-    the cells run on a clock finer than brian.dt (the table holds one count per brian.dt
-    step). The g_AMPA knob scales the AMPA current, not the conductance jumps: at 0 the
-    cells stay silent while g_ampa, without decay, counts the events in units of w_ext."""
+    """Every external event drawn for a window reaches its cell exactly once, also when
+    the cells run on a clock finer than brian.dt (one draw per brian.dt step). The g_AMPA
+    knob scales the AMPA current, not the conductance jumps: at 0 the cells stay silent
+    while g_ampa, without decay, counts the events in units of w_ext."""
     circuit = make(params={"dt_cell": dt_cell, "n_E": 40, "n_I": 10, "g_AMPA": 0.0})
     for group in circuit.populations.values():
         group.namespace["tau_ampa"] = 1e12 * b2.second  # no decay within the window
     net = b2.Network(*circuit.network_objects())
     circuit.set_input_window(np.full(int(WINDOW_MS / RES_MS), 50.0), 0.0)
-    tables = {pop: table.copy() for pop, table in circuit._drive_tables.items()}
+    steps = round(WINDOW_MS / 0.1)
+    drawn = {pop: circuit.external_events(pop, 0, steps).sum(axis=0) for pop in ("E", "I")}
     net.run(WINDOW_MS * b2.ms)
     # only E spikes open AMPA conductance: none may occur (an I cell started near its
     # threshold may fire once, which only adds GABA_A)
-    assert len(circuit._spike_monitors["E"].t) == 0
+    assert len(circuit.collect_window(0.0, int(WINDOW_MS / RES_MS)).spikes["E"][0]) == 0
     for pop, group in circuit.populations.items():
-        assert tables[pop].sum() > 100
+        assert drawn[pop].sum() > 100
         events = group.g_ampa[:] / group.namespace["w_ext"]
-        np.testing.assert_allclose(events, tables[pop].sum(axis=0), rtol=1e-6)
+        np.testing.assert_allclose(events, drawn[pop], rtol=1e-6)
 
 
 def test_knobs_change_during_the_run_and_bad_values_raise():

@@ -475,8 +475,9 @@ s_gm_post += w_gm
 """
 
 #: external (cortical afferent) spikes onto CTX: an AMPA alpha kernel like the thalamic
-#: one; read once per framework step when the cells run on a finer clock
-EXTERNAL_DRIVE = "z_a5e += kick_ext*n_events*int(((t + 0.5*dt) % drive_dt) < dt)"
+#: one (on the cells' finer clock, the framework delivers a step's events on its first
+#: sub-step only)
+EXTERNAL_DRIVE = "z_a5e += kick_ext*n_events"
 
 
 def _alpha_kick(peak: float) -> float:
@@ -576,7 +577,6 @@ class BasalGanglia(Circuit):
             "half_alpha": np.exp(-0.5 * h / TAU_ALPHA),
             "half_gm": np.exp(-0.5 * h / TAU_MSN_GABA),
             "kick_ext": _alpha_kick(float(self.params["w_ext"])),
-            "drive_dt": frame_dt,
         }
         clock = b2.Clock(dt=cell_dt, name=f"{self.name}_clock")  # named: see below
         group = b2.NeuronGroup(

@@ -45,6 +45,13 @@ Departures from the reference, both measured and both switchable:
   (8 nS) or E-E short-term depression suppress the escapes, and g_GABA = 0.3 then barely
   changes the E rate.
 
+Time step. The cells and their synapses are integrated by exponential Euler at
+dt_cell = brian.dt (0.1 ms) unless ``dt_cell`` asks for less (rounded down to divide
+brian.dt); on a finer step they run on a clock of their own, and the framework delivers
+each brian.dt step's external spikes on its first sub-step. The default step holds the
+rates and the field's statistics within 5 % of a quarter of it
+(tests/validation/test_convergence_networks.py).
+
 Measured with the default network (tests/test_ei_network.py's runs, seed 1 unless
 stated): baseline E 2.2 Hz, I 7.3 Hz over 2 s (seed 2: 2.1 and 7.1 Hz); 2 and 10 Hz of
 afferent input raise E from 2.2 to 3.5 and 11.6 Hz (100-500 ms); at g_GABA = 0.3 the
@@ -65,7 +72,7 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 
-from multiscale.circuit import Circuit, Parameter, add_to_state_update, brian_delay_ms
+from multiscale.circuit import Circuit, Parameter, add_to_state_update, brian_delay_ms, cell_step
 
 # --- Cells (Cavallari et al. 2014) -------------------------------------------------------
 V_L = -70.0 * b2.mV  # leak reversal
@@ -206,6 +213,12 @@ class EINetwork(Circuit):
             3.0, "nS", "adaptation conductance added by each E spike (0: off)", minimum=0
         ),
         "tau_K": Parameter(144.0, "ms", "decay time of the adaptation conductance", positive=True),
+        "dt_cell": Parameter(
+            0.1,
+            "ms",
+            "largest time step of the cells and synapses (rounded down to divide brian.dt)",
+            positive=True,
+        ),
     }
     KNOBS = {
         "g_AMPA": Parameter(
@@ -237,6 +250,11 @@ class EINetwork(Circuit):
     def build(self) -> None:
         n = {"E": int(self.params["n_E"]), "I": int(self.params["n_I"])}
         p = float(self.params["p_conn"])
+        self.dt_cell = cell_step(float(self.params["dt_cell"]), b2.defaultclock.dt)
+        # at brian.dt the cells keep the default clock; a finer step gets a clock of its own
+        # (named: a snapshot restores by name)
+        finer = self.dt_cell < b2.defaultclock.dt
+        clock = b2.Clock(dt=self.dt_cell, name=f"{self.name}_clock") if finer else None
         cells = b2.NeuronGroup(
             n["E"] + n["I"],
             EQUATIONS,
@@ -244,6 +262,7 @@ class EINetwork(Circuit):
             reset=RESET,
             refractory="t_ref",
             method="exponential_euler",
+            clock=clock,
             namespace={
                 "V_L": V_L,
                 "V_thr": V_THR,
@@ -269,8 +288,8 @@ class EINetwork(Circuit):
             sub.g_L = g_L
             sub.t_ref = t_ref
             tau_r, tau_d = TAU_AMPA[pop]
-            sub.decay_r_ampa = np.exp(-float(b2.defaultclock.dt / tau_r))
-            sub.decay_d_ampa = np.exp(-float(b2.defaultclock.dt / tau_d))
+            sub.decay_r_ampa = np.exp(-float(self.dt_cell / tau_r))
+            sub.decay_d_ampa = np.exp(-float(self.dt_cell / tau_d))
             sub.b_K = (self.params["b_K"] if pop == "E" else 0.0) * b2.nsiemens
             sub.w_ext = _kick(G_SYN[("X", pop)], pop, "ampa")
             self.populations[pop] = sub
@@ -279,8 +298,9 @@ class EINetwork(Circuit):
         self.cells = cells
         self.objects.append(cells)
 
-        # conductances open TAU_L after the spike, as in NEST (circuit.py, "Delays")
-        dt_ms = float(b2.defaultclock.dt / b2.ms)
+        # on the cells' clock, conductances open TAU_L after the spike, as in NEST
+        # (circuit.py, "Delays")
+        dt_ms = float(self.dt_cell / b2.ms)
         delay = brian_delay_ms(float(TAU_L / b2.ms), dt_ms) * b2.ms
         weights = {"n_E": n["E"]}
         for pre in self.POPULATIONS:
@@ -289,7 +309,13 @@ class EINetwork(Circuit):
             for post in self.POPULATIONS:
                 weights[f"w_{pre}{post}"] = _kick(G_SYN[(pre, post)] * k_ratio, post, receptor)
         syn = b2.Synapses(
-            cells, cells, on_pre=ON_PRE, delay=delay, namespace=weights, name=f"{self.name}_syn"
+            cells,
+            cells,
+            on_pre=ON_PRE,
+            delay=delay,
+            namespace=weights,
+            clock=clock,
+            name=f"{self.name}_syn",
         )
         syn.connect(condition="i != j", p=p)  # Bernoulli p per ordered pair, no autapses
         self.objects.append(syn)

@@ -62,9 +62,8 @@ out for margin); 'rk4' at 0.1 ms, 3.9 % error on the RS cell at low rates; 'rk2'
 0.1 ms is unstable for the RS cell. The cells and their synapses run on their own clock,
 dt_cell = the largest divisor of the framework's brian.dt not above the dt_cell
 parameter. The exchange bins stay multiples of brian.dt. The framework's external-spike
-table holds one count per brian.dt step; the drive statement reads it on the first
-sub-step of each step only (``on_step`` below), so every drawn event is delivered exactly
-once.
+table holds one count per brian.dt step, delivered on the first sub-step of each step
+only (multiscale/circuit.py), so every drawn event counts exactly once.
 """
 
 from __future__ import annotations
@@ -75,7 +74,7 @@ import brian2 as b2
 import numpy as np
 from brian2.core.functions import DEFAULT_FUNCTIONS
 
-from multiscale.circuit import Circuit, Parameter, brian_delay_ms
+from multiscale.circuit import Circuit, Parameter, brian_delay_ms, cell_step
 
 
 def _exprel_numpy(x):
@@ -226,13 +225,9 @@ def _nmda_peak_factor() -> float:
 
 NMDA_PEAK = _nmda_peak_factor()
 
-#: n_events external spikes in one brian.dt step open AMPA conductance. The cells may run
-#: on a finer clock than the framework's table: on_step is 1 on the first sub-step of each
-#: brian.dt step only (dt_drive = brian.dt, dt = the cell's step), so each event counts once.
-EXTERNAL_DRIVE = """
-on_step = int((t + 0.5*dt) % dt_drive < dt)
-g_ampa += w_ext * n_events * on_step
-"""
+#: n_events external spikes in one brian.dt step open AMPA conductance (on the cells'
+#: finer clock, the framework delivers a step's events on its first sub-step only)
+EXTERNAL_DRIVE = "g_ampa += w_ext * n_events"
 
 #: knob -> (populations, shared variable)
 KNOB_VARIABLES = {
@@ -244,13 +239,6 @@ KNOB_VARIABLES = {
     "g_NMDA": (("E", "I"), "scale_nmda"),
     "g_GABA": (("E", "I"), "scale_gaba"),
 }
-
-
-def cell_step(requested_ms: float, framework_dt: b2.Quantity) -> b2.Quantity:
-    """The largest divisor of the framework's step not above the requested cell step."""
-    dt_ms = float(framework_dt / b2.ms)
-    k = max(1, math.ceil(dt_ms / requested_ms - 1e-9))
-    return framework_dt / k
 
 
 #: Brian2 state updater of the cells (module docstring, "Time step and integration")
@@ -372,11 +360,10 @@ class HHEINetwork(Circuit):
     def build(self) -> None:
         n = {"E": int(self.params["n_E"]), "I": int(self.params["n_I"])}
         p = float(self.params["p_conn"])
-        framework_dt = b2.defaultclock.dt
-        self.dt_cell = cell_step(float(self.params["dt_cell"]), framework_dt)
+        self.dt_cell = cell_step(float(self.params["dt_cell"]), b2.defaultclock.dt)
         for pop in self.POPULATIONS:
             group = cell_group(pop, n[pop], self.dt_cell, f"{self.name}_{pop}")
-            group.namespace.update({"w_ext": G_SYN[("X", pop)][0], "dt_drive": framework_dt})
+            group.namespace.update({"w_ext": G_SYN[("X", pop)][0]})
             group.v = "E_L + rand() * 10*mV"
             rest_gates(group)
             self.populations[pop] = group

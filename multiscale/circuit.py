@@ -84,6 +84,7 @@ y1 - y2 (mean excitatory minus inhibitory PSP of the pyramidal population).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -101,6 +102,7 @@ __all__ = [
     "WindowOutput",
     "add_to_state_update",
     "brian_delay_ms",
+    "cell_step",
     "effective_delay_ms",
 ]
 
@@ -540,7 +542,13 @@ class Circuit:
         )
         self._drive_tables[pop] = table.values  # written in place: generated code reads it
         group.namespace.update({f"{self.name}_{pop}_lam": table} | namespace)
-        return f"{self.name}_{pop}_lam({when})"
+        lam = f"{self.name}_{pop}_lam({when})"
+        if group.clock.dt < b2.defaultclock.dt:
+            # cells on a finer clock draw a step's events on its first sub-step only, so
+            # that every expected event counts once (and the counts are those of the same
+            # key at brian.dt: a finer cell step changes the integration, not the input)
+            lam += f" * int((t + 0.5*dt) % {self.name}_dt < dt)"
+        return lam
 
     def _fold_shared_drive(
         self, parent_name: str, pops: list[str], key: float, when: str, constants: dict
@@ -653,6 +661,15 @@ class Circuit:
         delayed = np.concatenate([self._ampa_tail, ampa])
         self._ampa_tail = delayed[len(delayed) - self._ampa_lag :]
         return delayed[:n_bins] - MAZZONI_GABA_WEIGHT * gaba
+
+
+def cell_step(requested_ms: float, framework_dt: b2.Quantity) -> b2.Quantity:
+    """The cells' own time step: the largest divisor of the framework's step (brian.dt)
+    not above ``requested_ms`` (ms), so that exchange bins and drive steps fall on the
+    cells' clock."""
+    dt_ms = float(framework_dt / b2.ms)
+    k = max(1, math.ceil(dt_ms / requested_ms - 1e-9))
+    return framework_dt / k
 
 
 def _parent(group) -> tuple[b2.NeuronGroup, int]:

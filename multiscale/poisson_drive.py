@@ -136,15 +136,16 @@ def events_numpy(stream, cell, p0, lam) -> np.ndarray:
         small = (lam > 0.0) & (lam <= _CHUNK)
         if small.any():
             out[small] = _invert(_uniform(z[small]), p0[small], lam[small])
-        for idx in np.flatnonzero(lam > _CHUNK):
-            m = np.ceil(lam.flat[idx] / _CHUNK)
-            part = lam.flat[idx] / m
-            n, j = 0.0, 0
-            while j < m:
-                y = _mix(z.flat[idx : idx + 1] + np.uint64(j) * np.uint64(_GAMMA))
-                n += _invert(_uniform(y), np.array([np.exp(-part)]), np.array([part]))[0]
-                j += 1
-            out.flat[idx] = n
+        big = lam > _CHUNK
+        if big.any():  # the sum of m draws of lam / m, in the C code's order
+            m = np.ceil(lam[big] / _CHUNK)
+            part = lam[big] / m
+            q, zb, total = np.exp(-part), z[big], np.zeros(len(m))
+            for j in range(int(m.max())):
+                on = j < m
+                y = _mix(zb[on] + np.uint64(j) * np.uint64(_GAMMA))
+                total[on] += _invert(_uniform(y), q[on], part[on])
+            out[big] = total
     return out
 
 

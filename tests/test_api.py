@@ -349,19 +349,20 @@ def test_drive_circuit_f_i_rises_and_equals_the_harness():
 
 
 def test_drive_circuit_input_series_and_knobs():
-    """The input follows the function of time; a knob turned at 200 ms (background drive
-    off, with the input) silences the circuit."""
+    """The input follows the function of time; knobs turned at 200 ms (background drive
+    and every AMPA conductance off, with the input) silence the circuit from then on.
+    (The drive alone does not: this small network can hold itself at ~90 Hz once there.)"""
     off = ms.drive_circuit(
         "ei_network",
         SMALL,
         input_hz=lambda t: 0.5 * (t < 0.2),
         duration="400 ms",
-        knobs={"200 ms": {"nu_bg": 0.0}},
+        knobs={"200 ms": {"nu_bg": 0.0, "g_AMPA": 0.0}},
         seed=2,
         target="numpy",
     )
     assert off.input_hz[199] == 0.5 and off.input_hz[200] == 0.0
-    assert off.circuit.knobs["nu_bg"] == 0.0
+    assert off.circuit.knobs["nu_bg"] == off.circuit.knobs["g_AMPA"] == 0.0
     before, after = off.population_rate("E", 0.1, 0.2), off.population_rate("E", 0.25)
     assert before > 10 and after < 0.2 * before, (before, after)
 

@@ -129,44 +129,81 @@ def report(name: str, default: dict, quarter: dict) -> list[str]:
     return bad
 
 
+def welch(field: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies (Hz) and Welch power of a field sampled every 1 ms: 1 s Hann segments,
+    half overlap."""
+    x, n = field - field.mean(), 1000
+    power = np.mean([np.abs(np.fft.rfft(x[s : s + n] * np.hanning(n))) ** 2
+                     for s in range(0, len(x) - n + 1, n // 2)], axis=0)  # fmt: skip
+    return np.fft.rfftfreq(n, 1e-3), power
+
+
+def paired_check(name: str, default: dict, quarter: dict, seeds, unresolved=()) -> None:
+    """Per quantity, the mean over seeds of the paired difference (default - quarter) relative
+    to the quarter-step mean, printed with its standard error; asserts the standard error
+    under 2 % (so that a pass resolves 5 %) and the error within the tolerance, except for
+    the ``unresolved`` quantities, which are printed only."""
+    bad = []
+    for key in default:
+        d, q = default[key], quarter[key]
+        diff = d - q
+        error = diff.mean() / q.mean()
+        se = diff.std(ddof=1) / np.sqrt(len(diff)) / q.mean()
+        print(f"{name} {key}: {d.mean():.4g} at the default step, {q.mean():.4g} at a "
+              f"quarter: {100 * error:+.2f} +- {100 * se:.2f} % (paired over seeds "
+              f"{seeds[0]}-{seeds[-1]})")  # fmt: skip
+        if key in unresolved:
+            continue
+        assert se < 0.02, f"{name} {key}: standard error {100 * se:.1f} % does not resolve 5 %"
+        if abs(error) > TOLERANCE:
+            bad.append(f"{key} {100 * error:+.1f} %")
+    assert not bad, bad
+
+
 # --- ei_network ---------------------------------------------------------------------------
-EI_SEEDS, EI_MS, EI_SKIP_MS = (1, 2, 3), 6000.0, 200.0
+EI_SEEDS, EI_MS, EI_SKIP_MS = tuple(range(1, 41)), 2500.0, 500.0
 
 
-def ei_quantities(dt_ms: float) -> dict:
-    runs = [
-        run_windows(build(EINetwork, "ei", {"n_E": 800, "n_I": 200}, seed=s, brian_dt_ms=dt_ms),
-                    EI_MS)
-        for s in EI_SEEDS
-    ]  # fmt: skip
-    out = {
-        f"{pop} rate (Hz)": pooled_rate(runs, pop, n, EI_SKIP_MS + 300, EI_MS)
-        for pop, n in (("E", 800), ("I", 200))
-    }
-    sd, gamma, centre = [], [], []
-    for r in runs:
-        f = r["field"][int(EI_SKIP_MS) :]
-        x, n = f - f.mean(), 1000  # Welch: 1 s Hann segments, half overlap
-        power = np.mean([np.abs(np.fft.rfft(x[s : s + n] * np.hanning(n))) ** 2
-                         for s in range(0, len(x) - n + 1, n // 2)], axis=0)  # fmt: skip
-        freq = np.fft.rfftfreq(n, 1e-3)
-        sd.append(f.std())
-        gamma.append(
+def ei_quantities(dt_cell_ms: float) -> dict[str, np.ndarray]:
+    """Per seed: E and I rates (Hz) over [EI_SKIP_MS, EI_MS), and the field proxy's SD,
+    the share of its 2-200 Hz power in the gamma band (30-80 Hz) and the centroid of its
+    20-120 Hz spectrum over the same span."""
+    out: dict[str, list[float]] = {}
+    for seed in EI_SEEDS:
+        circuit = build(EINetwork, "ei", {"dt_cell": dt_cell_ms}, seed=seed, brian_dt_ms=0.1)
+        run = run_windows(circuit, EI_MS)
+        seconds = (EI_MS - EI_SKIP_MS) / 1000
+        for pop in ("E", "I"):
+            n = len(circuit.populations[pop])
+            out.setdefault(f"{pop} rate (Hz)", []).append(
+                np.count_nonzero(run[pop][0] >= EI_SKIP_MS) / n / seconds
+            )
+        f = run["field"][int(EI_SKIP_MS) :]
+        freq, power = welch(f)
+        out.setdefault("field SD (mV)", []).append(f.std())
+        out.setdefault("field gamma share", []).append(
             power[(freq >= 30) & (freq < 80)].sum() / power[(freq >= 2) & (freq < 200)].sum()
         )
         band = (freq >= 20) & (freq <= 120)
-        centre.append((power[band] * freq[band]).sum() / power[band].sum())
-    n = len(runs)
-    out["field SD (mV)"] = (np.mean(sd), np.std(sd, ddof=1) / np.sqrt(n))
-    out["field gamma share"] = (np.mean(gamma), np.std(gamma, ddof=1) / np.sqrt(n))
-    out["field 20-120 Hz centroid (Hz)"] = (np.mean(centre), np.std(centre, ddof=1) / np.sqrt(n))
-    return out
+        out.setdefault("field 20-120 Hz centroid (Hz)", []).append(
+            (power[band] * freq[band]).sum() / power[band].sum()
+        )
+    return {key: np.asarray(values) for key, values in out.items()}
 
 
 def test_ei_network_rates_and_field_converge():
-    bad = report("ei_network", ei_quantities(0.1), ei_quantities(0.025))
-    # the field's SD varies between networks by ~7 % (three seeds): printed only (docstring)
-    assert not [b for b in bad if not b.startswith("field SD")], bad
+    """The E and I rates and the field proxy's SD, gamma share and spectral centroid of the
+    circuit as resting_state.yaml and gaba_loss.yaml use it (800 E / 200 I cells), at the
+    cells' default step (exponential Euler, dt_cell 0.1 ms) against 0.025 ms, within 5 %,
+    each with a standard error under 2 %.
+
+    Design, as hh_ei_network's: brian.dt stays 0.1 ms, so a seed gives the same network,
+    initial state and external spikes at both steps and only the cells' step differs; each
+    seed's two runs are paired. The network is chaotic, so the two runs part within a few
+    hundred ms and the E rate of a 2 s run varies by ~10 % from one seed to another (slow
+    fluctuations: the rate of 500 ms blocks varies more than Poisson spiking would give);
+    resolving 5 % therefore takes ~40 seeds (docstring of the module)."""
+    paired_check("ei_network", ei_quantities(0.1), ei_quantities(0.025), EI_SEEDS)
 
 
 # --- potjans_diesmann -----------------------------------------------------------------------
@@ -321,10 +358,7 @@ def hh_quantities(dt_cell_ms: float) -> dict[str, np.ndarray]:
                 np.count_nonzero(run[pop][0] >= HH_SKIP_MS) / n / seconds
             )
         f = run["field"][int(HH_SKIP_MS) :]
-        x, n = f - f.mean(), 1000
-        power = np.mean([np.abs(np.fft.rfft(x[s : s + n] * np.hanning(n))) ** 2
-                         for s in range(0, len(x) - n + 1, n // 2)], axis=0)  # fmt: skip
-        freq = np.fft.rfftfreq(n, 1e-3)
+        freq, power = welch(f)
         band = (freq >= HH_BAND_HZ[0]) & (freq <= HH_BAND_HZ[1])
         out.setdefault("field dominant frequency (Hz)", []).append(
             (power[band] * freq[band]).sum() / power[band].sum()
@@ -359,19 +393,5 @@ def test_hh_ei_network_rates_and_field_converge():
     ~62 s (quarter) per 3.3 s run, so ~12 s and ~44 s per seed here; cython, this
     project's 2-core machine with other work on it.
     """
-    default, quarter = hh_quantities(0.05), hh_quantities(0.0125)
-    bad = []
-    for key in default:
-        d, q = default[key], quarter[key]
-        diff = d - q
-        error = diff.mean() / q.mean()
-        se = diff.std(ddof=1) / np.sqrt(len(diff)) / q.mean()
-        print(f"hh_ei_network {key}: {d.mean():.4g} at the default step, {q.mean():.4g} at a "
-              f"quarter: {100 * error:+.2f} +- {100 * se:.2f} % (paired over seeds "
-              f"{HH_SEEDS})")  # fmt: skip
-        if key == "field SD (mV)":
-            continue  # not resolved at this cost (docstring): printed only
-        assert se < 0.02, f"{key}: standard error {100 * se:.1f} % does not resolve 5 %"
-        if abs(error) > TOLERANCE:
-            bad.append(f"{key} {100 * error:+.1f} %")
-    assert not bad, bad
+    paired_check("hh_ei_network", hh_quantities(0.05), hh_quantities(0.0125), HH_SEEDS,
+                 unresolved=("field SD (mV)",))  # fmt: skip

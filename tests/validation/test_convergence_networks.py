@@ -5,22 +5,26 @@ A network is chaotic: at another step the same network (same seed: same connecti
 initial state) follows another trajectory, so only its statistics can agree. Each quantity
 is therefore pooled over seeds and long enough runs that its sampling error (printed) is
 well below the 5 % asked; the assertion is |default - quarter| <= 5 % of the quarter-step
-value. For ei_network, potjans_diesmann and brunel2000 the error printed is the standard
-error over 500 ms (brunel: 100 ms) blocks pooled over seeds, and over seeds for the field
-measures. For basal_ganglia and hh_ei_network, whose cells have their own clock (brian.dt,
-hence the external spikes, the same at both steps), each run at one step is paired with
-the same seed's run at the other and the standard error is that of the mean paired
-difference over independent networks (16 copies of the 10-cell basal ganglia circuit,
-four seeds of the HH network); the test also asserts that it is under 2 %, so a pass
-resolves the 5 %. Block errors miss the variation between networks and slow fluctuations:
-basal_ganglia's CTXI varies by 6-7 % between 3 s runs of different seeds against a block
-error of 3.8 %.
+value.
+
+Two designs. For ei_network, basal_ganglia and hh_ei_network, whose cells can run on a
+clock of their own, brian.dt (the framework's step, hence the external spikes' time grid)
+stays 0.1 ms and only the cells' step changes: a seed gives the same network, initial
+state and external spikes at both steps, each run at one step is paired with the same
+seed's run at the other, and the standard error is that of the mean paired difference over
+independent networks (40 seeds of the E/I network, 16 copies of the 10-cell basal ganglia
+circuit, four seeds of the HH network); the test also asserts that it is under 2 %, so a
+pass resolves the 5 %. For potjans_diesmann and brunel2000 brian.dt itself changes and the
+error printed is the standard error over 500 ms (brunel: 100 ms) blocks. Block errors miss
+the variation between networks and slow fluctuations: basal_ganglia's CTXI varies by 6-7 %
+between 3 s runs of different seeds against a block error of 3.8 %; ei_network's E rate by
+~7 % between 2 s runs.
 
 Which quantities, for which experiment:
-- ei_network (resting_state, gaba_loss: 800/200 cells): the E rate (what the connectome
-  hears), the I rate, the share of the field proxy's 2-200 Hz power in the gamma band and
-  the centroid of its 20-120 Hz spectrum (what the EEG sees; Welch, 1 s segments); its SD
-  printed. Seeds 1-3, 6 s each, the first 200 ms left out.
+- ei_network (resting_state, gaba_loss: 800/200 cells; exponential Euler, dt_cell 0.1 ms
+  against 0.025 ms): the E rate (what the connectome hears), the I rate, the field proxy's
+  SD, the share of its 2-200 Hz power in the gamma band and the centroid of its 20-120 Hz
+  spectrum (what the EEG sees; Welch, 1 s segments). Seeds 1-40, 2 s after 500 ms.
 - potjans_diesmann (cortical_column: scale 0.1, 7717 cells): the eight population rates,
   seed 1, 2 s after a 300 ms transient.
 - brunel2000 (validation only, tests/validation/test_brunel2000.py): the AI regime's rate
@@ -32,45 +36,38 @@ Which quantities, for which experiment:
   0.05 ms, against 0.0125 ms): the E and I rates and the field proxy's dominant frequency
   (centroid of its 15-50 Hz spectrum); its SD printed. Seeds 1-4, 2 s after 300 ms.
 
-Measured (this version: synaptic delays in NEST's convention, multiscale/circuit.py
-"Delays"; seeds and durations as above; value at the default step, at a quarter of it,
-difference; +- the sampling errors):
-    ei_network        E rate 2.023 / 2.000 Hz (+1.2 %, +-3.3 % / 2.8 %); I rate 6.991 /
-                      6.911 Hz (+1.2 %); gamma share 0.556 / 0.569 (-2.2 %); 20-120 Hz
-                      centroid 57.4 / 58.1 Hz (-1.2 %); field SD 41.7 +- 3.0 / 39.4 +- 1.3
-                      mV (+5.8 %): its error between networks (7 % over three seeds)
-                      exceeds the tolerance, so the SD is printed, not asserted (as
-                      hh_ei_network's). With the delays one step shorter (the previous
-                      version) the SD measured -0.5 %, the rates -3.1 % and -1.7 %.
-                      A paired probe (outside this test: seeds 1-24, 2 s each after
-                      200 ms, each seed's network at both steps): field SD +4.1 +- 1.8 %,
-                      E rate +1.5 +- 2.0 % - inside 5 %, but resolving 5 % with a 2 %
-                      error would take about 40 such seeds.
-    potjans_diesmann  within 4.3 % for every population (L23e -4.3 % +- 3 %, L6e -3.9 %,
-                      L5e +3.7 %); with 1 s scored, L23e's sampling error (6 %) alone
-                      exceeded 5 %
-    brunel2000        AI rate 38.28 / 38.78 Hz (-1.3 %); SI fast rate 61.2 / 63.5 Hz
-                      (-3.6 %), frequency 180 / 175 Hz (+2.9 %, 5 Hz resolution)
-    basal_ganglia     (paired over 16 copies, +- the standard error) STN 23.30 / 23.39 Hz
-                      (-0.4 +- 0.7 %), GPe -0.5 +- 0.8 %, GPi 43.99 / 44.51 (-1.2 +- 0.4 %),
-                      TC 17.19 / 16.84 (+2.1 +- 0.8 %), CTX +0.4 +- 0.5 %, CTXI 14.89 /
-                      14.97 (-0.5 +- 1.4 %), D2 -0.1 +- 0.9 %; D1 silent at both (with
-                      the delays one step shorter: within 2.6 %; seeds 2 and 3, 16 other
-                      copies each: every population within 2 %).
+Measured (this version: the external spikes drawn in generated code,
+multiscale/poisson_drive.py; delays in NEST's convention; seeds and durations as above;
+value at the default step, at a quarter of it, difference +- the standard error):
+    ei_network        (paired over seeds 1-40) E rate 1.980 / 1.989 Hz (-0.45 +- 1.11 %),
+                      I rate 6.921 / 6.928 Hz (-0.09 +- 0.51 %), field SD 40.08 / 38.43 mV
+                      (+4.30 +- 1.36 %: inside 5 %, not by much), gamma share 0.5645 /
+                      0.5622 (+0.42 +- 1.71 %), 20-120 Hz centroid 56.87 / 56.92 Hz (-0.09
+                      +- 0.45 %). Seeds 1-4 alone read -3.6 +- 6.4 % (E) and -1.5 +- 1.4 %
+                      (SD): why 40. With brian.dt itself at a quarter (the external spikes
+                      on a finer grid too, independent realisations; the previous design,
+                      seeds 1-3, 6 s, block errors): E -0.6 %, I -0.0 %, gamma share
+                      -0.6 %, centroid -0.6 %, field SD +8.1 % (+-2.5 %); a probe of the
+                      previous drive over 24 seeds: SD +4.1 +- 1.8 %. The two agree on the
+                      field's SD (~+4 %): the cells' step, not the input's grid, sets it.
+    potjans_diesmann  within 3.1 % for every population (L6e -3.1 %, L5i +1.1 %, L23e +0.7 %
+                      +- 3 %)
+    brunel2000        AI rate 37.94 / 37.95 Hz (-0.0 %); SI fast rate 60.69 / 62.17 Hz
+                      (-2.4 %), frequency 175 / 175 Hz (5 Hz resolution)
+    basal_ganglia     (paired over 16 copies) STN 23.47 / 23.29 Hz (+0.8 +- 1.0 %), GPe
+                      -0.1 +- 0.8 %, GPi 44.24 / 44.78 (-1.2 +- 0.5 %), TC 16.97 / 16.79
+                      (+1.0 +- 1.0 %), CTX +0.5 +- 0.5 %, CTXI 14.80 / 14.91 (-0.7 +- 1.5 %),
+                      D2 -0.7 +- 0.8 %; D1 silent at both.
                       History: at 0.025 ms with the cells' former exponential Euler step,
                       STN -6.5 %, GPi -5.1 %, TC +5.2 %, CTXI +6.0 % (two seeds); after
                       the exponential midpoint step (circuits/basal_ganglia.py,
                       "Integration") only CTXI failed, +7.7 % at seeds 1-2 and -7.2 % at
                       seeds 3-6 (block errors at seeds 1-2 +-0.57 / 0.47 Hz): sampling, not
-                      the step; a strict expected failure until this design.
-    hh_ei_network     (paired over seeds 1-4) E 1.948 / 1.963 Hz (-0.73 +- 1.04 %), I 10.84 /
-                      10.84 Hz (-0.00 +- 0.38 %), dominant frequency 31.20 / 31.55 Hz
-                      (-1.09 +- 1.57 %); field SD -1.2 +- 2.2 % (with the delays one step
-                      shorter: E +1.05 +- 1.17 %, I +0.75 +- 0.59 %, frequency +0.30 +-
-                      1.25 %).
-The sampling errors of ei_network's rates (3 %) are close to the tolerance: this check
-resolves a step error of about 5-10 %, not less; a paired design over many independent
-networks (as basal_ganglia's) would resolve more, at several times the cost.
+                      the step; a strict expected failure until the paired design.
+    hh_ei_network     (paired over seeds 1-4) E 1.959 / 1.951 Hz (+0.38 +- 0.65 %), I 10.84 /
+                      10.83 Hz (+0.09 +- 0.45 %), dominant frequency 31.12 / 31.20 Hz
+                      (-0.23 +- 1.20 %); field SD 14.02 / 14.20 mV (-1.2 +- 3.8 %: printed,
+                      not asserted; test_hh_ei_network_rates_and_field_converge).
 """
 
 from __future__ import annotations
@@ -311,11 +308,11 @@ def test_basal_ganglia_rates_converge():
     differed by -1.9 % +- 3.0 % (paired over seeds).
 
     Measured (3 s after 0.5 s, 16 copies; default / quarter, error +- standard error), at
-    seed 1 (the test's): STN 23.44 / 23.28 Hz (+0.7 +- 0.9 %), GPe 20.66 / 20.60 (+0.3 +-
-    0.8 %), GPi 44.03 / 44.51 (-1.1 +- 0.3 %), TC 17.27 / 16.84 (+2.6 +- 0.6 %), CTX 11.88 /
-    11.83 (+0.4 +- 0.7 %), CTXI 15.02 / 14.93 (+0.6 +- 1.6 %), D2 7.94 / 7.96 (-0.3 +-
-    0.7 %); D1 silent at both. At seeds 2 and 3 (16 other copies each) every error within
-    2 % (TC +1.4 % and 0.0 %, GPe -1.3 % at seed 3, CTXI +0.3 % and +0.2 % +- 1.7 %).
+    seed 1 (the test's): STN 23.47 / 23.29 Hz (+0.79 +- 0.98 %), GPe 20.42 / 20.43 (-0.06
+    +- 0.82 %), GPi 44.24 / 44.78 (-1.21 +- 0.52 %), TC 16.97 / 16.79 (+1.04 +- 1.04 %),
+    CTX 11.84 / 11.78 (+0.48 +- 0.50 %), CTXI 14.80 / 14.91 (-0.68 +- 1.46 %), D2 7.92 /
+    7.98 (-0.65 +- 0.82 %); D1 silent at both. With the previous drive (drawn in Python),
+    at seeds 2 and 3 (16 other copies each) every error was within 2 %.
     Cost: 46 s at the default step and 172 s at the quarter step (one copy: 16 s and
     70 s), cython, this project's 2-core machine with other work on it.
     """
@@ -382,9 +379,10 @@ def test_hh_ei_network_rates_and_field_converge():
     moves by +-2 Hz between runs (per-seed argmax 27-31 Hz).
 
     Measured (2.3 s runs, the first 300 ms left out; default / quarter, error +- standard
-    error), seeds 1-4 (the test's): E 1.948 / 1.928 Hz (+1.05 +- 1.17 %), I 10.86 / 10.78 Hz
-    (+0.75 +- 0.59 %), dominant frequency 31.54 / 31.44 Hz (+0.30 +- 1.25 %); field SD
-    14.21 / 14.05 mV (+1.1 +- 5.8 %: not resolved). Over seeds 1-14 with 3 s scored: E
+    error), seeds 1-4 (the test's): E 1.959 / 1.951 Hz (+0.38 +- 0.65 %), I 10.84 / 10.83 Hz
+    (+0.09 +- 0.45 %), dominant frequency 31.12 / 31.20 Hz (-0.23 +- 1.20 %); field SD
+    14.02 / 14.20 mV (-1.2 +- 3.8 %: not resolved). With the previous drive (drawn in
+    Python), over seeds 1-14 with 3 s scored: E
     +0.05 +- 0.45 %, I -0.09 +- 0.24 %, frequency +0.04 +- 0.52 %, field SD 14.08 / 13.91 mV
     (+1.2 +- 1.7 %), its median absolute deviation +1.4 +- 1.9 %: the default step holds
     every quantity within 5 %, the field's amplitude too, but that needs ~14 seeds: its SD

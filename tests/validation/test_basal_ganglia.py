@@ -26,14 +26,18 @@ With the exponential midpoint integrator (circuits/basal_ganglia.py, "Integratio
 replaced a Rush-Larsen Euler step that left the STN cell's f-I curve 17 % low,
 tests/validation/test_basal_ganglia_cells_convergence.py), seeds 1, 2: 7.22 (6.44, 8.18);
 0.35 (0.40, 0.29); 0.82 (0.90, 0.76); per cell 1.43, 0.38, 1.01.
-This version (synaptic delays in NEST's convention, multiscale/circuit.py "Delays": each
-connection acts one 0.025 ms step later than in the line above), seeds 1, 2: 10.4 (9.35,
-11.6); 0.30 (0.37, 0.23); 0.87 (0.84, 0.89). The 20 Hz ratio remains the least certain.
-KBG's per-cell measure, seeds 1, 2: parkinsonian / healthy 1.48 (1.73, 1.28) - below the
-1.5 target, not asserted -, 130 Hz 0.36, 20 Hz 1.00. The parkinsonian synchrony is clear
-(GPi population spectrum peaks at 20 Hz, flat in the healthy state), but with 10 cells each
-train's own rate-dependent floor dominates the per-cell spectra, and GPi fires faster in
-the parkinsonian state (about 43 Hz against 24 Hz), which raises that floor in both.
+With synaptic delays in NEST's convention (multiscale/circuit.py "Delays": each connection
+acts one 0.025 ms step later than in the line above), seeds 1, 2: 10.4 (9.35, 11.6); 0.30
+(0.37, 0.23); 0.87 (0.84, 0.89); per cell 1.48 (1.73, 1.28), 0.36, 1.00.
+This version (the external drive drawn in generated code, multiscale/poisson_drive.py: the
+same statistics, other realisations), seeds 1, 2: 9.03 (10.9, 7.82); 0.30 (0.38, 0.22);
+0.85 (0.90, 0.81). The 20 Hz ratio remains the least certain (0.15 from 1, the bound 0.2).
+KBG's per-cell measure, seeds 1, 2: parkinsonian / healthy 1.50 (1.82, 1.28) - at the 1.5
+target (1.48, below it, with the previous drive), not asserted -, 130 Hz 0.36, 20 Hz 0.99.
+The parkinsonian synchrony is clear (GPi population spectrum peaks at 20 Hz, flat in the
+healthy state), but with 10 cells each train's own rate-dependent floor dominates the
+per-cell spectra, and GPi fires faster in the parkinsonian state (about 43 Hz against
+24 Hz), which raises that floor in both.
 """
 
 from __future__ import annotations

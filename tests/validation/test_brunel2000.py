@@ -18,13 +18,17 @@ Measures, all from the spikes of all N cells:
 - slow peak: spectral peak in 5-100 Hz from 100 ms segments (SI slow only);
 - isi_cv: mean coefficient of variation of the interspike intervals of 500 E cells.
 
-Measured on this machine (seed 1; values in the assertion messages of each run), with the
-exact delay D (multiscale/circuit.py, "Delays"):
-    regime   g    eta  rate (Siegert)  cv_pop  peak   flatness  isi_cv
-    SR       3    2    330 (327) Hz    1.4     340    0.01      0.002   cv_pop(0.1 ms) 3.7
-    SI fast  6    4    62 (56) Hz      1.08    180    0.35      0.71
-    AI       5    2    39.2 (38.0) Hz  0.81    140    0.54      0.35
-    SI slow  4.5  0.9  4.9 (6.5) Hz    3.0     slow peak (5-100 Hz, 100 ms segments) 20 Hz
+Measured on this machine (seed 1; printed by the module fixture, run with -s), with the
+exact delay D (multiscale/circuit.py, "Delays") and the external drive drawn in generated
+code (multiscale/poisson_drive.py):
+    regime   g    eta  rate (Siegert)    cv_pop  peak   flatness  isi_cv
+    SR       3    2    335 (327) Hz      1.41    340    0.001     0.001   cv_pop(0.1 ms) 3.73
+    SI fast  6    4    60.5 (55.8) Hz    1.09    180    0.34      0.70
+    AI       5    2    38.2 (38.0) Hz    0.83    140    0.49      0.37
+    SI slow  4.5  0.9  5.6 (6.5) Hz      2.65    slow peak (5-100 Hz, 100 ms segments) 30 Hz
+With the previous drive (drawn in Python; the same statistics, other realisations): SR
+330 Hz, cv_pop 1.4, flatness 0.01, isi_cv 0.002; SI fast 62 Hz, 1.08, 180 Hz, 0.35, 0.71;
+AI 39.2 Hz, 0.81, 140 Hz, 0.54, 0.35; SI slow 4.9 Hz, cv_pop 3.0, slow peak 20 Hz.
 Before, with the delay one step too long (D + dt = 1.6 ms): SR 310 Hz, cv_pop 1.5, peak
 500 Hz, flatness 0.03; SI fast 64 Hz, 1.2, 160 Hz, 0.25, isi_cv 0.84; AI 39.5 Hz, 0.85,
 120 Hz, 0.44, 0.36; SI slow 5.0 Hz, cv_pop 2.6, slow peak 20 Hz. No assertion was changed.
@@ -38,10 +42,11 @@ What is checked, against what the paper describes (Fig. 8 and section 4):
   (rate < peak / 2); more synchronous than AI (cv_pop > 1.2 x AI's).
 - AI: the mean-field rate holds (within 10%); the flattest population spectrum of the
   four (flatness > 0.35, and above every other regime's) and the lowest cv_pop. Not
-  white: at this size a damped ~140 Hz resonance remains (peak/median 9 at N_E = 5000,
-  10 at the paper's 10000, against 32 in SI fast at both; 22, 10, 70 and 45 before the
-  exact delay); at N_E = 2000 (p = 0.5) AI is no longer the least synchronous state
-  (cv_pop 1.54 against SI fast's 1.45), hence N_E = 5000 here.
+  white: at this size a damped ~140 Hz resonance remains (with the previous drive: peak/
+  median 9 at N_E = 5000, 10 at the paper's 10000, against 32 in SI fast at both; 22, 10,
+  70 and 45 before the exact delay); at N_E = 2000 (p = 0.5) AI is no longer the least
+  synchronous state (cv_pop 1.54 against SI fast's 1.45, previous drive), hence N_E = 5000
+  here.
 - SI slow: low rate (< 15 Hz; mean field 6.5 Hz), a slow oscillation (peak in 5-60 Hz,
   tens of Hz) and strong synchrony (cv_pop > 2 x AI's).
 """

@@ -11,14 +11,17 @@ EEG and regions: the file's sweep gives a control run (no perturbation, same see
 same noise): every difference after 3 s is the Dravet change's. Per sensor, the EEG power
 change (dB, 3.5-6 s, dravet against control) in each band.
 
-Measured (seed 42; cells by rk4 at 0.05 ms, delays in NEST's convention): E rate 1.93 ->
-5.71 Hz (control 1.88 after); chi 0.070 -> 0.083 (control 0.082); rM1's moment gamma x1.81
-and beta x0.37 (after against before; control x1.09, x1.18). With every synapse acting one
-step earlier (the previous version): 1.98 -> 5.83 Hz, chi 0.072 -> 0.090 (control 0.079),
-gamma x1.75, beta x0.21 (control x0.68, x1.33). Its moment
-is computed from the circuit's currents and cell counts (multiscale.sources): SD 6.4 nA m
-against 265 nA m for the median mass region, so the change does not reach the scalp (every
-sensor within 0.06 dB of the control in every band). Earlier versions scaled the circuit by
+Measured (seed 42; cells by rk4 at 0.05 ms, delays in NEST's convention, the external drive
+drawn in generated code): E rate 1.96 -> 5.80 Hz (control 1.93 after); chi 0.083 -> 0.090
+(control 0.087); rM1's moment gamma x1.62 and beta x0.46 (after against before; control
+x0.89, x1.21). With the previous drive (drawn in Python; other realisations): 1.93 ->
+5.71 Hz (control 1.88), chi 0.070 -> 0.083 (control 0.082), gamma x1.81, beta x0.37
+(control x1.09, x1.18). With every synapse acting one step earlier as well: 1.98 ->
+5.83 Hz, chi 0.072 -> 0.090 (control 0.079), gamma x1.75, beta x0.21 (control x0.68,
+x1.33). Its moment is computed from the circuit's currents and cell counts
+(multiscale.sources): SD 6.2 nA m against 252 nA m for the median mass region (control,
+after 1 s), so the change does not reach the scalp (every sensor within 0.054 dB of the
+control in every band). Earlier versions scaled the circuit by
 a hand-chosen field_gain and found +0.9 dB gamma over rM1: the EEG effect was a choice, not
 a result. The regions that receive rM1's output still deviate from the control far more than
 the regions unconnected to it (through its rate).
@@ -58,9 +61,9 @@ def test_dravet_raises_the_excitatory_rate_against_the_control(runs):
     same numbers computed here from the stored spikes. Tolerance: the E rate after the
     change x 1.5 or more the control's in the same window (same seed: identical before).
     Synchrony (chi) is declared and printed but not part of the claim: it drifts in the
-    control too (0.070 -> 0.082 here), and against the control it moved x1.02 in this
-    version and x1.14 in the previous one, whose synaptic delays were one step shorter:
-    within what one 400-cell realisation resolves."""
+    control too (0.083 -> 0.087 here), and against the control it moved x1.03 in this
+    version, x1.02 with the previous drive and x1.14 before that, when the synaptic delays
+    were one step shorter: within what one 400-cell realisation resolves."""
     run, control = runs["dravet"], runs["control"]
     t = run["circuits/m1/spikes/E/times"][:]
     i = run["circuits/m1/spikes/E/indices"][:]
@@ -86,10 +89,10 @@ def test_dravet_change_is_in_the_region_source_not_at_the_scalp(runs):
     source and not in the scalp EEG. Tolerances: identical to the control before 3 s; rM1's
     moment gamma (30-80 Hz) x1.3 or more and beta (13-30 Hz) x0.5 or less, after (4-6 s)
     against before (1-3 s) and over the control's same change, on the stored measures
-    (measured x1.67, x0.31; x1.81 and x0.37 without the control); its SD under a
-    tenth of the median mass region's (measured 6.4 against 265 nA m); every EEG sensor's
-    band power within 0.2 dB of the control after 3.5 s, in each band (measured: 0.06 dB
-    at most)."""
+    (measured x1.82, x0.38; x1.62 and x0.46 without the control); its SD under a
+    tenth of the median mass region's (measured 6.2 against 252 nA m); every EEG sensor's
+    band power within 0.2 dB of the control after 3.5 s, in each band (measured: 0.054 dB
+    at most, in gamma)."""
     eeg, ctl = runs["dravet"]["eeg/data"][:], runs["control"]["eeg/data"][:]
     fs = float(runs["dravet"]["eeg/data"].attrs["sampling_rate"])
     np.testing.assert_array_equal(eeg[: int(3.0 * fs)], ctl[: int(3.0 * fs)])

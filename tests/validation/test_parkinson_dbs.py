@@ -15,10 +15,14 @@ in 1 ms bins as a rate per cell, Welch PSD over 1 s Hann segments, 50 % overlap)
 
 Measured (Hz^2; about 2 minutes for the four runs, compiled; cells by the exponential
 midpoint step, circuits/basal_ganglia.py "Integration"; delays in NEST's convention,
-multiscale/circuit.py "Delays"): healthy 71.7, parkinsonian 698.9, 130 Hz DBS 156.0, 20 Hz
-DBS 670.9: ratios 9.74, 0.22, 0.96 (KBG's per-cell measure, printed with -s, not asserted:
-1.75, 0.29, 1.02). GPi rates 24.1, 42.7, 76.8, 46.0 Hz. With every connection acting one
-step earlier: 78.1, 710.1, 154.7, 596.3: ratios 9.09, 0.22, 0.84.
+multiscale/circuit.py "Delays"; the external drive drawn in generated code,
+multiscale/poisson_drive.py): healthy 76.9, parkinsonian 685.6, 130 Hz DBS 177.3, 20 Hz
+DBS 562.4: ratios 8.92, 0.26, 0.82 (KBG's per-cell measure, printed with -s, not asserted:
+1.75, 0.30, 0.99). GPi rates 24.5, 43.3, 76.6, 46.5 Hz. The 20 Hz ratio is 0.02 inside
+its bound (0.8). With the previous drive (drawn in Python; other realisations): 71.7,
+698.9, 156.0, 670.9: ratios 9.74, 0.22, 0.96 (per cell 1.75, 0.29, 1.02); GPi 24.1, 42.7,
+76.8, 46.0 Hz. With every connection acting one step earlier as well: 78.1, 710.1, 154.7,
+596.3: ratios 9.09, 0.22, 0.84.
 With the cells' earlier Rush-Larsen Euler step: 74.6, 534.3, 151.5, 575.3: ratios 7.16,
 0.28, 1.08 (per cell 1.64, 0.32, 1.07); GPi 24.7, 41.2, 75.1, 45.3 Hz.
 Before the delays were exact (each connection acted one 0.025 ms step late), with

@@ -9,7 +9,7 @@ ch. 1); spontaneous MEG up to a few pT, the alpha rhythm about 1 pT (Hamalainen 
 1993, Rev Mod Phys 65:413, fig. 2): 0.1-3 pT; intracranial (SEEG) potentials tens of uV
 to a few mV (Buzsaki, Anastassiou & Koch 2012, Nat Rev Neurosci 13:407): 10-1000 uV.
 
-Measured: EEG 50 uV, MEG 1.8 pT (this version); SEEG 333 uV (when written). EEG and
+Measured (this version): EEG 49.7 uV, MEG 1.78 pT, SEEG 132 uV (333 uV when written). EEG and
 MEG sit in the upper half of their ranges: with the 1995 Jansen-Rit set every region
 runs a strong alpha rhythm (its PSP swings over half of full scale), stronger than a
 resting person's.
@@ -17,9 +17,9 @@ resting person's.
 Also: the two families of forward models agree on amplitude for the same sources (the
 MNE sphere at region centres, scaled by the coherence of each region's normals, against
 the surface-based TVB projections): median channel SD within a factor 1.5 (measured:
-EEG 63 vs 50 uV, MEG 1.6-2.2 vs 1.9 pT); and the circuit in rM1, whose moment is
+EEG 60.6 vs 49.7 uV, MEG 1.46-2.05 vs 1.78 pT); and the circuit in rM1, whose moment is
 computed from its synaptic currents and cell counts, not tuned, lands within a factor 3
-of the median mass region (measured: 280 vs 270 nA m in the 10 s run).
+of the median mass region (measured: 242 vs 268 nA m).
 """
 
 from pathlib import Path

@@ -28,11 +28,12 @@ which adds shared input (pairwise correlations) that the paper's sparse limit ne
 and the cost barely shrinks: N (C_E + C_I) synapses, N (C_E + C_I) x rate events per second.
 Measured (tests/validation/test_brunel2000.py): at the default N_E = 5000 (p = 0.2) the four
 regimes separate, and AI has the flattest, least synchronous population activity of the
-four, though a damped ~140 Hz resonance remains (spectral peak / median 9 at N_E = 5000,
-10 at 10000, against 32 in SI fast); at N_E = 2000 (p = 0.5) AI turns into a ~100 Hz
-oscillation more synchronous than SI fast's. The E rate in AI is 39.2 Hz at N_E = 5000,
-37.9 Hz at 10000 (mean field 37.95 Hz). SI fast oscillates at 180 Hz (1 / (4 D) = 167 Hz;
-160 Hz when the delay was one step too long, 1.6 ms).
+four, though a damped ~140 Hz resonance remains (with the previous, Python-drawn drive:
+spectral peak / median 9 at N_E = 5000, 10 at 10000, against 32 in SI fast); at N_E = 2000
+(p = 0.5) AI turns into a ~100 Hz oscillation more synchronous than SI fast's. The E rate
+in AI is 38.2 Hz at N_E = 5000 (seed 1; 39.2 Hz with the previous drive; 37.9 Hz at 10000
+with it; mean field 37.95 Hz). SI fast oscillates at 180 Hz (1 / (4 D) = 167 Hz; 160 Hz
+when the delay was one step too long, 1.6 ms).
 C_E is a parameter (fast tests use small values); the paper's phase diagram holds for
 C_E = 1000, J = 0.1 mV. C_I = round(C_E / 4).
 

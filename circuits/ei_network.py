@@ -29,21 +29,23 @@ Departures from the reference, both measured and both switchable:
   inputs per cell (4000/1000 cells, p = 0.2). A smaller or sparser network keeps the mean
   recurrent drive by scaling them by K_ref / K; fluctuations then grow as sqrt(K_ref / K),
   so the default 800/200 network fires faster and more synchronously than the reference
-  (E 2.3 vs 0.9 Hz, I 7.5 vs 2.5 Hz at nu_bg = 2.5 Hz) and its field spectrum is broader
-  (15-80 Hz, half of the power in 30-80 Hz, against a 55 Hz peak). The external drive does
-  not depend on size. n_E = 4000, n_I = 1000 is the paper's network (5x slower to run).
+  (E 2.0 vs 0.87 Hz, I 7.0 vs 2.5 Hz at nu_bg = 2.5 Hz; seed 1, 2 s, cython target, this
+  version's drive) and its field spectrum is broader (15-80 Hz, half of the power in
+  30-80 Hz, against a 55 Hz peak). The external drive does not depend on size. n_E = 4000,
+  n_I = 1000 is the paper's network (5x slower to run).
 - Adaptation. E cells carry a spike-triggered K+ conductance (b_K = 3 nS, tau_K = 144 ms:
   the 80.5 pA, 144 ms adaptation of Brette & Gerstner 2005 at a 27 mV driving force).
-  It changes the baseline little (E 2.6 -> 2.3 Hz); b_K = 0 gives the reference cells.
-  Why: below g_GABA ~0.36 a second state exists in which E-E excitation beats what is left
-  of inhibition at any rate, with firing at the refractory limit. Without adaptation the
-  network locks there at g_GABA = 0.3 (E 427 Hz, I 777 Hz). With it, the balanced state
-  survives but is metastable: the network escapes into discharges of near-maximal firing
-  that adaptation ends after 150-250 ms, every 0.5-1 s (seizure-like). The mean E rate
-  then ranges from 5 to 60 Hz depending on the realisation. Above the transition, reducing
-  GABA is compensated by faster I cells, as in any balanced network. Stronger adaptation
-  (8 nS) or E-E short-term depression suppress the escapes, and g_GABA = 0.3 then barely
-  changes the E rate.
+  It changes the baseline little (E 2.5 -> 2.0 Hz, the same runs); b_K = 0 gives the
+  reference cells. Why: below g_GABA ~0.36 a second state exists in which E-E excitation
+  beats what is left of inhibition at any rate, with firing at the refractory limit.
+  Without adaptation the network locks there at g_GABA = 0.3 (seed 1: balanced for 0.6 s,
+  then E 355-367 Hz in every 100 ms). With it, the balanced state survives but is
+  metastable: the network escapes into discharges of near-maximal firing that adaptation
+  ends after 150-250 ms, every 0.5-1 s (seizure-like). The mean E rate then ranges from 5
+  to 60 Hz depending on the realisation. Above the transition, reducing GABA is
+  compensated by faster I cells, as in any balanced network. Stronger adaptation (8 nS) or
+  E-E short-term depression suppress the escapes, and g_GABA = 0.3 then barely changes the
+  E rate.
 
 Time step. The cells and their synapses are integrated by exponential Euler at
 dt_cell = brian.dt (0.1 ms) unless ``dt_cell`` asks for less (rounded down to divide
@@ -52,19 +54,22 @@ each brian.dt step's external spikes on its first sub-step. The default step hol
 rates and the field's statistics within 5 % of a quarter of it
 (tests/validation/test_convergence_networks.py).
 
-Measured with the default network (tests/test_ei_network.py's runs, seed 1 unless
-stated): baseline E 2.2 Hz, I 7.3 Hz over 2 s (seed 2: 2.1 and 7.1 Hz); 2 and 10 Hz of
-afferent input raise E from 2.2 to 3.5 and 11.6 Hz (100-500 ms); at g_GABA = 0.3 the
-network escapes into discharges (E 45 Hz, I 93 Hz over 2 s; seed 2: 41 Hz), at 0.4 it
-stays balanced (E 3.3 Hz), and at 0.2 it locks at the refractory limit (E 480 Hz,
-self-sustained without drive).
+Measured with the default network (tests/test_ei_network.py's runs, numpy target, seed 1
+unless stated; the external spikes drawn in generated code, multiscale/poisson_drive.py,
+E and I in one group): baseline E 1.9 Hz, I 6.8 Hz over 2 s (seed 2: 2.1 and 7.1 Hz); 2
+and 10 Hz of afferent input raise E from 1.9 to 4.5 and 8.5 Hz (100-500 ms); at g_GABA =
+0.3 the network escapes into discharges (E 51 Hz, I 103 Hz over 2 s; seed 2: 28 Hz), at
+0.4 it stays balanced (E 3.5 Hz), and at 0.2 it locks at the refractory limit (E 484 Hz;
+480 Hz with the drive off, self-sustained).
 
-Those runs drew the external spikes in Python, one stream per window; they are now drawn
-in generated code (multiscale/poisson_drive.py) and E and I share one group: the same
-statistics, other realisations. Over seeds 1-6 (2 s each after 200 ms, cython,
-bench/circuit_statistics.py) the two give E 2.01 +- 0.05 and 2.01 +- 0.09 Hz, I 6.98 +-
-0.06 and 6.92 +- 0.14 Hz, field SD 40.9 +- 0.9 and 39.4 +- 1.0 mV, gamma share 0.56 +-
-0.01 and 0.57 +- 0.02 (now and before; mean +- standard error over seeds).
+The previous version drew the external spikes in Python, one stream per window, for E and
+I as two groups; the same runs gave baseline E 2.2 Hz, I 7.3 Hz (seed 2: 2.1 and 7.1 Hz);
+E 2.2 -> 3.5 and 11.6 Hz with input; at g_GABA = 0.3 E 45 Hz, I 93 Hz (seed 2: 41 Hz), at
+0.4 E 3.3 Hz, at 0.2 E 480 Hz: the same statistics, other realisations. Over seeds 1-6
+(2 s each after 200 ms, cython, bench/circuit_statistics.py) the two give E 2.01 +- 0.05
+and 2.01 +- 0.09 Hz, I 6.98 +- 0.06 and 6.92 +- 0.14 Hz, field SD 40.9 +- 0.9 and 39.4 +-
+1.0 mV, gamma share 0.56 +- 0.01 and 0.57 +- 0.02 (now and before; mean +- standard error
+over seeds).
 """
 
 from __future__ import annotations

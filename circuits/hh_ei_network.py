@@ -24,11 +24,11 @@ Synapses (kinetics of Wang 2002, Neuron 36:955, also Brunel & Wang 2001)
 - Peak conductances (below, G_SYN) were tuned here for the asynchronous-irregular state
   (E a few Hz, I several times faster; measured with exponential Euler at dt_cell
   0.025 ms: E ~2 Hz, I ~11 Hz, CV_ISI ~0.4; the external X->E weight was raised from 0.3
-  to 1.5 nS, with which E had been silent; unchanged with 'rk4' at 0.05 ms, seeds 1-3:
-  E 2.0-2.2 Hz, I 10.9-11.1 Hz); they hold for the default in-degree
-  (K_E = 80, K_I = 20: 400/100 cells, p = 0.2). A network of another size or p keeps the
-  mean recurrent drive by scaling them by K_ref / K (fluctuations then scale as
-  sqrt(K_ref / K)), as in circuits/ei_network.py.
+  to 1.5 nS, with which E had been silent; unchanged with 'rk4' at 0.05 ms and the drive
+  drawn in generated code, seeds 1-3, 0.1-1.1 s: E 1.98-2.11 Hz, I 10.91-11.20 Hz); they
+  hold for the default in-degree (K_E = 80, K_I = 20: 400/100 cells, p = 0.2). A network
+  of another size or p keeps the mean recurrent drive by scaling them by K_ref / K
+  (fluctuations then scale as sqrt(K_ref / K)), as in circuits/ei_network.py.
 
 External drive: n_ext Poisson fibres per cell (E and I) at nu_bg + the afferent input,
 each spike an AMPA event (drawn by the framework, see DRIVE).

@@ -44,11 +44,12 @@ At scale_K = 1 no current is added. The recurrent part stays at the reference ra
 whatever the network does, so below scale_K = 1 only sqrt(scale_K) of the recurrent
 feedback follows a perturbation (as in the reference): responses to knobs and input are
 those of a network with weaker recurrence. At full scale (scale_N = scale_K = 1, 13 GB)
-every population's rate is within 6% of the reference's list; at scale 0.1 L23e (about
--55%), L23i (-35%) and L6e (-25%) come out below it, as in the reference example's own data
-at that scale (L23e 0.44 Hz, L23i 1.89 Hz, L6e 0.78 Hz), which this circuit matches within
-13% in every population (tests/validation/test_potjans_diesmann.py): a property of the
-down-scaling, not of this implementation.
+every population's rate is within 7.4% of the reference's list (L23e; 500 ms, seed 1); at
+scale 0.1 L23e (-58%), L23i (-33%) and L6e (-26%) come out below it, as in the reference
+example's own data at that scale (L23e 0.44 Hz, L23i 1.89 Hz, L6e 0.78 Hz), which this
+circuit matches within 19% in every population (L5e +19%, L23e -10%, the others within
+7%; seed 1, tests/validation/test_potjans_diesmann.py): a property of the down-scaling,
+not of this implementation.
 
 Input from the connectome. The K_ext external fibres of the model stand for everything
 outside the 1 mm^2 column, cortico-cortical and thalamic. The afferent rate from the

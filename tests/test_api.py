@@ -328,8 +328,9 @@ def test_spikes_of_a_circuit_on_another_rank_are_read_through_the_main_file(fold
 
 def test_drive_circuit_f_i_rises_and_equals_the_harness():
     """320/80 cells: the 160/40 network is inhibition-stabilised and fluctuates so much
-    (its E rate 31.5, 39.9, 46.8, 31.2, 39.0 Hz at 0, 0.5, 1, 2, 5 Hz of input) that it
-    has no rising f-I curve; this one: 5.0, 7.4, 21.7 Hz at 0, 2, 5 Hz (seed 1)."""
+    (its E rate 54.9, 80.5, 67.3, 77.0, 80.5 Hz at 0, 0.5, 1, 2, 5 Hz of input) that it
+    has no rising f-I curve; this one: 17.6, 21.0, 32.9 Hz at 0, 2, 5 Hz (seed 1; with the
+    previous drive 5.0, 7.4, 21.7 Hz)."""
     net = {"n_E": 320, "n_I": 80}
     runs = [
         ms.drive_circuit("ei_network", net, input_hz=x, duration="500 ms", seed=1, target="numpy")

@@ -117,9 +117,10 @@ def test_same_seed_same_spikes_other_seed_other_spikes(baseline):
 
 
 def test_baseline_is_asynchronous_irregular_with_e_slower_than_i(baseline):
-    # measured (seed 1, numpy, 'rk4' at dt_cell 0.1 ms, 100-600 ms): E 2.15 Hz, I 11.10 Hz,
-    # CV_ISI 0.33, chi 0.078; at the default 'rk4' at 0.05 ms (cython, 100-1100 ms, seeds
-    # 1-3): E 2.0-2.2 Hz, I 10.9-11.1 Hz, chi (20 ms bins) 0.08-0.09
+    # measured (seed 1, numpy, 'rk4' at dt_cell 0.1 ms, 100-600 ms): E 2.26 Hz, I 11.30 Hz,
+    # CV_ISI 0.30, chi 0.093; at the default 'rk4' at 0.05 ms (cython, 100-1100 ms, seeds
+    # 1-3): E 1.98-2.11 Hz, I 10.91-11.20 Hz, chi (20 ms bins) 0.070-0.082 (the drive drawn
+    # in generated code; with the previous one E 2.15 Hz, I 11.10 Hz, CV_ISI 0.33, chi 0.078)
     r_e, r_i = rate(baseline, "E"), rate(baseline, "I")
     t, i = baseline["E"]
     late = t >= SKIP_MS

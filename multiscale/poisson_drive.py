@@ -159,6 +159,9 @@ def _function(name: str, pyfunc, args: int, c_name: str, declaration: str) -> b2
         stateless=True,
         auto_vectorise=False,
     )
+    # numpy target: called as is; Brian2's default wrapper checks the result's units with
+    # a message it formats on every call, which prints the whole array: 60 % of a numpy run
+    f.implementations.add_numpy_implementation(pyfunc, discard_units=True)
     f.implementations.add_implementation("cython", code=_cython_code(declaration), name=c_name)
     f.implementations.add_implementation("cpp", code={"support_code": _C_CODE}, name=c_name)
     f.__name__ = name

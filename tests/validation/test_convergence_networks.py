@@ -20,7 +20,8 @@ the variation between networks and slow fluctuations: basal_ganglia's CTXI varie
 between 3 s runs of different seeds against a block error of 3.8 %; ei_network's E rate by
 ~7 % between 2 s runs.
 
-Which quantities, for which experiment:
+Which quantities, for which experiment (ei_network's check is in
+test_convergence_ei_network.py, so that a second test worker can run it beside these):
 - ei_network (resting_state, gaba_loss: 800/200 cells; exponential Euler, dt_cell 0.1 ms
   against 0.025 ms): the E rate (what the connectome hears), the I rate, the field proxy's
   SD, the share of its 2-200 Hz power in the gamma band and the centroid of its 20-120 Hz
@@ -72,136 +73,26 @@ value at the default step, at a quarter of it, difference +- the standard error)
 
 from __future__ import annotations
 
-import brian2 as b2
 import numpy as np
 import pytest
 from circuit_harness import build, run_windows
+from convergence_harness import (  # noqa: F401 (fixture)
+    TOLERANCE,
+    cython_target,
+    paired_check,
+    pooled_rate,
+    report,
+    welch,
+)
 
 from multiscale.circuits.basal_ganglia import ORDER as BG_POPULATIONS
 from multiscale.circuits.basal_ganglia import BasalGanglia
 from multiscale.circuits.brunel2000 import Brunel2000
-from multiscale.circuits.ei_network import EINetwork
 from multiscale.circuits.hh_ei_network import HHEINetwork
 from multiscale.circuits.potjans_diesmann import POPULATIONS as PD_POPULATIONS
 from multiscale.circuits.potjans_diesmann import PotjansDiesmann
 
 pytestmark = pytest.mark.validation
-
-TOLERANCE = 0.05  # of the quarter-step value
-BLOCK_MS = 500.0
-
-
-@pytest.fixture(autouse=True)
-def cython_target():
-    old = b2.prefs.codegen.target
-    b2.prefs.codegen.target = "cython"
-    yield
-    b2.prefs.codegen.target = old
-
-
-def pooled_rate(runs, pop: str, n_cells: int, start_ms: float, stop_ms: float,
-                block_ms: float = BLOCK_MS):  # fmt: skip
-    """Rate (Hz) of ``pop`` over [start, stop) pooled over runs, and its standard error
-    from blocks of ``block_ms`` (Hz)."""
-    edges = np.arange(start_ms, stop_ms + 1e-9, block_ms)
-    blocks = np.concatenate(
-        [np.histogram(r[pop][0], bins=edges)[0] / n_cells / (block_ms / 1000) for r in runs]
-    )
-    return blocks.mean(), blocks.std(ddof=1) / np.sqrt(len(blocks))
-
-
-def report(name: str, default: dict, quarter: dict) -> list[str]:
-    """Print each quantity at both steps; the ones off by more than the tolerance."""
-    bad = []
-    for key, (value, se) in default.items():
-        ref, ref_se = quarter[key]
-        if value == ref == 0:
-            print(f"{name} {key}: 0 at both steps")
-            continue
-        error = (value - ref) / ref
-        print(f"{name} {key}: {value:.4g} +- {se:.2g} at the default step, {ref:.4g} +- "
-              f"{ref_se:.2g} at a quarter: {100 * error:+.1f} %")  # fmt: skip
-        if abs(error) > TOLERANCE:
-            bad.append(f"{key} {100 * error:+.1f} %")
-    return bad
-
-
-def welch(field: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Frequencies (Hz) and Welch power of a field sampled every 1 ms: 1 s Hann segments,
-    half overlap."""
-    x, n = field - field.mean(), 1000
-    power = np.mean([np.abs(np.fft.rfft(x[s : s + n] * np.hanning(n))) ** 2
-                     for s in range(0, len(x) - n + 1, n // 2)], axis=0)  # fmt: skip
-    return np.fft.rfftfreq(n, 1e-3), power
-
-
-def paired_check(name: str, default: dict, quarter: dict, seeds, unresolved=()) -> None:
-    """Per quantity, the mean over seeds of the paired difference (default - quarter) relative
-    to the quarter-step mean, printed with its standard error; asserts the standard error
-    under 2 % (so that a pass resolves 5 %) and the error within the tolerance, except for
-    the ``unresolved`` quantities, which are printed only."""
-    bad = []
-    for key in default:
-        d, q = default[key], quarter[key]
-        diff = d - q
-        error = diff.mean() / q.mean()
-        se = diff.std(ddof=1) / np.sqrt(len(diff)) / q.mean()
-        print(f"{name} {key}: {d.mean():.4g} at the default step, {q.mean():.4g} at a "
-              f"quarter: {100 * error:+.2f} +- {100 * se:.2f} % (paired over seeds "
-              f"{seeds[0]}-{seeds[-1]})")  # fmt: skip
-        if key in unresolved:
-            continue
-        assert se < 0.02, f"{name} {key}: standard error {100 * se:.1f} % does not resolve 5 %"
-        if abs(error) > TOLERANCE:
-            bad.append(f"{key} {100 * error:+.1f} %")
-    assert not bad, bad
-
-
-# --- ei_network ---------------------------------------------------------------------------
-EI_SEEDS, EI_MS, EI_SKIP_MS = tuple(range(1, 41)), 2500.0, 500.0
-
-
-def ei_quantities(dt_cell_ms: float) -> dict[str, np.ndarray]:
-    """Per seed: E and I rates (Hz) over [EI_SKIP_MS, EI_MS), and the field proxy's SD,
-    the share of its 2-200 Hz power in the gamma band (30-80 Hz) and the centroid of its
-    20-120 Hz spectrum over the same span."""
-    out: dict[str, list[float]] = {}
-    for seed in EI_SEEDS:
-        circuit = build(EINetwork, "ei", {"dt_cell": dt_cell_ms}, seed=seed, brian_dt_ms=0.1)
-        run = run_windows(circuit, EI_MS)
-        seconds = (EI_MS - EI_SKIP_MS) / 1000
-        for pop in ("E", "I"):
-            n = len(circuit.populations[pop])
-            out.setdefault(f"{pop} rate (Hz)", []).append(
-                np.count_nonzero(run[pop][0] >= EI_SKIP_MS) / n / seconds
-            )
-        f = run["field"][int(EI_SKIP_MS) :]
-        freq, power = welch(f)
-        out.setdefault("field SD (mV)", []).append(f.std())
-        out.setdefault("field gamma share", []).append(
-            power[(freq >= 30) & (freq < 80)].sum() / power[(freq >= 2) & (freq < 200)].sum()
-        )
-        band = (freq >= 20) & (freq <= 120)
-        out.setdefault("field 20-120 Hz centroid (Hz)", []).append(
-            (power[band] * freq[band]).sum() / power[band].sum()
-        )
-    return {key: np.asarray(values) for key, values in out.items()}
-
-
-def test_ei_network_rates_and_field_converge():
-    """The E and I rates and the field proxy's SD, gamma share and spectral centroid of the
-    circuit as resting_state.yaml and gaba_loss.yaml use it (800 E / 200 I cells), at the
-    cells' default step (exponential Euler, dt_cell 0.1 ms) against 0.025 ms, within 5 %,
-    each with a standard error under 2 %.
-
-    Design, as hh_ei_network's: brian.dt stays 0.1 ms, so a seed gives the same network,
-    initial state and external spikes at both steps and only the cells' step differs; each
-    seed's two runs are paired. The network is chaotic, so the two runs part within a few
-    hundred ms and the E rate of a 2 s run varies by ~10 % from one seed to another (slow
-    fluctuations: the rate of 500 ms blocks varies more than Poisson spiking would give);
-    resolving 5 % therefore takes ~40 seeds (docstring of the module)."""
-    paired_check("ei_network", ei_quantities(0.1), ei_quantities(0.025), EI_SEEDS)
-
 
 # --- potjans_diesmann -----------------------------------------------------------------------
 PD_MS, PD_SKIP_MS = 2300.0, 300.0

@@ -55,20 +55,35 @@ def welch(field: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.fft.rfftfreq(n, 1e-3), power
 
 
-def paired_check(name: str, default: dict, quarter: dict, seeds, unresolved=()) -> None:
+def population_rates(circuit, run: dict, start_ms: float, stop_ms: float) -> dict[str, float]:
+    """E and I rates (Hz) over [start_ms, stop_ms) of a run of ``run_windows`` that ended
+    at stop_ms."""
+    seconds = (stop_ms - start_ms) / 1000
+    return {
+        f"{pop} rate (Hz)": np.count_nonzero(run[pop][0] >= start_ms)
+        / len(circuit.populations[pop])
+        / seconds
+        for pop in ("E", "I")
+    }
+
+
+def paired_check(name: str, default: dict, quarter: dict, pairs: str, unresolved=()) -> None:
     """Per quantity, the mean over seeds of the paired difference (default - quarter) relative
-    to the quarter-step mean, printed with its standard error; asserts the standard error
+    to the quarter-step mean, printed with its standard error (``pairs`` says over what);
+    a quantity that is 0 at both steps is only printed; asserts the standard error
     under 2 % (so that a pass resolves 5 %) and the error within the tolerance, except for
     the ``unresolved`` quantities, which are printed only."""
     bad = []
     for key in default:
         d, q = default[key], quarter[key]
+        if not d.any() and not q.any():
+            print(f"{name} {key}: 0 at both steps")
+            continue
         diff = d - q
         error = diff.mean() / q.mean()
         se = diff.std(ddof=1) / np.sqrt(len(diff)) / q.mean()
         print(f"{name} {key}: {d.mean():.4g} at the default step, {q.mean():.4g} at a "
-              f"quarter: {100 * error:+.2f} +- {100 * se:.2f} % (paired over seeds "
-              f"{seeds[0]}-{seeds[-1]})")  # fmt: skip
+              f"quarter: {100 * error:+.2f} +- {100 * se:.2f} % (paired over {pairs})")  # fmt: skip
         if key in unresolved:
             continue
         assert se < 0.02, f"{name} {key}: standard error {100 * se:.1f} % does not resolve 5 %"

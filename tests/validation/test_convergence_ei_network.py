@@ -7,7 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from circuit_harness import build, run_windows
-from convergence_harness import cython_target, paired_check, welch  # noqa: F401 (fixture)
+from convergence_harness import (  # noqa: F401 (fixture)
+    cython_target,
+    paired_check,
+    population_rates,
+    welch,
+)
 
 from multiscale.circuits.ei_network import EINetwork
 
@@ -24,12 +29,8 @@ def ei_quantities(dt_cell_ms: float) -> dict[str, np.ndarray]:
     for seed in EI_SEEDS:
         circuit = build(EINetwork, "ei", {"dt_cell": dt_cell_ms}, seed=seed, brian_dt_ms=0.1)
         run = run_windows(circuit, EI_MS)
-        seconds = (EI_MS - EI_SKIP_MS) / 1000
-        for pop in ("E", "I"):
-            n = len(circuit.populations[pop])
-            out.setdefault(f"{pop} rate (Hz)", []).append(
-                np.count_nonzero(run[pop][0] >= EI_SKIP_MS) / n / seconds
-            )
+        for key, value in population_rates(circuit, run, EI_SKIP_MS, EI_MS).items():
+            out.setdefault(key, []).append(value)
         f = run["field"][int(EI_SKIP_MS) :]
         freq, power = welch(f)
         out.setdefault("field SD (mV)", []).append(f.std())
@@ -55,4 +56,9 @@ def test_ei_network_rates_and_field_converge():
     hundred ms and the E rate of a 2 s run varies by ~10 % from one seed to another (slow
     fluctuations: the rate of 500 ms blocks varies more than Poisson spiking would give);
     resolving 5 % therefore takes ~40 seeds (docstring of the module)."""
-    paired_check("ei_network", ei_quantities(0.1), ei_quantities(0.025), EI_SEEDS)
+    paired_check(
+        "ei_network",
+        ei_quantities(0.1),
+        ei_quantities(0.025),
+        f"seeds {EI_SEEDS[0]}-{EI_SEEDS[-1]}",
+    )

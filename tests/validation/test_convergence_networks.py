@@ -77,10 +77,10 @@ import numpy as np
 import pytest
 from circuit_harness import build, run_windows
 from convergence_harness import (  # noqa: F401 (fixture)
-    TOLERANCE,
     cython_target,
     paired_check,
     pooled_rate,
+    population_rates,
     report,
     welch,
 )
@@ -208,22 +208,7 @@ def test_basal_ganglia_rates_converge():
     70 s), cython, this project's 2-core machine with other work on it.
     """
     default, quarter = bg_copy_rates(0.025), bg_copy_rates(0.00625)
-    bad = []
-    for pop in BG_POPULATIONS:
-        d, q = default[pop], quarter[pop]
-        if not d.any() and not q.any():
-            print(f"basal_ganglia {pop}: silent at both steps")
-            continue
-        diff = d - q
-        error = diff.mean() / q.mean()
-        se = diff.std(ddof=1) / np.sqrt(len(diff)) / q.mean()
-        print(f"basal_ganglia {pop} rate: {d.mean():.4g} Hz at the default step, "
-              f"{q.mean():.4g} Hz at a quarter: {100 * error:+.2f} +- {100 * se:.2f} % "
-              f"(paired over {len(diff)} copies)")  # fmt: skip
-        assert se < 0.02, f"{pop}: standard error {100 * se:.1f} % does not resolve 5 %"
-        if abs(error) > TOLERANCE:
-            bad.append(f"{pop} {100 * error:+.1f} %")
-    assert not bad, bad
+    paired_check("basal_ganglia", default, quarter, f"{BG_COPIES} copies")
 
 
 # --- hh_ei_network --------------------------------------------------------------------------
@@ -239,12 +224,8 @@ def hh_quantities(dt_cell_ms: float) -> dict[str, np.ndarray]:
     for seed in HH_SEEDS:
         circuit = build(HHEINetwork, "hh", {"dt_cell": dt_cell_ms}, seed=seed, brian_dt_ms=0.1)
         run = run_windows(circuit, HH_MS)
-        seconds = (HH_MS - HH_SKIP_MS) / 1000
-        for pop in ("E", "I"):
-            n = len(circuit.populations[pop])
-            out.setdefault(f"{pop} rate (Hz)", []).append(
-                np.count_nonzero(run[pop][0] >= HH_SKIP_MS) / n / seconds
-            )
+        for key, value in population_rates(circuit, run, HH_SKIP_MS, HH_MS).items():
+            out.setdefault(key, []).append(value)
         f = run["field"][int(HH_SKIP_MS) :]
         freq, power = welch(f)
         band = (freq >= HH_BAND_HZ[0]) & (freq <= HH_BAND_HZ[1])
@@ -282,5 +263,6 @@ def test_hh_ei_network_rates_and_field_converge():
     ~62 s (quarter) per 3.3 s run, so ~12 s and ~44 s per seed here; cython, this
     project's 2-core machine with other work on it.
     """
-    paired_check("hh_ei_network", hh_quantities(0.05), hh_quantities(0.0125), HH_SEEDS,
-                 unresolved=("field SD (mV)",))  # fmt: skip
+    seeds = f"seeds {HH_SEEDS[0]}-{HH_SEEDS[-1]}"
+    default, quarter = hh_quantities(0.05), hh_quantities(0.0125)
+    paired_check("hh_ei_network", default, quarter, seeds, unresolved=("field SD (mV)",))

@@ -25,6 +25,7 @@ from multiscale.fit.run import FitError, fit, predict_again
 from multiscale.fit.signals import SensorData
 from multiscale.fit.spec import Feature
 from multiscale.fit.target import match, normalised
+from multiscale.yaml_safe import loads
 
 FIT = """
 fit:
@@ -451,3 +452,70 @@ def test_a_generation_too_large_for_memory_runs_in_several_batches(fitted, tmp_p
     assert (tmp_path / "small" / "evaluations.csv").read_text() == (
         outcome.directory / "evaluations.csv"
     ).read_text()
+
+
+# --- several target kinds at once ------------------------------------------------------------
+def _with_seeg(text: str) -> str:
+    return text.replace("eeg: tvb65}", "eeg: tvb65, seeg: tvb}")
+
+
+@pytest.fixture(scope="module")
+def scalp_and_depth(tmp_path_factory):
+    """A recording of the brain at B = 25 mV with scalp EEG and SEEG (seed 11, 4 s)."""
+    folder = tmp_path_factory.mktemp("depth")
+    fields = loads(_with_seeg(brain("patient", 11, "4 s", "{B: 25 mV}")))
+    return api.run(api.experiment(fields, base_dir=folder), folder / "patient.h5").path
+
+
+def test_eeg_and_seeg_are_fitted_at_once_one_term_per_kind(tmp_path, scalp_and_depth):
+    """A fit with an EEG and an SEEG target: each feature gives one term per kind unless it
+    names its sensor; each term is the one a fit on that kind alone computes (same points,
+    same seeds: the first generation of CMA-ES depends only on the seed); the loss is their
+    sum; the report draws each kind."""
+    p = scalp_and_depth
+    both = _with_seeg(_twin(tmp_path, p, evaluations=4).read_text()).replace(
+        f"target: {{eeg: {p}}}", f"target: {{eeg: {p}, seeg: {p}}}"
+    ).replace(
+        "features: [{kind: log_spectrum, band: [2 Hz, 30 Hz]}]",
+        "features: [{kind: log_spectrum, band: [2 Hz, 30 Hz]},\n"
+        "             {kind: peak_frequency, band: [6 Hz, 14 Hz], sensor: seeg}]",
+    )  # fmt: skip
+    (tmp_path / "both.yaml").write_text(both)
+    outcome = fit(tmp_path / "both.yaml", tmp_path / "both", log=lambda _: None)
+    with open(tmp_path / "both" / "evaluations.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    terms = [c for c in rows[0] if c.startswith("term:")]
+    assert terms == [
+        "term:0:eeg:log_spectrum[2-30 Hz]",
+        "term:1:seeg:log_spectrum[2-30 Hz]",
+        "term:2:seeg:peak_frequency[6-14 Hz]",
+    ]
+    for r in rows:
+        assert float(r["loss"]) == pytest.approx(sum(float(r[t]) for t in terms), rel=1e-12)
+    # the EEG term is what an EEG-only fit computes at the same points and seeds
+    eeg_only = fit(_twin(tmp_path, p, evaluations=4), tmp_path / "eeg", log=lambda _: None)
+    assert [e.seed for e in eeg_only.evaluations] == [e.seed for e in outcome.evaluations]
+    for a, b in zip(eeg_only.evaluations, outcome.evaluations, strict=True):
+        np.testing.assert_array_equal(a.u, b.u)
+        assert b.terms[0] == a.terms[0]
+        assert b.terms[1] > 0 and b.terms[2] >= 0
+    with h5py.File(tmp_path / "both" / "fit.h5") as f:
+        assert f.attrs["target"] == f"{p}, {p}"
+        assert f["target/feature1"].attrs["unit"] == "log10(uV^2/Hz)"
+        assert f["target/feature0"].shape[0] == 63  # every EEG channel a run stores
+        assert f["target/feature1"].shape[0] == 588  # every SEEG contact
+    for figure in ("spectra_eeg", "spectra_seeg", "topomaps_eeg"):
+        assert (tmp_path / "both" / "report" / f"{figure}.png").stat().st_size > 10_000
+
+
+def test_a_feature_on_a_kind_the_fit_has_no_target_for_is_refused(tmp_path, scalp_and_depth):
+    p = scalp_and_depth
+    text = _with_seeg(_twin(tmp_path, p).read_text()).replace(
+        f"target: {{eeg: {p}}}", f"target: {{eeg: {p}, seeg: {tmp_path / 'none.edf'}}}"
+    ).replace("band: [2 Hz, 30 Hz]}", "band: [2 Hz, 30 Hz], sensor: meg}")  # fmt: skip
+    (tmp_path / "bad.yaml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        fit(tmp_path / "bad.yaml", tmp_path / "out", log=lambda _: None)
+    message = str(err.value)
+    assert "fit.features[0].sensor: got 'meg'; expected one of ['eeg', 'seeg']" in message
+    assert "fit.target.seeg: got" in message and "no such file" in message

@@ -1,5 +1,5 @@
 """Running a fit's candidates: each is the experiment with a few fields overridden, and
-what comes back is the target kind's sensor signals (or why the run failed).
+what comes back is its sensor signals of the targets' kinds (or why the run failed).
 
 Two ways, chosen per generation:
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from multiscale.fit.problem import Problem
-from multiscale.fit.signals import SensorData
+from multiscale.fit.signals import Signals, read_signals
 
 
 class Evaluator:
@@ -43,10 +43,8 @@ class Evaluator:
         #: how the last generation ran: "batched" or "runs"
         self.mode = ""
 
-    def __call__(
-        self, candidates: list[dict[str, Any]], first_index: int
-    ) -> list[SensorData | str]:
-        """Each candidate's sensor signals of the target's kind, or a failure message;
+    def __call__(self, candidates: list[dict[str, Any]], first_index: int) -> list[Signals | str]:
+        """Each candidate's sensor signals of the targets' kinds, or a failure message;
         ``first_index`` numbers their scratch files (evaluation indices)."""
         batched = self._batched(candidates)
         if batched is not None:
@@ -57,7 +55,7 @@ class Evaluator:
         p = self.problem
         jobs = [
             (str(p.path), p.text, c, str(self.scratch / f"evaluation_{first_index + i}.h5"),
-             p.spec.target.kind)
+             p.spec.kinds)
             for i, c in enumerate(candidates)
         ]  # fmt: skip
         if self.comm is not None:
@@ -68,7 +66,7 @@ class Evaluator:
             return list(self._pool.map(run_candidate, jobs))
         return [run_candidate(j) for j in jobs]
 
-    def _batched(self, candidates: list[dict[str, Any]]) -> list[SensorData | str] | None:
+    def _batched(self, candidates: list[dict[str, Any]]) -> list[Signals | str] | None:
         """The candidates run as one batch, or None when they cannot be."""
         if not self.batch or self.problem.experiment.circuits:
             return None
@@ -77,7 +75,7 @@ class Evaluator:
         exps = [self.problem.load(c) for c in candidates]
         if batch.batchable(exps) is not None:
             return None
-        kind = self.problem.spec.target.kind
+        kinds = self.problem.spec.kinds
         rank, size = (0, 1) if self.comm is None else (self.comm.Get_rank(), self.comm.Get_size())
         # over MPI: each rank a share of the batch on one thread (a rank per core)
         mine = list(range(rank, len(exps), size))
@@ -86,7 +84,7 @@ class Evaluator:
         for a in range(0, len(mine), step):  # batches that fit in memory
             part = [exps[i] for i in mine[a : a + step]]
             done += batch.simulate_batch(part, threads=None if size == 1 else 1)
-        results = {i: r[kind] for i, r in zip(mine, done, strict=True)}
+        results = {i: {k: r[k] for k in kinds} for i, r in zip(mine, done, strict=True)}
         if self.comm is not None:
             for part in self.comm.allgather(results):
                 results.update(part)
@@ -119,17 +117,16 @@ def members_per_batch(exp) -> int:
     return max(1, int(budget // member))
 
 
-def run_candidate(job: tuple[str, str, dict, str, str]) -> SensorData | str:
+def run_candidate(job: tuple[str, str, dict, str, tuple[str, ...]]) -> Signals | str:
     """Run one candidate (experiment path, its text, overrides, scratch output, sensor
-    kind) in this process; its sensor signals, or "failed: why". The scratch output is
+    kinds) in this process; its sensor signals, or "failed: why". The scratch output is
     deleted either way."""
     from multiscale.config import load_experiment
     from multiscale.cosim import Simulation
     from multiscale.fit.problem import _QUIET
-    from multiscale.result import Result
     from multiscale.storage import WriteError
 
-    path, text, overrides, output, kind = job
+    path, text, overrides, output, kinds = job
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     exp = load_experiment(path, {**overrides, **_QUIET, "output.path": output}, text=text)
     sim = Simulation(exp.plan, progress=False)
@@ -142,15 +139,13 @@ def run_candidate(job: tuple[str, str, dict, str, str]) -> SensorData | str:
             return f"stopped by {signal.Signals(sim.interrupted).name}"
         if not ok:
             return "failed: the run did not complete"
-        series = getattr(Result(output), kind)
-        data = series.read()
-        return SensorData(kind, tuple(series.channels), data, series.unit, series.sampling_rate)
+        return read_signals(output, kinds)
     finally:
         for f in (Path(output), sim.files.partial):
             f.unlink(missing_ok=True)
 
 
-def _over_ranks(comm, jobs: list) -> list[SensorData | str]:
+def _over_ranks(comm, jobs: list) -> list[Signals | str]:
     """Candidates dealt round-robin over the ranks, results gathered on every rank."""
     rank, size = comm.Get_rank(), comm.Get_size()
     mine = {i: run_candidate(j) for i, j in enumerate(jobs) if i % size == rank}

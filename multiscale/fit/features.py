@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from multiscale.fit.signals import SensorData
-from multiscale.fit.spec import Feature
+from multiscale.fit.signals import SensorData, Signals
+from multiscale.fit.spec import Feature, FitSpec
 
 
 def compute(features: tuple[Feature, ...], data: SensorData, skip_ms: float = 0.0) -> list:
@@ -37,6 +37,16 @@ def compute(features: tuple[Feature, ...], data: SensorData, skip_ms: float = 0.
     fs = data.sampling_rate_hz
     x = data.data[int(round(skip_ms * fs / 1000.0)) :]
     return [_one(f, x, fs, skip_ms) for f in features]
+
+
+def model_features(spec: FitSpec, run: Signals, targets: Signals) -> list:
+    """Each of the fit's features for a run's signals: each term on its own sensor kind,
+    on the channels its target shares with the model (re-referenced as the target is),
+    from ``spec.skip_ms`` on."""
+    from multiscale.fit.target import rereferenced
+
+    model = {k: rereferenced(run[k], targets[k].channels) for k in spec.kinds}
+    return [compute((f,), model[spec.kind_of(f)], spec.skip_ms)[0] for f in spec.features]
 
 
 def compute_segmented(features: tuple[Feature, ...], data: SensorData, segment_s: float) -> list:

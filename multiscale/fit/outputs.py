@@ -12,7 +12,8 @@ posterior-predictive check, ``fit.h5`` and the report figures.
 - ``report/``: ``loss.png`` (loss per evaluation and best so far), ``parameters.png``
   (each parameter against the loss), ``spectra.png`` (the target's and the twin's power
   spectra per channel) and ``topomaps.png`` (band powers on the scalp: target, twin, and
-  twin / target in dB).
+  twin / target in dB); with several targets, one ``spectra_KIND.png`` and
+  ``topomaps_KIND.png`` per sensor kind.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ from multiscale.config import _set_dotted, dict_to_yaml
 from multiscale.cosim import stream_seed
 from multiscale.fit import features as feat
 from multiscale.fit.problem import Problem
-from multiscale.fit.signals import SensorData
-from multiscale.fit.target import rereferenced
+from multiscale.fit.signals import Signals, read_signals
 
 #: posterior-predictive runs of the twin, each with its own noise seed
 CHECK_RUNS = 3
@@ -43,7 +43,7 @@ def write_outputs(
     evaluations: list,
     best,
     spread: tuple[np.ndarray, np.ndarray],
-    target: SensorData,
+    targets: Signals,
     target_values: list,
     log=print,
     posterior_u: np.ndarray | None = None,
@@ -55,14 +55,13 @@ def write_outputs(
     checks = run_checks(problem, out, spread[0])
     check_values, check_terms = [], []
     for path in checks:
-        data = _sensor_data(path, problem.spec.target.kind)
-        model = rereferenced(data, target.channels)
-        values = feat.compute(problem.spec.features, model, problem.spec.skip_ms)
+        values = feat.model_features(problem.spec, read_signals(path, problem.spec.kinds), targets)
         check_values.append(values)
         check_terms.append(feat.terms(problem.spec.features, values, target_values))
     _write_h5(
-        out / "fit.h5", problem, evaluations, best, spread, target_values, check_values, check_terms
-    )
+        out / "fit.h5", problem, evaluations, best, spread, targets, target_values, check_values,
+        check_terms,
+    )  # fmt: skip
     if posterior_u is not None:
         import h5py
 
@@ -73,7 +72,7 @@ def write_outputs(
             _array(post, "values", values, "see /parameters/units", "posterior samples")
     from multiscale.fit.report import report_figures
 
-    figures = report_figures(problem, out, evaluations, best, target, checks, posterior_u)
+    figures = report_figures(problem, out, evaluations, best, targets, checks, posterior_u)
     mean, sd = _physical_spread(problem, spread)
     what = (
         "posterior median; sd the posterior's"
@@ -131,7 +130,7 @@ def write_twin(problem: Problem, out: Path, best, spread, n_evaluations: int) ->
     mean, sd = _physical_spread(problem, spread)
     header = [
         f"The twin fitted by `multiscale fit` from {problem.path} to",
-        f"{problem.spec.target.path} on {time.strftime('%Y-%m-%d')} after {n_evaluations}",
+        f"{problem.spec.paths} on {time.strftime('%Y-%m-%d')} after {n_evaluations}",
         f"evaluations ({problem.spec.method}). The values are "
         + (
             "the posterior medians (sd: the posterior's);"
@@ -199,17 +198,10 @@ def run_checks(problem: Problem, out: Path, u: np.ndarray) -> list[Path]:
     return paths
 
 
-def _sensor_data(path: Path, kind: str) -> SensorData:
-    from multiscale.result import Result
-
-    series = getattr(Result(path), kind)
-    return SensorData(
-        kind, tuple(series.channels), series.read(), series.unit, series.sampling_rate
-    )
-
-
 # --- fit.h5 -----------------------------------------------------------------------------------
-def _write_h5(path, problem, evaluations, best, spread, target_values, check_values, check_terms):
+def _write_h5(
+    path, problem, evaluations, best, spread, targets, target_values, check_values, check_terms
+):
     import h5py
 
     spec = problem.spec
@@ -218,7 +210,7 @@ def _write_h5(path, problem, evaluations, best, spread, target_values, check_val
     tmp = path.with_name(path.name + ".tmp")
     with h5py.File(tmp, "w") as f:
         f.attrs["experiment"] = str(problem.path)
-        f.attrs["target"] = str(spec.target.path)
+        f.attrs["target"] = spec.paths
         f.attrs["method"] = spec.method
         f.attrs["features"] = [x.label for x in spec.features]
         ev = f.create_group("evaluations")
@@ -265,22 +257,17 @@ def _write_h5(path, problem, evaluations, best, spread, target_values, check_val
             ("sd", sd, "the optimiser's search standard deviation at the end"),
         ):
             _array(p, name, np.asarray(values, dtype=float), "see /parameters/units", what)
+        units = [_feature_unit(x, targets[spec.kind_of(x)].unit) for x in spec.features]
         t = f.create_group("target")
         for k, a in enumerate(target_values):
-            _array(t, f"feature{k}", a, _feature_unit(spec.features[k]), spec.features[k].label)
+            _array(t, f"feature{k}", a, units[k], spec.features[k].label)
         c = f.create_group("check")
         _array(
             c, "loss", np.array([float(x.sum()) for x in check_terms]), "1", "each check run's loss"
         )
         for r, values in enumerate(check_values):
             for k, a in enumerate(values):
-                _array(
-                    c,
-                    f"run{r}/feature{k}",
-                    a,
-                    _feature_unit(spec.features[k]),
-                    spec.features[k].label,
-                )
+                _array(c, f"run{r}/feature{k}", a, units[k], spec.features[k].label)
     os.replace(tmp, path)
 
 
@@ -290,11 +277,12 @@ def _array(group, name: str, data: np.ndarray, unit: str, what: str) -> None:
     ds.attrs["description"] = what
 
 
-def _feature_unit(f) -> str:
+def _feature_unit(f, signal_unit: str) -> str:
+    """A feature array's unit; ``signal_unit``: its sensor signal's (uV, fT)."""
     return {
-        "log_spectrum": "log10(unit^2/Hz)" if not f.relative else "log10(1/Hz)",
-        "band_power": "log10(unit^2)" if not f.relative else "log10(1)",
+        "log_spectrum": f"log10({signal_unit}^2/Hz)" if not f.relative else "log10(1/Hz)",
+        "band_power": f"log10({signal_unit}^2)" if not f.relative else "log10(1)",
         "peak_frequency": "Hz",
         "envelope_connectivity": "1",
-        "evoked": "uV",
+        "evoked": signal_unit,
     }[f.kind]

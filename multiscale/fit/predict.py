@@ -15,8 +15,9 @@ Each candidate (one of the fit's best parameter sets, or of an SBI fit's posteri
 runs twice with the same noise seed:
 as the twin, and with the intervention's overrides on top (a paired design: the noise is
 the same, so the difference is the intervention's). The prediction per candidate is the
-change in each EEG channel's band power (dB, per band) in the window, and the change of
-every measure the experiment declares. Over the candidates: the median and the range,
+change in each channel's band power (dB, per band) in the window, on the sensors of the
+fit's first target kind (EEG, else MEG, else SEEG), and the change of every measure the
+experiment declares. Over the candidates: the median and the range,
 which is the spread the fit leaves.
 
 Writes ``DIR/predict/<intervention>/candidate_K_{twin,intervention}.h5`` (full outputs),
@@ -139,7 +140,7 @@ def predict(
     check_predict(problem, spec, chosen[0])
     folder = out / "predict"
     folder.mkdir(exist_ok=True)
-    kind = problem.spec.target.kind
+    kind = problem.spec.kinds[0]  # the first target's sensors: eeg, else meg, else seeg
     window = spec.window_s or (
         problem.spec.skip_ms / 1000.0,
         problem.experiment.duration_ms / 1000.0,

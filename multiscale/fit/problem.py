@@ -130,18 +130,18 @@ def load_problem(path: str | Path, text: str | None = None) -> Problem:
 
 
 def _check(problem: Problem) -> None:
-    """The experiment records the target's sensors, has free parameters, and is valid at
+    """The experiment records every target's sensors, has free parameters, and is valid at
     both ends of every range."""
     where, spec, exp = str(problem.path), problem.spec, problem.experiment
     errors = []
     if not spec.free:
         errors.append("fit.free: got (missing); expected at least one free parameter")
-    recorded = getattr(exp.record, spec.target.kind)
-    if recorded is None:
-        errors.append(
-            f"fit.target.{spec.target.kind}: the experiment records no {spec.target.kind} "
-            f"(record.{spec.target.kind} is off); expected record.{spec.target.kind} set"
-        )
+    for kind in spec.kinds:
+        if getattr(exp.record, kind) is None:
+            errors.append(
+                f"fit.target.{kind}: the experiment records no {kind} "
+                f"(record.{kind} is off); expected record.{kind} set"
+            )
     for f in spec.free:
         if f.region is not None:
             name = f.path.rsplit(".", 1)[1]

@@ -8,12 +8,14 @@ import numpy as np
 
 from multiscale.analysis import BANDS_HZ, band_power, power_spectrum
 from multiscale.fit.problem import Problem
-from multiscale.fit.signals import SensorData
+from multiscale.fit.signals import SensorData, Signals, read_signals
 from multiscale.fit.target import rereferenced
 
 #: the spectra figure's frequency range (Hz) and resolution
 _SPECTRA_HZ = (1.0, 45.0)
 _RESOLUTION_HZ = 0.5
+#: channels drawn in the spectra figure at most (an SEEG implant has hundreds)
+_MAX_PANELS = 64
 
 
 def _plt():
@@ -30,11 +32,12 @@ def report_figures(
     out: Path,
     evaluations: list,
     best,
-    target: SensorData,
+    targets: Signals,
     checks: list[Path],
     posterior_u: np.ndarray | None = None,
 ) -> list[Path]:
-    """Write the report's figures; their paths."""
+    """Write the report's figures; their paths. Spectra and topographies per target kind
+    (named by kind when the fit has several)."""
     folder = out / "report"
     folder.mkdir(exist_ok=True)
     plt = _plt()
@@ -44,13 +47,14 @@ def report_figures(
     ]
     if posterior_u is not None:
         paths.append(_posterior(plt, problem, posterior_u, folder / "posterior.png"))
-    if checks:
-        from multiscale.fit.outputs import _sensor_data
-
-        twins = [rereferenced(_sensor_data(p, target.kind), target.channels) for p in checks]
-        skip = problem.spec.skip_ms
-        paths.append(_spectra(plt, target, twins, skip, folder / "spectra.png"))
-        topo = _topomaps(plt, target, twins, skip, checks[0], folder / "topomaps.png")
+    kinds = problem.spec.kinds
+    runs = [read_signals(p, kinds) for p in checks]
+    skip = problem.spec.skip_ms
+    for kind, target in targets.items() if checks else ():
+        suffix = "" if len(kinds) == 1 else f"_{kind}"
+        twins = [rereferenced(r[kind], target.channels) for r in runs]
+        paths.append(_spectra(plt, target, twins, skip, folder / f"spectra{suffix}.png"))
+        topo = _topomaps(plt, target, twins, skip, checks[0], folder / f"topomaps{suffix}.png")
         if topo is not None:
             paths.append(topo)
     return paths
@@ -157,7 +161,7 @@ def _spectra(plt, target: SensorData, twins: list[SensorData], skip_ms: float, p
     twin = [_psd(t, skip_ms) for t in twins]
     fm = twin[0][0]
     Pm = np.array([P for _, P in twin])
-    n = len(target.channels)
+    n = min(len(target.channels), _MAX_PANELS)
     cols = min(n, 8)
     rows = -(-n // cols)
     fig, axes = plt.subplots(
@@ -171,7 +175,7 @@ def _spectra(plt, target: SensorData, twins: list[SensorData], skip_ms: float, p
     )
     kt = (ft >= _SPECTRA_HZ[0]) & (ft <= _SPECTRA_HZ[1])
     km = (fm >= _SPECTRA_HZ[0]) & (fm <= _SPECTRA_HZ[1])
-    for c, name in enumerate(target.channels):
+    for c, name in enumerate(target.channels[:n]):
         ax = axes[c // cols, c % cols]
         ax.semilogy(ft[kt], Pt[kt, c], color="k", lw=1)
         ax.fill_between(
@@ -182,9 +186,10 @@ def _spectra(plt, target: SensorData, twins: list[SensorData], skip_ms: float, p
         ax.tick_params(labelsize=6)
     for k in range(n, rows * cols):
         axes[k // cols, k % cols].set_visible(False)
+    shown = "" if n == len(target.channels) else f", first {n} of {len(target.channels)} channels"
     fig.suptitle(
-        f"power spectra ({target.unit}²/Hz): target (black) and twin (red: mean and range of "
-        f"{len(twins)} noise seeds)", fontsize=9,
+        f"{target.kind.upper()} power spectra ({target.unit}²/Hz): target (black) and twin "
+        f"(red: mean and range of {len(twins)} noise seeds){shown}", fontsize=9,
     )  # fmt: skip
     return _save(fig, path)
 

@@ -46,7 +46,7 @@ from multiscale.fit.evaluate import Evaluator
 from multiscale.fit.optimisers import ask, make_optimiser
 from multiscale.fit.predict import candidates, check_predict, predict, read_predict
 from multiscale.fit.problem import Problem, load_problem
-from multiscale.fit.signals import SensorData
+from multiscale.fit.signals import Signals
 from multiscale.fit.table import (
     Evaluation,
     append_rows,
@@ -55,7 +55,7 @@ from multiscale.fit.table import (
     save_features,
     stored_features,
 )
-from multiscale.fit.target import Matching, read_target, rereferenced
+from multiscale.fit.target import Matching, read_target
 
 #: files of a fit directory (what --overwrite may remove)
 FIT_FILES = ("experiment.yaml", "fit.json", "evaluations.csv", "fitted.yaml", "fit.h5")
@@ -122,18 +122,26 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 # --- the fit -------------------------------------------------------------------------------
-def target_features(problem: Problem) -> tuple[SensorData, Matching, list]:
-    """The recording's signals on the shared channels, how they matched, and its features."""
+def target_features(problem: Problem) -> tuple[Signals, dict[str, Matching], list]:
+    """Each recording's signals on the channels it shares with the model, how they matched
+    (both by sensor kind), and the recordings' features (in the order of the fit's)."""
     spec = problem.spec
-    gain = problem.experiment.plan.sensors.get(spec.target.kind)
-    model_channels = list(gain.channels) if gain is not None else []
-    target, matching = read_target(spec.target, model_channels, str(problem.path))
+    targets, matchings = {}, {}
+    for target in spec.targets:
+        gain = problem.experiment.plan.sensors.get(target.kind)
+        model_channels = list(gain.channels) if gain is not None else []
+        targets[target.kind], matchings[target.kind] = read_target(
+            target, model_channels, str(problem.path)
+        )
     segment_s = (problem.experiment.duration_ms - spec.skip_ms) / 1000.0
     try:
-        values = feat.compute_segmented(spec.features, target, segment_s)
+        values = [
+            feat.compute_segmented((f,), targets[spec.kind_of(f)], segment_s)[0]
+            for f in spec.features
+        ]
     except ValueError as err:
         raise ConfigError(f"{problem.path}: fit.features: on the recording: {err}") from err
-    return target, matching, values
+    return targets, matchings, values
 
 
 def fit(
@@ -165,7 +173,7 @@ def fit(
         from multiscale.fit.inference import require_sbi
 
         require_sbi()
-    target, matching, target_values = target_features(problem)
+    targets, matchings, target_values = target_features(problem)
     prediction = read_predict(problem.data.get("predict"), str(problem.path))
     if prediction is not None:  # refused now, not after the fit
         check_predict(problem, prediction, problem.start())
@@ -174,11 +182,13 @@ def fit(
         if resume is None:
             (out / "experiment.yaml").write_text(problem.text)
         (out / "features").mkdir(exist_ok=True)
-    log(f"target: {problem.spec.target.path} ({target.duration_s:g} s at "
-        f"{target.sampling_rate_hz:g} Hz); {matching.describe()}")  # fmt: skip
+    for t in problem.spec.targets:
+        data = targets[t.kind]
+        log(f"target: {t.path} ({t.kind}, {data.duration_s:g} s at "
+            f"{data.sampling_rate_hz:g} Hz); {matchings[t.kind].describe()}")  # fmt: skip
     searched = resume is not None and state.get("status") == "searched"
     outcome = _loop(
-        problem, out, target, target_values, matching, jobs, comm, log, resume is not None,
+        problem, out, targets, target_values, matchings, jobs, comm, log, resume is not None,
         batch, searched,
     )  # fmt: skip
     if outcome.complete and rank == 0:
@@ -233,7 +243,7 @@ def _read_state(out: Path) -> dict:
 
 
 def _loop(
-    problem, out, target, target_values, matching, jobs, comm, log, resumed, batch, searched
+    problem, out, targets, target_values, matchings, jobs, comm, log, resumed, batch, searched
 ) -> FitOutcome:
     """The search, generation by generation (``searched``: replay only, the search was
     complete), then the outputs."""
@@ -261,7 +271,7 @@ def _loop(
         )
     if table.exists() and rank == 0:  # drop a torn last generation from the file too
         rewrite_table(table, problem, done)
-    state = _state(problem, matching, "running")
+    state = _state(problem, matchings, "running")
     evaluator = Evaluator(problem, out / "scratch", jobs=jobs, comm=comm, batch=batch)
     stop = {"signal": None}
     handlers = _catch(stop)
@@ -289,7 +299,7 @@ def _loop(
                 break
             rows, arrays = [], []
             for i, (u, s, r) in enumerate(zip(points, seeds, results, strict=True)):
-                e, values = _score(problem, first + i, g, s, u, r, target, target_values)
+                e, values = _score(problem, first + i, g, s, u, r, targets, target_values)
                 rows.append(e)
                 arrays.append(values)
             opt.tell([e.loss if np.isfinite(e.loss) else _FAILED_LOSS for e in rows])
@@ -297,7 +307,7 @@ def _loop(
             if rank == 0:
                 append_rows(table, problem, rows)
                 save_features(out / "features" / f"generation_{g:04d}.npz", spec, arrays)
-                state = _state(problem, matching, "running", evaluations, opt)
+                state = _state(problem, matchings, "running", evaluations, opt)
                 _write_json(out / "fit.json", state)
             best = min((e.loss for e in evaluations if np.isfinite(e.loss)), default=np.nan)
             failed = sum(1 for e in rows if not np.isfinite(e.loss))
@@ -317,7 +327,7 @@ def _loop(
     best = min(finite, key=lambda e: e.loss) if finite else None
     if rank == 0:
         status = "searched" if complete else "stopped"
-        _write_json(out / "fit.json", _state(problem, matching, status, evaluations, opt))
+        _write_json(out / "fit.json", _state(problem, matchings, status, evaluations, opt))
     if not complete:
         log(f"stopped by {signal.Signals(stop['signal']).name} after {len(evaluations)} "
             f"evaluations; continue with: multiscale fit --resume {out}")  # fmt: skip
@@ -336,7 +346,7 @@ def _loop(
         from multiscale.fit.outputs import write_outputs
 
         write_outputs(
-            problem, out, evaluations, best, spread, target, target_values, log, posterior_u
+            problem, out, evaluations, best, spread, targets, target_values, log, posterior_u
         )
     return FitOutcome(
         out, evaluations, best, True, problem.values(spread[0]), posterior_u=posterior_u
@@ -366,16 +376,16 @@ def _posterior(problem, out, evaluations, target_values, log) -> np.ndarray:
     return samples
 
 
-def _score(problem, index, g, seed, u, result, target, target_values):
-    """The evaluation row and feature arrays of one candidate's result."""
+def _score(problem, index, g, seed, u, result, targets, target_values):
+    """The evaluation row and feature arrays of one candidate's result (its Signals, or
+    why it failed)."""
     spec = problem.spec
     n_terms = len(spec.features)
     values = problem.values(u)
     if isinstance(result, str):
         return Evaluation(index, g, seed, u, values, result, np.nan, np.full(n_terms, np.nan)), []
     try:
-        model = rereferenced(result, target.channels)
-        arrays = feat.compute(spec.features, model, spec.skip_ms)
+        arrays = feat.model_features(spec, result, targets)
         terms = feat.terms(spec.features, arrays, target_values)
     except ValueError as err:
         return (
@@ -407,7 +417,7 @@ def _budget_spent(spec, n: int, elapsed_s: float) -> bool:
     return b.time_s is not None and elapsed_s >= b.time_s
 
 
-def _state(problem, matching, status, evaluations=(), opt=None) -> dict:
+def _state(problem, matchings, status, evaluations=(), opt=None) -> dict:
     spec = problem.spec
     finite = [e for e in evaluations if np.isfinite(e.loss)]
     best = min(finite, key=lambda e: e.loss) if finite else None
@@ -419,8 +429,8 @@ def _state(problem, matching, status, evaluations=(), opt=None) -> dict:
         "free": problem.names,
         "units": [f.unit for f in spec.free],
         "evaluations": len(evaluations),
-        "target": str(spec.target.path),
-        "channels": [m for m, _ in matching.pairs],
+        "target": spec.paths,
+        "channels": [m for k in spec.kinds for m, _ in matchings[k].pairs],
         "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     if best is not None:

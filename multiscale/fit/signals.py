@@ -1,9 +1,11 @@
 """``SensorData``: one kind of sensor signal (a run's or a recording's), in memory, in the
-form a fit's features are computed from."""
+form a fit's features are computed from; ``Signals``: a run's or the recordings' signals of
+every kind a fit compares, by kind."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 
@@ -36,3 +38,22 @@ class SensorData:
     def duration_s(self) -> float:
         """Length of the signals (s)."""
         return self.data.shape[0] / self.sampling_rate_hz
+
+
+#: sensor kind ("eeg", "meg", "seeg") -> its signals
+Signals: TypeAlias = dict[str, SensorData]
+
+
+def read_signals(path, kinds: tuple[str, ...]) -> Signals:
+    """A run's output's signals of each sensor kind in ``kinds``, read whole (the fit's
+    runs are short)."""
+    from multiscale.result import Result
+
+    result = Result(path)
+    out = {}
+    for kind in kinds:
+        series = getattr(result, kind)
+        out[kind] = SensorData(
+            kind, tuple(series.channels), series.read(), series.unit, series.sampling_rate
+        )
+    return out

@@ -4,6 +4,8 @@
 
     fit:
       target: {eeg: recordings/patient.edf, window: [10 s, 70 s]}
+      # several kinds at once: {eeg: scalp.edf, seeg: depth.edf}, each feature on every
+      # kind unless it names one (sensor: seeg)
       features:                      # default: one log_spectrum over [2 Hz, 40 Hz]
         - {kind: log_spectrum, band: [2 Hz, 40 Hz]}
         - {kind: peak_frequency, band: [6 Hz, 14 Hz], weight: 0.5}
@@ -24,7 +26,7 @@ file, the field and the value, before anything is simulated.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +47,9 @@ MAX_EVALUATIONS = 100_000
 
 @dataclass(frozen=True)
 class Target:
-    """The recording to fit. kind: sensor kind; path: its file (absolute); channels: the
-    channels to use (None: every channel the model and recording share); window_s: the part
-    of the recording to use (s), None for all of it."""
+    """One recording to fit (a fit has one per sensor kind). kind: sensor kind; path: its
+    file (absolute); channels: the channels to use (None: every channel the model and
+    recording share); window_s: the part of the recording to use (s), None for all of it."""
 
     kind: str
     path: Path
@@ -63,7 +65,9 @@ class Feature:
     relative: spectra normalised to their total power in the band (absolute amplitude left
     out of the fit); resolution_hz: spectral resolution (Hz); weight: the term's weight;
     first_ms, every_ms, after_ms, baseline_ms: an evoked response's stimulus times and epoch
-    (ms)."""
+    (ms); sensor: the target kind the term compares (None: the fit's only target; a fit
+    with several targets gives every feature its kind, one term per kind unless the file
+    names one)."""
 
     kind: str
     weight: float = 1.0
@@ -75,13 +79,15 @@ class Feature:
     every_ms: float | None = None
     after_ms: float = 250.0
     baseline_ms: float = 50.0
+    sensor: str | None = None
 
     @property
     def label(self) -> str:
-        """A short name for tables: kind and band."""
+        """A short name for tables: kind and band (and the sensor kind, if set)."""
+        name = self.kind
         if self.kind in ("log_spectrum", "peak_frequency", "envelope_connectivity"):
-            return f"{self.kind}[{self.band_hz[0]:g}-{self.band_hz[1]:g} Hz]"
-        return self.kind
+            name = f"{self.kind}[{self.band_hz[0]:g}-{self.band_hz[1]:g} Hz]"
+        return name if self.sensor is None else f"{self.sensor}:{name}"
 
 
 @dataclass(frozen=True)
@@ -137,9 +143,11 @@ class Budget:
 class FitSpec:
     """The ``fit:`` section. population: candidates per generation (evaluated together);
     skip_ms: the start of every simulation left out of its features (the transient);
-    sigma: the optimiser's initial step, as a fraction of each range."""
+    sigma: the optimiser's initial step, as a fraction of each range. targets: one per
+    sensor kind, in the order eeg, meg, seeg; features: one per loss term, each on one
+    target (``kind_of``)."""
 
-    target: Target
+    targets: tuple[Target, ...]
     features: tuple[Feature, ...]
     free: tuple[Free, ...]
     method: str
@@ -147,6 +155,20 @@ class FitSpec:
     population: int
     skip_ms: float
     sigma: float
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The targets' sensor kinds."""
+        return tuple(t.kind for t in self.targets)
+
+    def kind_of(self, feature: Feature) -> str:
+        """The sensor kind a feature's term compares."""
+        return feature.sensor or self.targets[0].kind
+
+    @property
+    def paths(self) -> str:
+        """The recordings, for messages and file headers."""
+        return ", ".join(str(t.path) for t in self.targets)
 
 
 def read_fit(data: Any, where: str, base_dir: Path, duration_ms: float | None) -> FitSpec:
@@ -165,12 +187,17 @@ def _read(data: Any, base_dir: Path, duration_ms: float | None, errors: list[str
         errors.append("fit: got (missing); expected a fit: section (docs/fitting.md)")
         data = {}
     top = _Section(data, "fit", errors, "a mapping (target, features, free, method, budget)")
-    target = _target(top.section("target"), base_dir)
-    features = tuple(_feature(top, k, item) for k, item in top.items("features")) or (
+    targets = _targets(top.section("target"), base_dir)
+    kinds = [t.kind for t in targets]
+    features = tuple(_feature(top, k, item, kinds) for k, item in top.items("features")) or (
         Feature("log_spectrum"),
     )
     if "features" in top.data and not top.data["features"]:
         top.error("fit.features", top.data["features"], "a non-empty list of features")
+    if len(kinds) > 1:  # one term per target kind, unless a feature names its kind
+        features = tuple(
+            replace(f, sensor=k) for f in features for k in kinds if f.sensor in (None, k)
+        )
     free = _free(top)
     method = top.string("method", "cma", list(METHODS))
     b = top.section("budget")
@@ -189,7 +216,7 @@ def _read(data: Any, base_dir: Path, duration_ms: float | None, errors: list[str
     sigma = top.quantity("sigma", "1", 0.3, positive=True, maximum=1.0)
     top.finish()
     return FitSpec(
-        target=target,
+        targets=targets,
         features=features,
         free=free,
         method=method or "cma",
@@ -206,22 +233,27 @@ def _default_population(n_free: int) -> int:
     return max(8, n + n % 2)
 
 
-def _target(t: _Section, base_dir: Path) -> Target:
+def _targets(t: _Section, base_dir: Path) -> tuple[Target, ...]:
+    """One Target per sensor kind named; ``channels`` and ``window`` apply to each."""
     kinds = [k for k in TARGET_KINDS if k in t.data]
-    if len(kinds) != 1:
-        t.error("fit.target", t.data or _MISSING, f"exactly one of {list(TARGET_KINDS)}: PATH")
-    kind = kinds[0] if kinds else "eeg"
+    if not kinds:
+        t.error("fit.target", t.data or _MISSING, f"one or more of {list(TARGET_KINDS)}: PATH")
     for k in TARGET_KINDS:
         t.used.add(k)
-    raw = t.data.get(kind)
-    path = Path("")
-    if kinds and (not isinstance(raw, str) or not raw.strip()):
-        t.error(f"fit.target.{kind}", raw, "the path of a recording (EDF, FIF, ...) or an output")
-    elif kinds:
-        path = Path(raw).expanduser()
-        path = path if path.is_absolute() else (base_dir / path)
-        if not path.exists():
-            t.error(f"fit.target.{kind}", raw, f"an existing file (no such file: {path})")
+    paths = {}
+    for kind in kinds:
+        raw = t.data.get(kind)
+        path = Path("")
+        if not isinstance(raw, str) or not raw.strip():
+            t.error(
+                f"fit.target.{kind}", raw, "the path of a recording (EDF, FIF, ...) or an output"
+            )
+        else:
+            path = Path(raw).expanduser()
+            path = path if path.is_absolute() else (base_dir / path)
+            if not path.exists():
+                t.error(f"fit.target.{kind}", raw, f"an existing file (no such file: {path})")
+        paths[kind] = path
     channels = t.raw("channels", None)
     if channels is not None and (
         not isinstance(channels, list)
@@ -232,13 +264,17 @@ def _target(t: _Section, base_dir: Path) -> Target:
         channels = None
     window = _pair(t, "window", "s", None)
     t.finish()
-    return Target(kind, path, tuple(channels) if channels else None, window)
+    chosen = tuple(channels) if channels else None
+    return tuple(Target(k, p, chosen, window) for k, p in paths.items()) or (
+        Target("eeg", Path(""), chosen, window),
+    )
 
 
-def _feature(top: _Section, k: int, item: Any) -> Feature:
+def _feature(top: _Section, k: int, item: Any, kinds: list[str]) -> Feature:
     where = f"fit.features[{k}]"
     s = _Section(item, where, top.errors)
     kind = s.string("kind", "log_spectrum", list(FEATURE_KINDS))
+    sensor = s.string("sensor", None, kinds) if kinds else None
     weight = s.quantity("weight", "1", 1.0, positive=True)
     band = _pair(s, "band", "Hz", None)
     bands: dict[str, tuple[float, float]] = {}
@@ -270,6 +306,7 @@ def _feature(top: _Section, k: int, item: Any) -> Feature:
         every_ms=s.quantity("every", "ms", positive=True) if evoked else None,
         after_ms=s.quantity("after", "ms", 250.0, positive=True) if evoked else 250.0,
         baseline_ms=s.quantity("baseline", "ms", 50.0, minimum=0.0) if evoked else 50.0,
+        sensor=sensor if len(kinds) > 1 else None,
     )
     s.finish()
     return feature

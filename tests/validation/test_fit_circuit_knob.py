@@ -20,13 +20,13 @@ metastable, so one evaluation's loss is noisy (at 0.32: 0.002 to 0.12).
 Measured (this test): TPE's estimate (the mean of its best tenth) 0.311, sd 0.018; best
 single evaluation 0.315; check runs of the twin 0.001-0.028 against ~0.5 for a healthy
 circuit. With other seeds (patient 12, twin 5): 0.303 (sd 0.032; best 0.299), healthy
-0.12-0.20 against 0.002. Why TPE: CMA-ES (the default method) started from the healthy value 1.0 spent
-its first 4 of 6 generations on the flat part and ended in flight: final mean 0.200 (sd
-0.08) though its best evaluation was 0.291, and its twin's check runs scored 0.62-0.73.
-For one knob with a narrow basin, TPE's global sampling suits; CMA-ES needs a larger
-budget or a start inside the basin. Also measured, with CMA-ES: truth 0.25, twin seed 3,
-48 evaluations: 0.298 (best 0.265); truth 0.3 with 10 s runs, 40 evaluations: 0.319 (best
-0.270).
+0.12-0.20 against 0.002. Why TPE: CMA-ES (the default method) started from the healthy
+value 1.0 spent its first 4 of 6 generations on the flat part and ended in flight: final
+mean 0.200 (sd 0.08) though its best evaluation was 0.291, and its twin's check runs
+scored 0.62-0.73. For one knob with a narrow basin, TPE's global sampling suits; CMA-ES
+needs a larger budget or a start inside the basin. Also measured, with CMA-ES: truth 0.25,
+twin seed 3, 48 evaluations: 0.298 (best 0.265); truth 0.3 with 10 s runs, 40 evaluations:
+0.319 (best 0.270).
 
 Tolerances: the fitted value within 0.05 of the truth (a sixth of the bursting window the
 EEG resolves, 0.25-0.45), and every evaluation at g_GABA >= 0.6 (a healthy circuit)

@@ -33,11 +33,11 @@ from multiscale.fit.signals import Signals, read_signals
 
 #: posterior-predictive runs of the twin, each with its own noise seed
 CHECK_RUNS = 3
-#: what the fitted values are, per method
+#: what the fitted values are, and their sd, per method
 _ESTIMATE = {
-    "cma": "the search's final mean (sd: its spread)",
-    "optuna": "the mean of the best tenth of the evaluations (sd: their spread)",
-    "sbi": "the posterior medians (sd: the posterior's)",
+    "cma": ("the search's final mean", "its spread"),
+    "optuna": ("the mean of the best tenth of the evaluations", "their spread"),
+    "sbi": ("the posterior medians", "the posterior's"),
 }
 #: fields that name things, never files: left as they are
 _NOT_PATHS = ("name", "description")
@@ -80,7 +80,8 @@ def write_outputs(
 
     figures = report_figures(problem, out, evaluations, best, targets, checks, posterior_u)
     mean, sd = _physical_spread(problem, spread)
-    what = _ESTIMATE[problem.spec.method]
+    estimate, spread_of = _ESTIMATE[problem.spec.method]
+    what = f"{estimate}; sd {spread_of}"
     lines = [
         f"fitted ({what}); best single evaluation {best.index} of {len(evaluations)} at "
         f"loss {best.loss:.4g}:"
@@ -133,7 +134,9 @@ def write_twin(problem: Problem, out: Path, best, spread, n_evaluations: int) ->
     header = [
         f"The twin fitted by `multiscale fit` from {problem.path} to",
         f"{problem.spec.paths} on {time.strftime('%Y-%m-%d')} after {n_evaluations}",
-        f"evaluations ({problem.spec.method}). The values are {_ESTIMATE[problem.spec.method]};",
+        f"evaluations ({problem.spec.method}). The values are {{}} (sd: {{}});".format(
+            *_ESTIMATE[problem.spec.method]
+        ),
         f"the best single evaluation, partly lucky noise, had loss {best.loss:.4g}.",
         "Free parameters:",
     ]

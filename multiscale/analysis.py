@@ -85,32 +85,49 @@ def _segment_chunks(n: int, nperseg: int, step: int, rows: int):
         yield k * step, min(per, total - k)
 
 
+def welch(x: np.ndarray, fs: float, nperseg: int) -> tuple[np.ndarray, np.ndarray]:
+    """Welch's power spectral density along axis 0, as ``scipy.signal.welch(x, fs,
+    nperseg=nperseg, axis=0, detrend="constant")`` computes it (periodic Hann window, half
+    overlap, each segment's mean removed, one-sided density in unit^2/Hz, the segments'
+    mean), to rounding (tests/test_analysis.py checks 1e-12). Written out because importing
+    scipy.signal takes about a second, most of a short masses-only command's run summary."""
+    n = len(x)
+    step = nperseg - nperseg // 2
+    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(nperseg) / nperseg)
+    shape = (nperseg,) + (1,) * (x.ndim - 1)
+    count = (n - nperseg) // step + 1
+    total = 0.0
+    for k in range(count):
+        segment = x[k * step : k * step + nperseg]
+        spectrum = np.fft.rfft((segment - segment.mean(axis=0)) * window.reshape(shape), axis=0)
+        total = total + (spectrum.real**2 + spectrum.imag**2)
+    P = total / (count * fs * float((window * window).sum()))
+    P[1 : None if nperseg % 2 else -1] *= 2.0  # one-sided: every bin but 0 and Nyquist
+    return np.fft.rfftfreq(nperseg, 1.0 / fs), P
+
+
 def power_spectrum(x, fs_hz: float, resolution_hz: float = 0.5):
-    """Welch power spectral density along axis 0. Returns (f in Hz, P in unit^2/Hz).
-    Segments are 1 / resolution_hz long (shorter if the signal is), with 50 % overlap.
+    """Welch power spectral density along axis 0 (``welch``). Returns (f in Hz, P in
+    unit^2/Hz). Segments are 1 / resolution_hz long (shorter if the signal is), with 50 %
+    overlap.
 
     ``x`` is an array or a ``Rows`` view: a view that fits in one chunk is read whole (the
     same numbers as an array); a longer one is read a group of segments at a time, and the
     segments' periodograms, the same as in one piece, are averaged group by group (the
-    mean differs from scipy's one-piece mean by rounding alone, ~1e-16 relative)."""
-    from scipy.signal import welch
-
+    mean differs from the one-piece mean by rounding alone, ~1e-16 relative)."""
     if isinstance(x, Rows) and len(x) <= x.rows_per_chunk():
         x = x.read()
     if not isinstance(x, Rows):
         x = np.asarray(x, dtype=float)
         nperseg = int(min(len(x), round(fs_hz / resolution_hz)))
-        return welch(x, fs=fs_hz, nperseg=nperseg, axis=0, detrend="constant")
+        return welch(x, fs_hz, nperseg)
     n = len(x)
     nperseg = int(min(n, round(fs_hz / resolution_hz)))
     step = nperseg - nperseg // 2  # welch's default overlap: nperseg // 2
     total, f = 0.0, None
     count = 0
     for a, k in _segment_chunks(n, nperseg, step, x.rows_per_chunk()):
-        f, P = welch(
-            x.read(a, a + (k - 1) * step + nperseg), fs=fs_hz, nperseg=nperseg, axis=0,
-            detrend="constant",
-        )  # fmt: skip
+        f, P = welch(x.read(a, a + (k - 1) * step + nperseg), fs_hz, nperseg)
         total = total + P * k
         count += k
     return f, total / count

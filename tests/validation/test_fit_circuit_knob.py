@@ -39,6 +39,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+from fit_files import brain
 
 from multiscale import api
 from multiscale.export import export
@@ -49,32 +50,27 @@ pytestmark = pytest.mark.validation
 TRUTH = 0.3
 CHANNELS = "[C4, C2, FC2, CP2, C6, FC6, CP6, Cz]"
 
-BRAIN = """
-name: {name}
-seed: {seed}
-duration: {duration}
-connectome: {{source: tvb76, conduction_speed: 3 m/s}}
-regions:
-  model: jansen_rit
-  parameter_set: jansen_rit_1995
-  parameters: {{mu: 0.22}}
-  coupling: {{kind: sigmoidal_jansen_rit, a: 0.01}}
-  integrator: {{dt: 0.1 ms, noise: {{y4: 1.0e-3}}}}
-circuits:
+#: the brain of the other fit tests (tests/fit_files.py) at p = 220/s, with the circuit in rM1
+CIRCUIT = """circuits:
   - {{name: m1, model: ei_network, region: rM1, parameters: {{n_E: 800, n_I: 200,
      g_GABA: {g}}}, input_gain: 20, output_gain: 0.5}}
 cosim: {{resolution: 1 ms}}
-record: {{sampling_rate: 250 Hz, eeg: tvb65, spikes: false}}
-output: {{figures: false}}
-"""
+record: {{sampling_rate: 250 Hz, eeg: tvb65, spikes: false}}"""
+
+
+def brain_with_circuit(name: str, seed: int, duration: str, g: float) -> str:
+    """The experiment file: the fit tests' brain, rM1 replaced by the circuit at g_GABA g."""
+    return brain(name, seed, duration, "{mu: 0.22}").replace(
+        "record: {sampling_rate: 250 Hz, eeg: tvb65}", CIRCUIT.format(g=g)
+    )
 
 
 def test_gaba_a_scale_of_the_circuit_is_recovered_from_the_eeg(tmp_path):
-    patient = BRAIN.format(name="patient", seed=11, duration="16 s", g=TRUTH)
+    patient = brain_with_circuit("patient", 11, "16 s", TRUTH)
     result = api.run(api.experiment(loads(patient), base_dir=tmp_path), tmp_path / "patient.h5")
     edf = export(result.path, "edf", tmp_path / "patient.edf")
     twin = (
-        BRAIN.format(name="twin", seed=3, duration="5 s", g=1.0)
+        brain_with_circuit("twin", 3, "5 s", 1.0)
         + f"""
 fit:
   target: {{eeg: {edf}, window: [1 s, 16 s], channels: {CHANNELS}}}

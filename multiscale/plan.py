@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from multiscale.sparse import SparseMatrix
     from multiscale.stimuli import RegionStimulus
 
+#: a masses-only window's noise, drive and observable (values per array): ~16 MB at most
+_WINDOW_VALUES = 2**21
+
 
 @dataclass(frozen=True, eq=False)
 class Window:
@@ -718,22 +721,31 @@ def _check_steps(exp: Experiment, got: Resolved, errors: list[str]) -> None:
         return
     got.delays = conn.delay_matrix(speed, dt)
     if not errors:
-        got.window = _choose_window(exp, conn, got.delays, got.proxies, errors)
+        got.window = _choose_window(
+            exp, conn, len(model.STATE_VARIABLES), got.delays, got.proxies, errors
+        )
 
 
-def _choose_window(exp, conn, delays, proxies, errors) -> Window | None:
+def _choose_window(exp, conn, n_states, delays, proxies, errors) -> Window | None:
     """The one place the exchange window is chosen. With circuits: the smallest delay on an
     edge into or out of a spiking region, floored to a whole number of exchange bins (then
     window k of either side needs only window k - 1 of the other: docs/design.md); zero
     delays there are clamped to one step (``cosim.zero_delay_edges: clamp``), in
     ``delays``. Without circuits: 10 exchange bins, so perturbations act within 10 bins of
-    their time."""
+    their time; with no perturbation either, nothing happens at a boundary but Python's
+    bookkeeping (about 0.2 ms a window), so up to 100 bins, as long as a window's noise,
+    drive and observable stay within _WINDOW_VALUES values. The window changes no result:
+    the noise stream is drawn in order whatever its chunks."""
     W = conn.weights_sparse
     dt = exp.regions.dt_ms
     res_steps = int(round(exp.cosim.resolution_ms / dt))
     total = int(np.ceil(exp.duration_ms / dt / res_steps)) * res_steps
     if not proxies:
-        steps = min(total, 10 * res_steps)
+        bins = 10
+        if not exp.perturbations:
+            per_bin = res_steps * conn.n_regions * n_states
+            bins = max(bins, min(100, _WINDOW_VALUES // per_bin))
+        steps = min(total, bins * res_steps)
         return Window(steps, dt, res_steps, total, min_delay_ms=None)
     # the weighted edges into or out of a spiking region, in row-major order; the
     # self-edges of spiking regions are dropped (the circuit is local)

@@ -254,7 +254,7 @@ class Store:
         entry = self._pending.setdefault(ds.name, [ds, [], 0])
         entry[1].append(np.array(rows, copy=True))  # callers may reuse their buffers
         entry[2] += len(rows)
-        width = int(np.prod(ds.shape[1:], dtype=np.int64)) or 1
+        width = int(np.prod(np.shape(rows)[1:], dtype=np.int64)) or 1  # the series' own
         if entry[2] >= min(_BUFFER_ROWS, max(1, _BUFFER_VALUES // width)):
             self._write(ds.name)
 

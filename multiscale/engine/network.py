@@ -217,6 +217,7 @@ class Engine:
             self.rng = rng if rng is not None else np.random.default_rng()
             self._noisy = self._noisy_variables()
         self._no_noise = np.zeros((1, 1, 1))
+        self._noise_buffer: np.ndarray | None = None
         self._no_states = np.zeros((1, 1, 1))
         self.step = 0
 
@@ -317,7 +318,11 @@ class Engine:
             if noise.shape != (n_steps, *self.X.shape):
                 raise ValueError(f"increments must have shape {(n_steps, *self.X.shape)}")
         elif self.stochastic:
-            noise = self.draw_noise(n_steps)
+            # one buffer for every window of this length: its variables without noise stay
+            # zero, and a new array would cost a page fault per 4 kB at every window
+            if self._noise_buffer is None or len(self._noise_buffer) != n_steps:
+                self._noise_buffer = np.zeros((n_steps, *self.X.shape))
+            noise = self.draw_noise(n_steps, out=self._noise_buffer)
         else:
             noise = self._no_noise
         if stimulus is not None:
@@ -571,6 +576,7 @@ class Engine:
         if self.stochastic:
             self.noise_scale = np.array(state["noise_scale"], dtype=float)
             self._noisy = self._noisy_variables()
+            self._noise_buffer = None  # its zero variables may have changed
             rng_state = state["rng"]
             if isinstance(rng_state, bytes):
                 rng_state = rng_state.decode()

@@ -171,6 +171,51 @@ def test_the_loss_is_zero_for_the_target_itself_and_grows_with_a_difference():
     assert feat.terms(fs, b, a) == pytest.approx([np.log10(4) ** 2] * 2, rel=1e-9)
 
 
+def test_source_features_estimate_each_region_in_nA_m():
+    """A recording of 4 regions (two active: 20 nA m at 10 Hz, 50 nA m at 4 Hz) through a
+    12-channel lead field: the beamformer has unit gain at each region it estimates (and
+    lets 1.6 % of the other through: the regularisation), and the estimates follow the
+    active regions' moments in nA m."""
+    from multiscale.fit.source_space import beamformer, on_sources
+
+    rng = np.random.default_rng(2)
+    fs = 250.0
+    t = np.arange(int(20 * fs)) / fs
+    G = rng.standard_normal((12, 4)) * 50.0  # V/(A m)
+    s = np.zeros((len(t), 4))  # nA m
+    s[:, 0] = 20.0 * np.sin(2 * np.pi * 10 * t)
+    s[:, 1] = 50.0 * np.sin(2 * np.pi * 4 * t)
+    s[:, 2:] = rng.standard_normal((len(t), 2))
+    y = (s * 1e-9) @ G.T * 1e6 + 0.01 * rng.standard_normal((len(t), 12))  # uV
+    names = tuple(f"c{k}" for k in range(12))
+    target = SensorData("seeg", names, y, "uV", fs, G, ("r0", "r1", "r2", "r3"))
+    w = beamformer(target, ("r0", "r1"))
+    gains = w.T @ G[:, :2]
+    assert np.diag(gains) == pytest.approx([1.0, 1.0], abs=1e-9)  # unit gain
+    assert np.abs(gains[~np.eye(2, dtype=bool)]).max() < 0.05  # little cross-talk
+    est = on_sources(target, target, ("r1", "r0"))
+    assert est.unit == "nA m" and est.channels == ("r1", "r0")
+    for k, r in enumerate((1, 0)):
+        assert np.corrcoef(est.data[:, k], s[:, r])[0, 1] > 0.99
+        assert est.data[:, k].std() == pytest.approx(s[:, r].std(), rel=0.05)
+    f = Feature("log_spectrum", band_hz=(2.0, 30.0), sources=("r0", "r1"))
+    (spectrum,) = feat.compute_segmented((f,), target, 10.0)
+    assert spectrum.shape == (2, 29) and f.label == "log_spectrum[2-30 Hz]@r0+r1"
+    assert np.argmax(spectrum[0]) == 8 and np.argmax(spectrum[1]) == 2  # 10 Hz and 4 Hz
+
+
+def test_a_source_feature_names_regions_of_the_connectome(tmp_path, target, capsys):
+    for sources, expected in (
+        ("[rV1, nowhere]", "fit.features[0].sources: got 'nowhere'"),
+        ("rV1", "fit.features[0].sources: got 'rV1'; expected a list of region labels"),
+    ):
+        band = "band: [2 Hz, 30 Hz]"
+        path = _twin(tmp_path, target, **{band: f"{band}, sources: {sources}"})
+        assert main(["fit", str(path), "-o", str(tmp_path / "out")]) == 2
+        assert expected in capsys.readouterr().err
+        assert not (tmp_path / "out").exists()
+
+
 # --- a fit end to end -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory, target):

@@ -22,6 +22,10 @@ difference between the model's array and the target's, in the unit below:
   ``first``, ``first + every``, ... (``after`` long, minus the mean of the ``baseline``
   before each), in the signal's unit; the term is divided by the target's mean square, so
   0.1 means a 10 % error in energy.
+
+A feature with ``sources`` is computed on the listed regions' estimated dipole moments
+(nA m) instead of the channels (``multiscale.fit.source_space``); its units read nA m for
+the signal's.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from multiscale.fit.signals import SensorData, Signals
+from multiscale.fit.source_space import on_sources
 from multiscale.fit.spec import Feature, FitSpec
 
 
@@ -46,7 +51,13 @@ def model_features(spec: FitSpec, run: Signals, targets: Signals) -> list:
     from multiscale.fit.target import rereferenced
 
     model = {k: rereferenced(run[k], targets[k].channels) for k in spec.kinds}
-    return [compute((f,), model[spec.kind_of(f)], spec.skip_ms)[0] for f in spec.features]
+    out = []
+    for f in spec.features:
+        data = model[spec.kind_of(f)]
+        if f.sources:
+            data = on_sources(data, targets[spec.kind_of(f)], f.sources)
+        out.append(compute((f,), data, spec.skip_ms)[0])
+    return out
 
 
 def compute_segmented(features: tuple[Feature, ...], data: SensorData, segment_s: float) -> list:
@@ -60,12 +71,13 @@ def compute_segmented(features: tuple[Feature, ...], data: SensorData, segment_s
     count = len(data.data) // n if n > 0 else 0
     out = []
     for f in features:
+        x = on_sources(data, data, f.sources) if f.sources else data
         if f.kind == "evoked" or count < 2:
-            out.append(compute((f,), data)[0])
+            out.append(compute((f,), x)[0])
             continue
         parts = [
-            compute((f,), SensorData(data.kind, data.channels, data.data[k * n : (k + 1) * n],
-                                     data.unit, data.sampling_rate_hz))[0]
+            compute((f,), SensorData(x.kind, x.channels, x.data[k * n : (k + 1) * n], x.unit,
+                                     x.sampling_rate_hz))[0]
             for k in range(count)
         ]  # fmt: skip
         out.append(np.mean(parts, axis=0))

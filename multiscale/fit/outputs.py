@@ -257,7 +257,10 @@ def _write_h5(
             ("sd", sd, "the optimiser's search standard deviation at the end"),
         ):
             _array(p, name, np.asarray(values, dtype=float), "see /parameters/units", what)
-        units = [_feature_unit(x, targets[spec.kind_of(x)].unit) for x in spec.features]
+        units = [
+            _feature_unit(x, "nA m" if x.sources else targets[spec.kind_of(x)].unit)
+            for x in spec.features
+        ]
         t = f.create_group("target")
         for k, a in enumerate(target_values):
             _array(t, f"feature{k}", a, units[k], spec.features[k].label)

@@ -159,6 +159,11 @@ def _check(problem: Problem) -> None:
                 errors.append(f"fit.free.{f.path}.regions: got {f.region!r}; {err}")
     left_s = (exp.duration_ms - spec.skip_ms) / 1000.0
     for k, feature in enumerate(spec.features):
+        for region in feature.sources:
+            try:
+                exp.plan.connectome.index(region)
+            except (ValueError, KeyError) as err:
+                errors.append(f"fit.features[{k}].sources: got {region!r}; {err}")
         spectral = feature.kind in ("log_spectrum", "band_power", "peak_frequency")
         if spectral and left_s < 1.0 / feature.resolution_hz:
             errors.append(

@@ -47,6 +47,7 @@ from multiscale.fit.optimisers import ask, make_optimiser
 from multiscale.fit.predict import candidates, check_predict, predict, read_predict
 from multiscale.fit.problem import Problem, load_problem
 from multiscale.fit.signals import Signals
+from multiscale.fit.source_space import with_lead_field
 from multiscale.fit.table import (
     Evaluation,
     append_rows,
@@ -130,9 +131,8 @@ def target_features(problem: Problem) -> tuple[Signals, dict[str, Matching], lis
     for target in spec.targets:
         gain = problem.experiment.plan.sensors.get(target.kind)
         model_channels = list(gain.channels) if gain is not None else []
-        targets[target.kind], matchings[target.kind] = read_target(
-            target, model_channels, str(problem.path)
-        )
+        data, matchings[target.kind] = read_target(target, model_channels, str(problem.path))
+        targets[target.kind] = with_lead_field(data, gain) if gain is not None else data
     segment_s = (problem.experiment.duration_ms - spec.skip_ms) / 1000.0
     try:
         values = [

@@ -19,6 +19,10 @@ class SensorData:
     data: (samples, channels), in ``unit``; EEG average-referenced, as a run stores it.
     unit: "uV" (EEG, SEEG), "fT" (MEG), or the region observable's unit.
     sampling_rate_hz: samples per second (Hz).
+    lead_field: a recording's (channels, regions) lead field of the twin's forward model
+        (the gain's unit, SI per A m; EEG rows average-referenced as the data), for features
+        computed on the regions' sources (``multiscale.fit.source_space``); None otherwise.
+    regions: the region labels of lead_field's columns.
     """
 
     kind: str
@@ -26,6 +30,8 @@ class SensorData:
     data: np.ndarray
     unit: str
     sampling_rate_hz: float
+    lead_field: np.ndarray | None = None
+    regions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.data.ndim != 2 or self.data.shape[1] != len(self.channels):

@@ -9,6 +9,8 @@
       features:                      # default: one log_spectrum over [2 Hz, 40 Hz]
         - {kind: log_spectrum, band: [2 Hz, 40 Hz]}
         - {kind: peak_frequency, band: [6 Hz, 14 Hz], weight: 0.5}
+        # on the estimated sources of these regions, not the channels (source_space)
+        - {kind: log_spectrum, band: [2 Hz, 30 Hz], sources: [rV1, lV1]}
       free:                          # dotted field paths, as --set takes them
         regions.parameters.B: {min: 15 mV, max: 30 mV}
         regions.coupling.a: {min: 0.001, max: 0.05, scale: log}
@@ -67,7 +69,9 @@ class Feature:
     first_ms, every_ms, after_ms, baseline_ms: an evoked response's stimulus times and epoch
     (ms); sensor: the target kind the term compares (None: the fit's only target; a fit
     with several targets gives every feature its kind, one term per kind unless the file
-    names one)."""
+    names one); sources: region labels: the feature is computed on those regions' dipole
+    moments, estimated from the channels (multiscale.fit.source_space), not on the
+    channels."""
 
     kind: str
     weight: float = 1.0
@@ -80,13 +84,18 @@ class Feature:
     after_ms: float = 250.0
     baseline_ms: float = 50.0
     sensor: str | None = None
+    sources: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
-        """A short name for tables: kind and band (and the sensor kind, if set)."""
+        """A short name for tables: kind and band (and the sensor kind, if set; the
+        regions, if computed on their sources)."""
         name = self.kind
         if self.kind in ("log_spectrum", "peak_frequency", "envelope_connectivity"):
             name = f"{self.kind}[{self.band_hz[0]:g}-{self.band_hz[1]:g} Hz]"
+        if self.sources:
+            shown = self.sources if len(self.sources) <= 3 else (f"{len(self.sources)} regions",)
+            name += "@" + "+".join(shown)
         return name if self.sensor is None else f"{self.sensor}:{name}"
 
 
@@ -307,9 +316,25 @@ def _feature(top: _Section, k: int, item: Any, kinds: list[str]) -> Feature:
         after_ms=s.quantity("after", "ms", 250.0, positive=True) if evoked else 250.0,
         baseline_ms=s.quantity("baseline", "ms", 50.0, minimum=0.0) if evoked else 50.0,
         sensor=sensor if len(kinds) > 1 else None,
+        sources=_sources(s, where),
     )
     s.finish()
     return feature
+
+
+def _sources(s: _Section, where: str) -> tuple[str, ...]:
+    """A feature's ``sources``: a non-empty list of region labels (checked against the
+    connectome with the experiment)."""
+    raw = s.raw("sources", None)
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
+        s.error(f"{where}.sources", raw, "a list of region labels, e.g. [rV1, lM1]")
+        return ()
+    if len(set(raw)) != len(raw):
+        s.error(f"{where}.sources", raw, "each region once")
+        return ()
+    return tuple(raw)
 
 
 def _free(top: _Section) -> tuple[Free, ...]:

@@ -13,7 +13,8 @@ posterior-predictive check, ``fit.h5`` and the report figures.
   (each parameter against the loss), ``spectra.png`` (the target's and the twin's power
   spectra per channel) and ``topomaps.png`` (band powers on the scalp: target, twin, and
   twin / target in dB); with several targets, one ``spectra_KIND.png`` and
-  ``topomaps_KIND.png`` per sensor kind.
+  ``topomaps_KIND.png`` per sensor kind; ``sources.png``: the estimated sources' spectra
+  per region, when features are computed on sources.
 """
 
 from __future__ import annotations

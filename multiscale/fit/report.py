@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import numpy as np
 from multiscale.analysis import BANDS_HZ, band_power, power_spectrum
 from multiscale.fit.problem import Problem
 from multiscale.fit.signals import SensorData, Signals, read_signals
+from multiscale.fit.source_space import on_sources
 from multiscale.fit.target import rereferenced
 
 #: the spectra figure's frequency range (Hz) and resolution
@@ -57,6 +59,21 @@ def report_figures(
         topo = _topomaps(plt, target, twins, skip, checks[0], folder / f"topomaps{suffix}.png")
         if topo is not None:
             paths.append(topo)
+        spec = problem.spec
+        regions = tuple(
+            dict.fromkeys(r for f in spec.features if spec.kind_of(f) == kind for r in f.sources)
+        )
+        if regions:  # what the source features compared
+            paths.append(
+                _spectra(
+                    plt,
+                    on_sources(target, target, regions),
+                    [on_sources(t, target, regions) for t in twins],
+                    skip,
+                    folder / f"sources{suffix}.png",
+                    "estimated sources' power spectra",
+                )
+            )
     return paths
 
 
@@ -155,8 +172,16 @@ def _psd(data: SensorData, skip_ms: float):
     return power_spectrum(x, data.sampling_rate_hz, _RESOLUTION_HZ)
 
 
-def _spectra(plt, target: SensorData, twins: list[SensorData], skip_ms: float, path: Path) -> Path:
-    """Per channel: the target's power spectrum and the twin's (its check runs' range)."""
+def _spectra(
+    plt,
+    target: SensorData,
+    twins: list[SensorData],
+    skip_ms: float,
+    path: Path,
+    what: str = "power spectra",
+) -> Path:
+    """Per channel (or region, for sources): the target's power spectrum and the twin's
+    (its check runs' range)."""
     ft, Pt = _psd(target, 0.0)
     twin = [_psd(t, skip_ms) for t in twins]
     fm = twin[0][0]
@@ -187,10 +212,11 @@ def _spectra(plt, target: SensorData, twins: list[SensorData], skip_ms: float, p
     for k in range(n, rows * cols):
         axes[k // cols, k % cols].set_visible(False)
     shown = "" if n == len(target.channels) else f", first {n} of {len(target.channels)} channels"
-    fig.suptitle(
-        f"{target.kind.upper()} power spectra ({target.unit}²/Hz): target (black) and twin "
-        f"(red: mean and range of {len(twins)} noise seeds){shown}", fontsize=9,
-    )  # fmt: skip
+    title = (
+        f"{target.kind.upper()} {what} ({target.unit}²/Hz): target (black) and twin "
+        f"(red: mean and range of {len(twins)} noise seeds){shown}"
+    )
+    fig.suptitle("\n".join(textwrap.wrap(title, max(40, 20 * cols))), fontsize=9)
     return _save(fig, path)
 
 

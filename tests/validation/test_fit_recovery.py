@@ -43,6 +43,7 @@ scalp term's second basin.
 
 from __future__ import annotations
 
+import h5py
 import numpy as np
 import pytest
 from fit_files import brain
@@ -127,6 +128,10 @@ def test_an_excitability_map_is_recovered_on_the_scalp_sources_where_they_resolv
     v1, _, pfc = _fit_mu_map(tmp_path, "eeg")
     assert v1 <= 0.10  # below the alpha onset, as the truth; 0.05-0.09 look alike
     assert pfc == pytest.approx(0.12, abs=0.02)
+    assert (tmp_path / "fit" / "report" / "sources.png").stat().st_size > 0
+    with h5py.File(tmp_path / "fit" / "fit.h5") as f:
+        assert f["target/feature0"].attrs["unit"] == "log10(nA m^2/Hz)"
+        assert f["target/feature0"].shape == (3, 29)  # the regions' spectra, 2-30 Hz
 
 
 def test_an_excitability_map_is_recovered_whole_from_depth_electrodes(tmp_path):

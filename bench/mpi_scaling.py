@@ -2,6 +2,7 @@
 and a cost model for larger jobs. Prints ratios measured in this one script.
 
     python bench/mpi_scaling.py            # ~5 min on 2 cores
+    python bench/mpi_scaling.py --repeat 5
 
 (a) two circuits of 2000 neurons each in the 76-region connectome, 2 s: `mpiexec -n 2`
     against `-n 1` (wall time of the run, from the output file).
@@ -10,16 +11,23 @@ and a cost model for larger jobs. Prints ratios measured in this one script.
     every window and nothing else; both in fresh processes with compiled code cached,
     timed from their first window on (set-up, which Brian2 pays once per run whatever
     the framework, is printed apart).
-(c) a cost model from the per-window times measured in (a) and an MPI ping-pong of
-    window-sized messages, predicting parallel efficiency at 16-128 ranks.
+(c) a cost model from the per-window times measured in (b) and an MPI ping-pong of
+    window-sized messages, predicting parallel efficiency at 16-128 ranks, with the bytes
+    each window exchanges.
+
+The two sides of (a) and of (b) take turns, ``--repeat`` times each; min and median are
+printed, with the load average before and after (MPI needs one free core per rank).
 
 All timings use the cython target after a warm-up run (compilation excluded).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -132,7 +140,18 @@ if r == 0: print(__import__("json").dumps(out))
 """
 
 
+def _stats(values: list[float]) -> str:
+    return f"min {min(values):.2f} s median {statistics.median(values):.2f} s"
+
+
+def _load() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--repeat", type=int, default=3, help="runs of each side, alternated")
+    repeat = p.parse_args().repeat
     work = Path(tempfile.mkdtemp(prefix="ms_bench_"))
     # (b) cuts the circuit's input (input_gain 0) so that both sides simulate the same
     # circuit under the same drive: the difference is the co-simulation alone
@@ -140,31 +159,36 @@ def main() -> None:
     (work / "two.yaml").write_text(EXPERIMENT.format(duration="2 s", second=SECOND, gain=20))
     print(f"workdir {work}; warming up (compiles once)...", flush=True)
     run(work, 1, "two.yaml", "warm.h5")
+    print(f"load average before: {_load()}")
 
-    print("\n(a) two circuits (2 x 2000 neurons) + 76-region engine, 2 s simulated")
-    n1 = run(work, 1, "two.yaml", "n1.h5")
-    n2 = run(work, 2, "two.yaml", "n2.h5")
-    print(
-        f"    -n 1: {n1['run_wall']:.1f} s   -n 2: {n2['run_wall']:.1f} s   "
-        f"speed-up {n1['run_wall'] / n2['run_wall']:.2f} (ideal on 2 cores: 2.0)"
-    )
+    print(f"\n(a) two circuits (2 x 2000 neurons) + 76-region engine, 2 s simulated, "
+          f"-n 1 and -n 2 alternated, {repeat} each")  # fmt: skip
+    n1, n2 = [], []
+    for i in range(repeat):
+        n1.append(run(work, 1, "two.yaml", f"n1_{i}.h5"))
+        n2.append(run(work, 2, "two.yaml", f"n2_{i}.h5"))
+    w1, w2 = [r["run_wall"] for r in n1], [r["run_wall"] for r in n2]
+    print(f"    -n 1: {_stats(w1)}   -n 2: {_stats(w2)}")
+    print(f"    speed-up {statistics.median(w1) / statistics.median(w2):.2f} (medians; ideal "
+          f"on 2 cores: 2.0)")  # fmt: skip
 
-    print("\n(b) co-simulation overhead, one circuit (2000 neurons), 2 s simulated")
-    # interleaved twice, best of each: the machine is shared
-    coupled = min(
-        (run(work, 1, "one.yaml", f"one{i}.h5") for i in range(2)), key=lambda r: r["run_wall"]
-    )
-    alone = min(circuit_alone(coupled["duration_ms"], coupled["window_ms"]) for _ in range(2))
-    run_phase = coupled["run_wall"] - coupled["setup"]
+    print(f"\n(b) co-simulation overhead, one circuit (2000 neurons), 2 s simulated, "
+          f"coupled and alone alternated, {repeat} each")  # fmt: skip
+    coupled, alone = [], []
+    for i in range(repeat):
+        coupled.append(run(work, 1, "one.yaml", f"one{i}.h5"))
+        alone.append(circuit_alone(coupled[-1]["duration_ms"], coupled[-1]["window_ms"]))
+    phase = [r["run_wall"] - r["setup"] for r in coupled]
+    engine = statistics.median(r["engine"] for r in coupled)
     print(
         f"    run phase (from the first window, both in fresh processes, compiled): coupled "
-        f"{run_phase:.2f} s (engine {coupled['engine']:.2f} s, all boundary work "
-        f"{coupled['boundaries']:.2f} s), circuit alone {alone:.2f} s: ratio "
-        f"{run_phase / alone:.2f}"
+        f"{_stats(phase)} (engine {engine:.2f} s), circuit alone {_stats(alone)}: ratio "
+        f"{statistics.median(phase) / statistics.median(alone):.2f} (medians)"
     )
     print(
-        f"    without the engine's own integration: {(run_phase - coupled['engine']) / alone:.2f}"
-        f"; set-up before the first window: coupled {coupled['setup']:.1f} s"
+        f"    without the engine's own integration: "
+        f"{(statistics.median(phase) - engine) / statistics.median(alone):.2f}; set-up before "
+        f"the first window: coupled {statistics.median(r['setup'] for r in coupled):.1f} s"
     )
 
     print("\n(c) cost model")
@@ -175,16 +199,24 @@ def main() -> None:
         text=True,
     )
     lat = {int(k): v for k, v in json.loads(pp.stdout.strip().splitlines()[-1]).items()}
-    windows = n1["duration_ms"] / n1["window_ms"]
-    t_engine = coupled["engine"] / windows  # s per window
+    window_ms = n1[0]["window_ms"]
+    windows = n1[0]["duration_ms"] / window_ms
+    t_engine = engine / windows  # s per window
     # one 2000-neuron circuit as the coupled run drives it: Brian2 plus its boundary work
-    t_circuit = (run_phase - coupled["engine"]) / windows
-    bins = int(n1["window_ms"])
+    t_circuit = (statistics.median(phase) - engine) / windows
+    bins = int(round(window_ms / 1.0))  # exchange bins of 1 ms (cosim.resolution)
+    # what travels per circuit per window (transport.py): its rate and field per bin to
+    # the engine, and its input per bin plus a stop flag back
+    out_bytes, in_bytes = 8 * 2 * bins, 8 * (bins + 1)
     t_msg = lat[min(lat, key=lambda n: abs(n - 2 * bins))]
     print(
-        f"    measured per window ({n1['window_ms']:g} ms): engine {t_engine * 1e3:.2f} ms, "
-        f"one 2000-neuron circuit {t_circuit * 1e3:.2f} ms, one message "
-        f"({2 * bins} doubles) {t_msg * 1e6:.1f} us"
+        f"    measured per window ({window_ms:g} ms, {bins} bins): engine "
+        f"{t_engine * 1e3:.2f} ms, one 2000-neuron circuit {t_circuit * 1e3:.2f} ms, one "
+        f"message ({2 * bins} doubles) {t_msg * 1e6:.1f} us"
+    )
+    print(
+        f"    bytes per window and circuit: {out_bytes} to the engine (rate and field per "
+        f"bin), {in_bytes} back (input per bin and a stop flag): {out_bytes + in_bytes} B"
     )
     print("    model: P ranks, one 2000-neuron circuit per rank beside the engine's rank;")
     print("    window time = max(engine + (P-1) messages in + (P-1) out serialised on the")
@@ -198,9 +230,11 @@ def main() -> None:
         circuit_side = t_circuit + 2 * t_msg
         window = max(engine_side, circuit_side)
         print(
-            f"    P = {P:4d}: predicted window {window * 1e3:6.2f} ms, "
-            f"efficiency {serial / (P * window):.2f}"
+            f"    P = {P:4d}: predicted window {window * 1e3:6.2f} ms, efficiency "
+            f"{serial / (P * window):.2f}; the engine rank receives "
+            f"{n_c * out_bytes / 1024:.1f} kB and sends {n_c * in_bytes / 1024:.1f} kB a window"
         )
+    print(f"\nload average after: {_load()}")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -34,8 +34,10 @@ neighbours did not either). So the EEG test asserts rV1 below its alpha onset (a
 and rPFCDL within 0.02 of 0.12, and prints lM1.
 
 From tvb-data's 588 SEEG contacts (the same patient, its output file as the target), on
-the sources, the whole map is recovered: rV1 0.05, lM1 0.258, rPFCDL 0.109 (twin seed 3);
-0.056, 0.257, 0.116 (seed 5). Its test asserts rV1 at most 0.1, lM1 in 0.18-0.3 (where
+the sources, the whole map is recovered: rV1 0.05, lM1 0.258, rPFCDL 0.109 (twin seed 3,
+96 evaluations); 0.056, 0.257, 0.116 (seed 5); 0.05, 0.244, 0.123 with 64 evaluations,
+which the test runs (the suite's time; the EEG fit keeps 96: at 64 it gave rPFCDL 0.138,
+at the edge of its tolerance). Its test asserts rV1 at most 0.1, lM1 in 0.18-0.3 (where
 even the region's own signal changes little: its loss at 0.3 equals the truth's) and
 rPFCDL within 0.025 of 0.12. Fitting EEG and SEEG at once put lM1 at 0.05 again: the
 scalp term's second basin.
@@ -108,14 +110,14 @@ def test_global_excitability_and_inhibition_are_recovered(tmp_path):
 MU_MAP = "{mu: {default: 0.22, rV1: 0.09, lM1: 0.22, rPFCDL: 0.12}}"
 
 
-def _fit_mu_map(folder, kind: str):
+def _fit_mu_map(folder, kind: str, evaluations: int):
     """mu in rV1, lM1, rPFCDL from the patient's ``kind`` recording, on the sources."""
     outcome = _fit(
         folder,
         _patient(folder, MU_MAP, kind),
         "{}",
         "    regions.parameters.mu: {min: 0.05, max: 0.3, regions: [rV1, lM1, rPFCDL]}",
-        96,
+        evaluations,
         on=", sources: [rV1, lM1, rPFCDL]",
         kind=kind,
     )
@@ -125,7 +127,7 @@ def _fit_mu_map(folder, kind: str):
 
 
 def test_an_excitability_map_is_recovered_on_the_scalp_sources_where_they_resolve(tmp_path):
-    v1, _, pfc = _fit_mu_map(tmp_path, "eeg")
+    v1, _, pfc = _fit_mu_map(tmp_path, "eeg", 96)
     assert v1 <= 0.10  # below the alpha onset, as the truth; 0.05-0.09 look alike
     assert pfc == pytest.approx(0.12, abs=0.02)
     assert (tmp_path / "fit" / "report" / "sources.png").stat().st_size > 0
@@ -135,7 +137,7 @@ def test_an_excitability_map_is_recovered_on_the_scalp_sources_where_they_resolv
 
 
 def test_an_excitability_map_is_recovered_whole_from_depth_electrodes(tmp_path):
-    v1, m1, pfc = _fit_mu_map(tmp_path, "seeg")
+    v1, m1, pfc = _fit_mu_map(tmp_path, "seeg", 64)  # 96 gave 0.050, 0.258, 0.109
     assert v1 <= 0.10
     assert 0.18 <= m1 <= 0.30  # oscillating, as the truth (0.22 and 0.3 look alike)
     assert pfc == pytest.approx(0.12, abs=0.025)

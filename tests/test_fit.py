@@ -193,6 +193,9 @@ def test_source_features_estimate_each_region_in_nA_m():
     gains = w.T @ G[:, :2]
     assert np.diag(gains) == pytest.approx([1.0, 1.0], abs=1e-9)  # unit gain
     assert np.abs(gains[~np.eye(2, dtype=bool)]).max() < 0.05  # little cross-talk
+    assert beamformer(target, ("r0", "r1")) is w  # once per recording and regions
+    other = SensorData("seeg", names, y[::-1].copy() + 1.0, "uV", fs, G, target.regions)
+    assert beamformer(other, ("r0", "r1")) is not w  # another recording, its own weights
     est = on_sources(target, target, ("r1", "r0"))
     assert est.unit == "nA m" and est.channels == ("r1", "r0")
     for k, r in enumerate((1, 0)):

@@ -15,6 +15,7 @@ changes is only which mixtures the loss weighs.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import replace
 
 import numpy as np
@@ -40,10 +41,28 @@ def with_lead_field(data: SensorData, gain) -> SensorData:
     return replace(data, lead_field=G, regions=tuple(gain.regions))
 
 
+#: weights already computed: id(recording) -> (a weak reference to it, {regions: weights});
+#: a fit's every evaluation projects onto the same recording's beamformer (an SEEG
+#: implant's covariance costs tens of ms)
+_WEIGHTS: dict[int, tuple[weakref.ref, dict[tuple[str, ...], np.ndarray]]] = {}
+
+
 def beamformer(target: SensorData, regions: tuple[str, ...]) -> np.ndarray:
     """The (channels, regions) unit-gain LCMV weights of ``regions`` from the recording
     ``target`` (its covariance and lead field): column r maps the channels (SI) to region
-    r's dipole moment (A m)."""
+    r's dipole moment (A m). Computed once per recording and regions (read-only)."""
+    key = id(target)
+    ref, known = _WEIGHTS.get(key, (None, None))
+    if ref is None or ref() is not target:  # new, or another recording at a reused id
+        known = {}
+        _WEIGHTS[key] = (weakref.ref(target, lambda _: _WEIGHTS.pop(key, None)), known)
+    if regions not in known:
+        known[regions] = _lcmv(target, regions)
+        known[regions].flags.writeable = False
+    return known[regions]
+
+
+def _lcmv(target: SensorData, regions: tuple[str, ...]) -> np.ndarray:
     if target.lead_field is None:
         raise ValueError(f"{target.kind}: no lead field to estimate the sources with")
     G = target.lead_field[:, [target.regions.index(r) for r in regions]]

@@ -578,7 +578,7 @@ class BasalGanglia(Circuit):
             "half_gm": np.exp(-0.5 * h / TAU_MSN_GABA),
             "kick_ext": _alpha_kick(float(self.params["w_ext"])),
         }
-        clock = b2.Clock(dt=cell_dt, name=f"{self.name}_clock")  # named: see below
+        clock = b2.Clock(dt=cell_dt, name=f"{self.tag}_clock")  # named: see below
         group = b2.NeuronGroup(
             total,
             EQUATIONS,
@@ -587,13 +587,13 @@ class BasalGanglia(Circuit):
             reset=RESET,
             namespace=namespace,
             clock=clock,
-            name=f"{self.name}_cells",
+            name=f"{self.tag}_cells",
         )
         self._init_cells(group, n, offset, h)
         # named subgroups: generated code names them, and a stable name keeps the compiled
         # code cached from one build to the next
         self.populations = {
-            pop: b2.Subgroup(group, offset[pop], offset[pop] + n, name=f"{self.name}_{pop}")
+            pop: b2.Subgroup(group, offset[pop], offset[pop] + n, name=f"{self.tag}_{pop}")
             for pop in ORDER
         }
         # one integration block per cell type, on its (contiguous) cells only
@@ -601,10 +601,10 @@ class BasalGanglia(Circuit):
             pops = [pop for pop in ORDER if CELL_TYPE[pop] == kind]
             first = min(offset[pop] for pop in pops)
             cells = b2.Subgroup(
-                group, first, first + n * len(pops), name=f"{self.name}_{kind}_cells"
+                group, first, first + n * len(pops), name=f"{self.tag}_{kind}_cells"
             )
             self.objects.append(
-                cells.run_regularly(STEP_CODE[kind], when="groups", name=f"{self.name}_{kind}")
+                cells.run_regularly(STEP_CODE[kind], when="groups", name=f"{self.tag}_{kind}")
             )
         self.objects.append(group)
 
@@ -614,7 +614,7 @@ class BasalGanglia(Circuit):
             model="".join(f"w_{w} : 1 (constant)\n" for w in WEIGHTS),
             on_pre=ON_PRE,
             clock=clock,
-            name=f"{self.name}_synapses",
+            name=f"{self.tag}_synapses",
         )
         pre, post, delay, weights = self._connections(n, offset)
         syn.connect(i=pre, j=post)

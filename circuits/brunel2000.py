@@ -212,7 +212,7 @@ class Brunel2000(Circuit):
                     "tau_exc_field": TAU_EXC_FIELD,
                     "tau_inh_field": TAU_INH_FIELD,
                 },
-                name=f"{self.name}_{pop}",
+                name=f"{self.tag}_{pop}",
             )
             group.v = "V_r + rand() * (theta - V_r)"
             self.populations[pop] = group
@@ -247,7 +247,7 @@ class Brunel2000(Circuit):
                         "q_exc": c_m * J / TAU_EXC_FIELD,
                         "q_inh": c_m * J / TAU_INH_FIELD,
                     },
-                    name=f"{self.name}_{pre}{post}",
+                    name=f"{self.tag}_{pre}{post}",
                 )
                 syn.connect(i=i, j=j)
                 if pre == "I":

@@ -259,7 +259,7 @@ class EINetwork(Circuit):
         # at brian.dt the cells keep the default clock; a finer step gets a clock of its own
         # (named: a snapshot restores by name)
         finer = self.dt_cell < b2.defaultclock.dt
-        clock = b2.Clock(dt=self.dt_cell, name=f"{self.name}_clock") if finer else None
+        clock = b2.Clock(dt=self.dt_cell, name=f"{self.tag}_clock") if finer else None
         cells = b2.NeuronGroup(
             n["E"] + n["I"],
             EQUATIONS,
@@ -277,7 +277,7 @@ class EINetwork(Circuit):
                 "tau_d_gaba": TAU_GABA[1],
                 "tau_K": self.params["tau_K"] * b2.ms,
             },
-            name=f"{self.name}_cells",
+            name=f"{self.tag}_cells",
         )
         cells.v = "V_reset + rand() * (V_thr - V_reset)"
         cells.E_AMPA = E_AMPA
@@ -288,7 +288,7 @@ class EINetwork(Circuit):
         for pop in self.POPULATIONS:
             tau_m, g_L, t_ref = CELL[pop]
             # named: a snapshot is restored by object name
-            sub = b2.Subgroup(cells, start, start + n[pop], name=f"{self.name}_{pop}")
+            sub = b2.Subgroup(cells, start, start + n[pop], name=f"{self.tag}_{pop}")
             sub.C_m = tau_m * g_L
             sub.g_L = g_L
             sub.t_ref = t_ref
@@ -320,7 +320,7 @@ class EINetwork(Circuit):
             delay=delay,
             namespace=weights,
             clock=clock,
-            name=f"{self.name}_syn",
+            name=f"{self.tag}_syn",
         )
         syn.connect(condition="i != j", p=p)  # Bernoulli p per ordered pair, no autapses
         self.objects.append(syn)

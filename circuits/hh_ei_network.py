@@ -362,7 +362,7 @@ class HHEINetwork(Circuit):
         p = float(self.params["p_conn"])
         self.dt_cell = cell_step(float(self.params["dt_cell"]), b2.defaultclock.dt)
         for pop in self.POPULATIONS:
-            group = cell_group(pop, n[pop], self.dt_cell, f"{self.name}_{pop}")
+            group = cell_group(pop, n[pop], self.dt_cell, f"{self.tag}_{pop}")
             group.namespace.update({"w_ext": G_SYN[("X", pop)][0]})
             group.v = "E_L + rand() * 10*mV"
             rest_gates(group)
@@ -391,7 +391,7 @@ class HHEINetwork(Circuit):
                         "w_nmda": g_nmda * k_ratio * NMDA_PEAK,
                     },
                     dt=self.dt_cell,
-                    name=f"{self.name}_{pre}{post}",
+                    name=f"{self.tag}_{pre}{post}",
                 )
                 if pre == post:
                     syn.connect(condition="i != j", p=p)

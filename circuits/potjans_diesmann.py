@@ -301,7 +301,7 @@ class PotjansDiesmann(Circuit):
         # with every window from the external rate per bin, read cyclically like the drive
         self._steps_per_bin = int(round(self.resolution_ms / dt_ms))
         steps = int(round(self.window_ms / dt_ms))
-        dcx = b2.TimedArray(np.zeros((steps, 8)), dt=b2.defaultclock.dt, name=f"{self.name}_dcx")
+        dcx = b2.TimedArray(np.zeros((steps, 8)), dt=b2.defaultclock.dt, name=f"{self.tag}_dcx")
         self._dcx_table = dcx.values
         assert self._dcx_table.flags.writeable
 
@@ -320,11 +320,11 @@ class PotjansDiesmann(Circuit):
                 "V_th": V_TH * b2.mV,
                 "V_reset": V_RESET * b2.mV,
                 "w_ext": self.w_ext_pa * b2.pA,
-                f"{self.name}_dcx": dcx,
-                f"{self.name}_dcx_dt": b2.defaultclock.dt,
-                f"{self.name}_dcx_T": steps * b2.defaultclock.dt,
+                f"{self.tag}_dcx": dcx,
+                f"{self.tag}_dcx_dt": b2.defaultclock.dt,
+                f"{self.tag}_dcx_T": steps * b2.defaultclock.dt,
             },
-            name=f"{self.name}_cells",
+            name=f"{self.tag}_cells",
         )
         group.pop_index = pop_of
         group.v = (V0_MEAN[pop_of] + V0_SD[pop_of] * rng.standard_normal(len(pop_of))) * b2.mV
@@ -334,18 +334,18 @@ class PotjansDiesmann(Circuit):
         group.g_I = self.KNOBS["g_I"].default
         self.group = group
         self._write_dc_ext(np.zeros(1), self.KNOBS["bg_rate"].default)
-        when = f"((t + 0.5*{self.name}_dcx_dt) % {self.name}_dcx_T - 0.5*{self.name}_dcx_dt)"
+        when = f"((t + 0.5*{self.tag}_dcx_dt) % {self.tag}_dcx_T - 0.5*{self.tag}_dcx_dt)"
         dcx_op = group.run_regularly(
-            f"I_dc_x = {self.name}_dcx({when}, pop_index) * pA",
+            f"I_dc_x = {self.tag}_dcx({when}, pop_index) * pA",
             when="start",
             order=1,
-            name=f"{self.name}_dc_ext",
+            name=f"{self.tag}_dc_ext",
         )
         # named subgroups: a snapshot is restored by object name (Brian2's automatic names
         # depend on what was built before in the process)
         for k, pop in enumerate(POPULATIONS):
             self.populations[pop] = b2.Subgroup(
-                group, int(starts[k]), int(starts[k + 1]), name=f"{self.name}_{pop}"
+                group, int(starts[k]), int(starts[k + 1]), name=f"{self.tag}_{pop}"
             )
         self.objects += [group, dcx_op]
 
@@ -371,7 +371,7 @@ class PotjansDiesmann(Circuit):
                 group,
                 model="w : amp (constant)",
                 on_pre=f"I_syn_{kind}_post += w * g_{kind.upper()}_post",
-                name=f"{self.name}_syn_{kind}",
+                name=f"{self.tag}_syn_{kind}",
             )
             i, j = np.concatenate(pre), np.concatenate(post)
             del pre, post

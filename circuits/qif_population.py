@@ -253,7 +253,7 @@ class QIFPopulation(Circuit):
                 "qif_step_factor": qif_step_factor,
                 "n_cells": n,
             },
-            name=f"{self.name}_QIF",
+            name=f"{self.tag}_QIF",
         )
         group.q = lorentzian_quantiles(n)
         for knob in ("eta_bar", "Delta", "J"):
@@ -268,8 +268,8 @@ class QIFPopulation(Circuit):
             eta < 0, -np.sqrt(np.abs(eta)), np.sqrt(np.abs(eta)) * np.tan(0.999 * phase)
         )
         # trial step (predictor) after the counter's update, before the summed count
-        group.run_regularly(TRIAL, when="before_groups", order=1, name=f"{self.name}_QIF_trial")
-        group.run_regularly(UPDATE, when="groups", name=f"{self.name}_QIF_update")
+        group.run_regularly(TRIAL, when="before_groups", order=1, name=f"{self.tag}_QIF_trial")
+        group.run_regularly(UPDATE, when="groups", name=f"{self.tag}_QIF_update")
 
         # spike counter: the spikes of a step set the predictor r_rec of the next one; the
         # trial spikes of a step (summed, in the "groups" slot before the cells' update, order
@@ -278,19 +278,19 @@ class QIFPopulation(Circuit):
             1,
             "count : 1\nrate : Hz\ntrial : 1",
             namespace={"n_cells": n},
-            name=f"{self.name}_counter",
+            name=f"{self.tag}_counter",
         )
         counter.run_regularly(
             "rate = count / (n_cells * dt)\ncount = 0",
             when="before_groups",
-            name=f"{self.name}_counter_update",
+            name=f"{self.tag}_counter_update",
         )
         up = b2.Synapses(
             group,
             counter,
             model="trial_post = fired_trial_pre : 1 (summed)",
             on_pre="count_post += 1",
-            name=f"{self.name}_count",
+            name=f"{self.tag}_count",
         )
         up.connect(i=np.arange(n), j=0)
         index = np.zeros(n, dtype=int)

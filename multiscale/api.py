@@ -92,7 +92,7 @@ def run(
     from multiscale.cosim import Simulation, Stopped
 
     hook = sys.excepthook
-    sim = Simulation(exp.plan, progress=progress)
+    sim = Simulation(exp.plan, progress=progress, spare_core=True)
     try:
         complete = sim.run()
     except Stopped as stop:  # a signal during set-up, or a second one: stopped at once

@@ -35,6 +35,7 @@ from brian2.synapses.synapses import SynapticPathway
 
 __all__ = [
     "capture_objects",
+    "object_names",
     "capture_random",
     "restore_objects",
     "restore_random",
@@ -53,6 +54,11 @@ def _stateful(objects: list) -> dict[str, object]:
         if hasattr(obj, "_full_state") and not isinstance(obj, b2.Subgroup):
             found[obj.name] = obj
     return found
+
+
+def object_names(objects: list) -> set[str]:
+    """The names under which ``capture_objects`` stores ``objects``' state."""
+    return set(_stateful(objects))
 
 
 def capture_objects(objects: list, *, constants: bool = True) -> State:

@@ -230,6 +230,7 @@ class Circuit:
         window_ms: float = 10.0,
         rng: np.random.Generator | None = None,
         field_cells: int = 200,
+        tag: str | None = None,
     ) -> None:
         """Build the circuit.
 
@@ -242,12 +243,19 @@ class Circuit:
         rng: this circuit's random stream for external spikes.
         field_cells: number of excitatory cells summed for the field proxy (the first
             ones; cells are statistically equivalent).
+        tag: the prefix of this circuit's Brian2 object names and namespace identifiers
+            (default: the class's NAME). Brian2 caches compiled code by its text, which
+            holds these names: with the class's name, every circuit of a class shares its
+            compiled code whatever the experiment calls it (a name of its own cost ~30 s
+            of compilation per new name). Circuits in one Network need distinct tags; the
+            co-simulation numbers them. Snapshots name objects by ``name``, not tag.
         """
         parameters = dict(parameters or {})
         unknown = set(parameters) - set(self.PARAMETERS) - set(self.KNOBS)
         if unknown:
             raise ValueError(f"{self.NAME}: unknown parameter(s) {sorted(unknown)}")
         self.name = name
+        self.tag = tag or self.NAME
         self.params = {k: p.default for k, p in self.PARAMETERS.items()}
         self.params.update({k: v for k, v in parameters.items() if k in self.PARAMETERS})
         self.resolution_ms = resolution_ms
@@ -376,7 +384,7 @@ class Circuit:
                 op = self.populations[population].run_regularly(
                     "I_stim = " + " + ".join(term for term, _ in trains),
                     when="start",
-                    name=f"{self.name}_{population}_electrodes",
+                    name=f"{self.tag}_{population}_electrodes",
                 )
                 for _, ns in trains:
                     # a run_regularly resolves names in its group's namespace
@@ -415,10 +423,13 @@ class Circuit:
                 self.populations[self.OUTPUT_POPULATION].clock.variables["t"].get_value().item()
             ),
             "python/rng": json.dumps(self.rng.bit_generator.state),
-            "python/drive_keys": json.dumps({k: v[0] for k, v in self._drive_streams.items()}),
+            "python/drive_keys": json.dumps(
+                {self._named(k): v[0] for k, v in self._drive_streams.items()}
+            ),
             "python/knobs": json.dumps(self.knobs, default=_plain),
         }
-        state |= brian_state.capture_objects(objects, constants=constants)
+        captured = brian_state.capture_objects(objects, constants=constants)
+        state |= {self._named(key): value for key, value in captured.items()}
         state |= brian_state.capture_random()
         for name, array in self._state_arrays().items():
             state[f"arrays/{name}"] = array.copy()
@@ -440,7 +451,11 @@ class Circuit:
                 f"{self.name}: snapshot of a circuit built differently:\n"
                 f"{_text(state['meta/structure'])}\nnot\n{self._structure()}"
             )
-        brian_state.restore_objects(self.network_objects(), state)
+        objects = self.network_objects()
+        known = brian_state.object_names(objects)
+        brian_state.restore_objects(
+            objects, {self._tagged(key, known): value for key, value in state.items()}
+        )
         brian_state.restore_random(state)
         for name, array in self._state_arrays().items():
             stored = np.asarray(state[f"arrays/{name}"])
@@ -449,12 +464,28 @@ class Circuit:
             array[...] = stored  # in place: generated code reads this very array
         self.rng.bit_generator.state = json.loads(_text(state["python/rng"]))
         if "python/drive_keys" in state:  # the keys fix every external spike
-            self._set_drive_keys(json.loads(_text(state["python/drive_keys"])))
+            keys = json.loads(_text(state["python/drive_keys"]))
+            known = set(self._drive_streams)
+            self._set_drive_keys({self._tagged(k, known): v for k, v in keys.items()})
         self.knobs = json.loads(_text(state["python/knobs"]))
         tail = state.get("python/ampa_tail")
         self._ampa_tail = None if tail is None else np.array(tail, dtype=float)
         if network is not None:
             brian_state.set_network_time(network, float(state["t"]))
+
+    def _named(self, key: str) -> str:
+        """A snapshot key or identifier with this circuit's tag replaced by its name: what
+        a snapshot stores, so that it does not depend on how the run numbered the tags
+        (circuits of one class share a rank's Network on one rank count, not another)."""
+        return _swap_prefix(key, self.tag, self.name)
+
+    def _tagged(self, key: str, known: set[str]) -> str:
+        """The inverse of ``_named``: a stored key back to this circuit's own name for it,
+        where its object (or identifier) is not among ``known`` as it stands (a circuit
+        that names its objects after ``name`` rather than ``tag`` keeps its keys)."""
+        kind, sep, rest = key.partition("/")
+        own = rest.partition("/")[0] if sep and kind in ("brian", "queue", "digest") else key
+        return key if own in known else _swap_prefix(key, self.name, self.tag)
 
     def _set_drive_keys(self, keys: dict[str, float]) -> None:
         """Use ``keys`` (their names in the namespace -> key) for the drive from the next
@@ -505,8 +536,8 @@ class Circuit:
         #: key's name in the namespace -> (key, {population: its first cell in the counter})
         self._drive_streams: dict[str, tuple[float, dict[str, int]]] = {}
         keys = dict(zip(self.DRIVE, self.rng.integers(1, KEY_LIMIT, len(self.DRIVE)), strict=True))
-        when = f"((t + 0.5*{self.name}_dt) % {self.name}_T - 0.5*{self.name}_dt)"
-        constants = {f"{self.name}_dt": dt, f"{self.name}_T": steps * dt}
+        when = f"((t + 0.5*{self.tag}_dt) % {self.tag}_T - 0.5*{self.tag}_dt)"
+        constants = {f"{self.tag}_dt": dt, f"{self.tag}_T": steps * dt}
         constants |= {"drive_stream": drive_stream, "drive_events": drive_events}
         shared: dict[str, list[str]] = {}  # group name -> its folded Subgroup populations
         for pop in self.DRIVE:
@@ -517,18 +548,18 @@ class Circuit:
             if any(pop in pops for pops in shared.values()):
                 continue
             group = self.populations[pop]
-            key_name, key = f"{self.name}_{pop}_key", float(keys[pop])
+            key_name, key = f"{self.tag}_{pop}_key", float(keys[pop])
             self._drive_streams[key_name] = (key, {pop: 0})
             lam = self._drive_table(pop, group, when, constants | {key_name: key})
             events = (
-                f"drive_events(drive_stream({key_name}, timestep(t, {self.name}_dt)), i, "
+                f"drive_events(drive_stream({key_name}, timestep(t, {self.tag}_dt)), i, "
                 f"exp(-{lam}), {lam})"
             )
             code = statement.replace("n_events", events)
             if self.FOLD_DRIVE:
                 add_to_state_update(group, before=code)
             else:
-                name = f"{self.name}_{pop}_drive"
+                name = f"{self.tag}_{pop}_drive"
                 self._drive_ops.append(group.run_regularly(code, when="start", order=1, name=name))
         for parent_name, pops in shared.items():
             self._fold_shared_drive(parent_name, pops, float(keys[pops[0]]), when, constants)
@@ -538,16 +569,16 @@ class Circuit:
         of a window) in ``group``'s namespace; returns the expression that reads it."""
         steps = self._window_steps
         table = b2.TimedArray(
-            np.zeros(steps), dt=b2.defaultclock.dt, name=f"{self.name}_{pop}_drive_rate"
+            np.zeros(steps), dt=b2.defaultclock.dt, name=f"{self.tag}_{pop}_drive_rate"
         )
         self._drive_tables[pop] = table.values  # written in place: generated code reads it
-        group.namespace.update({f"{self.name}_{pop}_lam": table} | namespace)
-        lam = f"{self.name}_{pop}_lam({when})"
+        group.namespace.update({f"{self.tag}_{pop}_lam": table} | namespace)
+        lam = f"{self.tag}_{pop}_lam({when})"
         if group.clock.dt < b2.defaultclock.dt:
             # cells on a finer clock draw a step's events on its first sub-step only, so
             # that every expected event counts once (and the counts are those of the same
             # key at brian.dt: a finer cell step changes the integration, not the input)
-            lam += f" * int((t + 0.5*dt) % {self.name}_dt < dt)"
+            lam += f" * int((t + 0.5*dt) % {self.tag}_dt < dt)"
         return lam
 
     def _fold_shared_drive(
@@ -575,7 +606,7 @@ class Circuit:
             p0.append(f"exp(-{expr}) * {inside[-1]}")
         # a cell in no population gets rate 0, which draws nothing whatever its exp(-rate)
         events = (
-            f"drive_events(drive_stream({key_name}, timestep(t, {self.name}_dt)), i, "
+            f"drive_events(drive_stream({key_name}, timestep(t, {self.tag}_dt)), i, "
             f"{' + '.join(p0)}, {' + '.join(lam)})"
         )
         add_to_state_update(parent, before=statements.pop().replace("n_events", events))
@@ -604,7 +635,7 @@ class Circuit:
             parent, start = _parent(group)
             if parent.name not in self._spike_monitors:
                 own = parent is group
-                name = f"{self.name}_{pop}_spikes" if own else f"{parent.name}_spikes"
+                name = f"{self.tag}_{pop}_spikes" if own else f"{parent.name}_spikes"
                 self._spike_monitors[parent.name] = (b2.SpikeMonitor(parent, name=name), [])
             self._spike_monitors[parent.name][1].append((pop, start, start + len(group)))
         self._field_objects = []
@@ -619,7 +650,7 @@ class Circuit:
             1,
             "ampa_sum : amp\ngaba_sum : amp",
             dt=self.resolution_ms * b2.ms,
-            name=f"{self.name}_field_probe",
+            name=f"{self.tag}_field_probe",
         )
         gather = b2.Synapses(
             group,
@@ -630,7 +661,7 @@ class Circuit:
             ),
             namespace=dict(group.namespace or {}),
             dt=self.resolution_ms * b2.ms,  # only sampled once per bin
-            name=f"{self.name}_field_gather",
+            name=f"{self.tag}_field_gather",
         )
         gather.connect(i=np.arange(n), j=0)
         mon = b2.StateMonitor(
@@ -639,7 +670,7 @@ class Circuit:
             record=0,
             dt=self.resolution_ms * b2.ms,
             when="end",  # after the boundary work at the start of the step, whatever the names
-            name=f"{self.name}_field_monitor",
+            name=f"{self.tag}_field_monitor",
         )
         self._field_n = n
         self._field_gl_ns = float(self.FIELD["g_leak_nS"])
@@ -710,3 +741,14 @@ def _fit(x: np.ndarray, n: int) -> np.ndarray:
         return x[:n]
     pad = x[-1] if len(x) else 0.0
     return np.concatenate([x, np.full(n - len(x), pad)])
+
+
+def _swap_prefix(key: str, old: str, new: str) -> str:
+    """``key`` (a snapshot key "brian/<object>/<variable>", or an identifier) with its
+    object name's prefix ``old`` + "_" replaced by ``new`` + "_"."""
+    kind, sep, rest = key.partition("/")
+    if sep and kind in ("brian", "queue", "digest"):
+        return f"{kind}/{_swap_prefix(rest, old, new)}"
+    if old != new and key.startswith(old + "_"):
+        return new + key[len(old) :]
+    return key

@@ -164,7 +164,14 @@ def _execute(exp, comm, args, start=None, sources=None) -> int:
     from multiscale.cosim import Simulation
 
     rank = 0 if comm is None else comm.Get_rank()
-    sim = Simulation(exp.plan, comm=comm, progress=not args.quiet, start=start, sources=sources)
+    sim = Simulation(
+        exp.plan,
+        comm=comm,
+        progress=not args.quiet,
+        start=start,
+        sources=sources,
+        spare_core=True,
+    )
     if start is not None:
         problems = sim.differences_from(start)
         if problems:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import shlex
 import shutil
 import signal
@@ -76,11 +77,12 @@ def stream_seed(seed: int, name: str) -> int:
     return int(ss.generate_state(1)[0])
 
 
-def region_engine(plan: Plan) -> Engine:
+def region_engine(plan: Plan, noise_ahead: bool = False) -> Engine:
     """The mass engine of a run of ``plan``, as the engine's rank builds it: the plan's
     masses, the circuits' regions as proxies, history deep enough for the exchange window,
     and the noise stream named "regions.noise" of the experiment seed (so a run of the
-    same plan elsewhere, a batch member included, draws the same noise)."""
+    same plan elsewhere, a batch member included, draws the same noise); ``noise_ahead``:
+    that stream drawn a window ahead on a second thread (the same numbers)."""
     m = plan.masses
     # the engine takes dense (n, n) weights and delays (it keeps them as CSR arrays):
     # built only as it reads them, and freed once it has (multiscale.sparse)
@@ -99,7 +101,15 @@ def region_engine(plan: Plan) -> Engine:
         min_horizon=plan.window.steps,
         method=m.method,
         tvb_compat=m.tvb_compat,
+        noise_ahead=noise_ahead,
     )
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (its affinity where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class Stopped(KeyboardInterrupt):
@@ -156,9 +166,13 @@ class Simulation:
         progress: bool = True,
         start: Checkpoint | None = None,
         sources: dict[str, Path] | None = None,
+        spare_core: bool = False,
     ) -> None:
         """start: a checkpoint to continue from (resume, or branch), its recorded rows read
-        from ``sources`` (see ``multiscale.checkpoint.sources_of``)."""
+        from ``sources`` (see ``multiscale.checkpoint.sources_of``).
+        spare_core: this process may use a second core, if it has one: a run of masses only
+        in a single process then draws its noise a window ahead on a thread (the same
+        numbers). Not for runs in a pool of processes or under MPI, which hold the cores."""
         if not isinstance(plan, Plan):
             raise TypeError(f"Simulation runs a Plan (an experiment's .plan), got {plan!r}")
         self.plan = plan
@@ -172,6 +186,9 @@ class Simulation:
         else:
             self.transport = MPITransport(comm, self.placement.engine_rank, self.placement.circuits)
         self.rank = self.transport.rank
+        self._noise_ahead = (
+            spare_core and self.transport.size == 1 and not plan.proxies and _usable_cores() > 1
+        )
         self.is_engine = self.rank == self.placement.engine_rank
         self.local_circuits = sorted(
             n for n, r in self.placement.circuits.items() if r == self.rank
@@ -211,7 +228,7 @@ class Simulation:
 
     # --- construction ------------------------------------------------------------------
     def _build_engine(self) -> None:
-        self.engine = region_engine(self.plan)
+        self.engine = region_engine(self.plan, noise_ahead=self._noise_ahead)
         t0 = time.perf_counter()  # compile the kernels now, so engine time is compute only
         self.engine.advance(0)
         self.engine.afferent(np.array(sorted(self.proxy_of.values()), dtype=np.int64), 0)
@@ -223,15 +240,22 @@ class Simulation:
         exp = self.exp
         b2.prefs.codegen.target = exp.brian_target
         b2.defaultclock.dt = exp.brian_dt_ms * b2.ms
+        same_class: dict[type, int] = {}  # circuits of a class so far on this rank
         for name in self.local_circuits:
             spec = self.specs[name]
             b2.seed(stream_seed(exp.seed, f"circuit.{name}"))
+            # one Network holds this rank's circuits: the second of a class and later get
+            # a numbered tag (their Brian2 names must differ); the first the class's own,
+            # whose compiled code is cached from any earlier run of the class
+            k = same_class[spec.cls] = same_class.get(spec.cls, -1) + 1
+            tag = {"tag": f"{spec.cls.NAME}_{k}"} if k else {}
             self.circuits[name] = spec.cls(
                 name,
                 spec.given,
                 resolution_ms=exp.cosim.resolution_ms,
                 window_ms=self.window_steps * self.dt,
                 rng=np.random.default_rng(stream_seed(exp.seed, f"circuit.{name}.drive")),
+                **tag,
             )
         for st in exp.stimuli:
             if st.circuit is not None and st.circuit in self.circuits:

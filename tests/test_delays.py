@@ -179,7 +179,7 @@ def pd_case(pre, monkeypatch):
     params = {"scale_N": 0.002, "scale_K": 0.02}
     make = lambda: build(PotjansDiesmann, "pd", params, brian_dt_ms=DT_MS)  # noqa: E731
     circuit = make()
-    syn = next(o for o in circuit.objects if o.name == f"pd_syn_{pre[-1]}")
+    syn = next(o for o in circuit.objects if o.name == f"{circuit.tag}_syn_{pre[-1]}")
     start = circuit.populations[pre].start
     pre_i, post_j = np.asarray(syn.i[:]), np.asarray(syn.j[:])
     cell = int(np.bincount(pre_i[(pre_i >= start) & (pre_i < start + 10)]).argmax()) - start
@@ -283,7 +283,7 @@ def test_basal_ganglia_kernels_start_exactly_the_connection_delay_after_the_spik
     force = (40 if pre == "CTX" else 20) * b2.mV
     circuit, t_pre, records, _ = forced_runs(make, (pre, 0), force, posts, 6.5)
     h = float(circuit.populations[pre].clock.dt / b2.ms)
-    syn = next(o for o in circuit.objects if o.name == "bg_synapses")
+    syn = next(o for o in circuit.objects if o.name == f"{circuit.tag}_synapses")
     pre_i, post_j = np.asarray(syn.i[:]), np.asarray(syn.j[:])
     first = circuit.populations[pre].start
     for _, post, delay, variables in cases:

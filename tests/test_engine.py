@@ -13,6 +13,7 @@ from scipy.integrate import solve_ivp
 
 from multiscale.coupling import COUPLINGS
 from multiscale.engine import Engine
+from multiscale.engine.noise import NormalStream
 from multiscale.parameter import Parameter, StateVariable
 from multiscale.region import RegionModel, parameter_index
 from multiscale.regions import REGION_MODELS, JansenRit, ReducedWongWangExcInh, WilsonCowan
@@ -161,6 +162,47 @@ def test_noise_is_drawn_for_the_noisy_variables_only():
     increments[:, :, 0] = z[:, :, 0] * np.sqrt(2 * 1e-4 * 0.1)
     same = Engine(*args, noise=np.array([1e-4, 0.0]), rng=np.random.default_rng(5)).advance(40)
     np.testing.assert_array_equal(Engine(*args).advance(40, increments=increments), same)
+
+
+def test_noise_drawn_ahead_is_the_same_stream():
+    """NormalStream(ahead=True) draws the next window on a thread: the numbers handed out,
+    their order and the generator's state after ``settle`` are those of drawing in the
+    caller, through a change of window shape (the last, shorter window) and back."""
+    shapes = [(50, 4, 1)] * 3 + [(7, 4, 1), (50, 4, 1), (50, 4, 1)]
+    plain, ahead = (
+        NormalStream(np.random.default_rng(3)),
+        NormalStream(np.random.default_rng(3), ahead=True),
+    )
+    for shape in shapes:
+        np.testing.assert_array_equal(ahead.take(shape), plain.take(shape))
+    assert ahead.rng.bit_generator.state != plain.rng.bit_generator.state  # one window ahead
+    ahead.settle()
+    assert ahead.rng.bit_generator.state == plain.rng.bit_generator.state
+    np.testing.assert_array_equal(ahead.take((5, 4, 1)), plain.take((5, 4, 1)))
+
+
+def test_engine_with_noise_ahead_gives_the_same_run_and_snapshots():
+    """An engine drawing its noise a window ahead: the same observable as one drawing in
+    the caller, window by window, and a snapshot taken between windows continues the same
+    on an engine of either kind."""
+    lin = COUPLINGS["linear"]
+    rng = np.random.default_rng(0)
+    args = (WilsonCowan, WilsonCowan.parameter_matrix(4), lin, lin.parameter_vector(),
+            rng.uniform(0, 0.2, (4, 4)), rng.integers(1, 9, (4, 4)), 0.1)  # fmt: skip
+
+    def engine(ahead: bool) -> Engine:
+        return Engine(*args, noise=np.array([1e-4, 1e-5]), rng=np.random.default_rng(5),
+                      noise_ahead=ahead)  # fmt: skip
+
+    a, b = engine(True), engine(False)
+    for n in (100, 100, 30, 100):
+        np.testing.assert_array_equal(a.advance(n), b.advance(n))
+    snapshot = a.get_state()
+    assert snapshot["rng"] == b.get_state()["rng"]
+    later = b.advance(100)
+    for other in (engine(True), engine(False)):
+        other.set_state(snapshot)
+        np.testing.assert_array_equal(other.advance(100), later)
 
 
 def test_bounds_are_enforced():

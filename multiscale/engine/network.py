@@ -15,6 +15,7 @@ import numpy as np
 
 from multiscale.engine.compile import load_kernel
 from multiscale.engine.kernel import BLOCK, INTEGRATORS
+from multiscale.engine.noise import NormalStream
 from multiscale.region import RegionModel
 from multiscale.sparse import DenseOnDemand, SparseMatrix
 
@@ -105,6 +106,9 @@ class Engine:
         numbers do not depend on it: each region's arithmetic is the same on any thread.
         Not the default: on a shared 2-core machine it did not pay (bench/README.md), and
         under MPI the other ranks hold the other cores.
+    noise_ahead: draw the next window's noise on a second thread while the compiled loop
+        integrates this one (``noise.NormalStream``): the same numbers, for a process with
+        a core to spare (a single-process run of masses only; not under MPI or a pool).
     """
 
     def __init__(
@@ -126,6 +130,7 @@ class Engine:
         method: str = "heun",
         blocked: bool | None = None,
         threads: int | None = 1,
+        noise_ahead: bool = False,
     ) -> None:
         n = weights.shape[0]
         if method not in INTEGRATORS:
@@ -215,6 +220,7 @@ class Engine:
             D2 = np.broadcast_to(np.asarray(noise, dtype=float), self.X.shape)
             self.noise_scale = np.sqrt(2.0 * D2 * self.dt)
             self.rng = rng if rng is not None else np.random.default_rng()
+            self._normals = NormalStream(self.rng, ahead=noise_ahead)
             self._noisy = self._noisy_variables()
         self._no_noise = np.zeros((1, 1, 1))
         self._noise_buffer: np.ndarray | None = None
@@ -347,9 +353,9 @@ class Engine:
         other variables are left as they are, so they must be zero. Only for a stochastic
         engine."""
         noise = np.zeros((n_steps, *self.X.shape)) if out is None else out
-        v = self._noisy
-        z = self.rng.standard_normal((n_steps, self.X.shape[0], len(v)))
-        noise[:, :, v] = z * self.noise_scale[:, v]
+        z = self._normals.take((n_steps, self.X.shape[0], len(self._noisy)))
+        for j, k in enumerate(self._noisy):
+            np.multiply(z[:, :, j], self.noise_scale[:, k], out=noise[:, :, k])
         return noise
 
     def with_stimulus(
@@ -551,6 +557,7 @@ class Engine:
         }
         if self.stochastic:
             state["noise_scale"] = self.noise_scale.copy()
+            self._normals.settle()  # the stream where the windows run so far left it
             state["rng"] = json.dumps(self.rng.bit_generator.state)
         return state
 
@@ -580,4 +587,5 @@ class Engine:
             rng_state = state["rng"]
             if isinstance(rng_state, bytes):
                 rng_state = rng_state.decode()
+            self._normals.settle()
             self.rng.bit_generator.state = json.loads(rng_state)

@@ -255,7 +255,9 @@ class Circuit:
         if unknown:
             raise ValueError(f"{self.NAME}: unknown parameter(s) {sorted(unknown)}")
         self.name = name
-        self.tag = tag or self.NAME
+        # a class NAME that cannot start a Brian2 name falls back to the instance's name,
+        # which validation holds to letters, digits and _
+        self.tag = tag or (self.NAME if str(self.NAME).isidentifier() else name)
         self.params = {k: p.default for k, p in self.PARAMETERS.items()}
         self.params.update({k: v for k, v in parameters.items() if k in self.PARAMETERS})
         self.resolution_ms = resolution_ms

@@ -175,7 +175,6 @@ def test_noise_drawn_ahead_is_the_same_stream():
     )
     for shape in shapes:
         np.testing.assert_array_equal(ahead.take(shape), plain.take(shape))
-    assert ahead.rng.bit_generator.state != plain.rng.bit_generator.state  # one window ahead
     ahead.settle()
     assert ahead.rng.bit_generator.state == plain.rng.bit_generator.state
     np.testing.assert_array_equal(ahead.take((5, 4, 1)), plain.take((5, 4, 1)))

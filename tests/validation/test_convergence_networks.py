@@ -36,7 +36,7 @@ workers can share the work):
   built at seed 1, 3 s after 0.5 s.
 - hh_ei_network (dravet, epilepsy_focal: 400/100 cells; its cells' own step, 'rk4' at
   0.05 ms, against 0.0125 ms): the E and I rates and the field proxy's dominant frequency
-  (centroid of its 15-50 Hz spectrum); its SD printed. Seeds 1-4, 2 s after 300 ms.
+  (centroid of its 15-50 Hz spectrum); its SD printed. Seeds 1-4, 1.5 s after 300 ms.
 
 Measured (this version: the external spikes drawn in generated code,
 multiscale/poisson_drive.py; delays in NEST's convention; seeds and durations as above;
@@ -66,9 +66,9 @@ value at the default step, at a quarter of it, difference +- the standard error)
                       "Integration") only CTXI failed, +7.7 % at seeds 1-2 and -7.2 % at
                       seeds 3-6 (block errors at seeds 1-2 +-0.57 / 0.47 Hz): sampling, not
                       the step; a strict expected failure until the paired design.
-    hh_ei_network     (paired over seeds 1-4) E 1.959 / 1.951 Hz (+0.38 +- 0.65 %), I 10.84 /
-                      10.83 Hz (+0.09 +- 0.45 %), dominant frequency 31.12 / 31.20 Hz
-                      (-0.23 +- 1.20 %); field SD 14.02 / 14.20 mV (-1.2 +- 3.8 %: printed,
+    hh_ei_network     (paired over seeds 1-4) E 1.947 / 1.956 Hz (-0.45 +- 0.93 %), I 10.83 /
+                      10.83 Hz (+0.02 +- 0.60 %), dominant frequency 31.25 / 31.26 Hz
+                      (-0.02 +- 1.27 %); field SD 13.83 / 14.00 mV (-1.2 +- 4.6 %: printed,
                       not asserted; over seeds 1-14, outside the suite: +1.67 +- 1.87 %,
                       test_hh_ei_network_rates_and_field_converge).
 """

@@ -1,7 +1,7 @@
 """The engine's standard normal numbers: one generator, drawn in order, optionally a window
 ahead on a second thread.
 
-A stochastic Jansen-Rit run spends about a quarter of its time drawing normal numbers.
+A stochastic Jansen-Rit run spends about a tenth of its time drawing normal numbers.
 numpy fills an array without holding the GIL, and the compiled loop runs without it
 (``nogil``), so with ``ahead`` the next window's numbers are drawn on a second core while
 the loop integrates the current window. They are the same numbers in the same order: a

@@ -30,10 +30,12 @@ def build(
     *,
     seed: int = 1,
     brian_dt_ms: float | None = None,
+    tag: str | None = None,
 ) -> Circuit:
     """A new circuit in a fresh Brian2 scope, with exchange bins of RES_MS and windows of
     WINDOW_MS; Brian2 and the circuit's random stream are seeded with ``seed``, and
-    defaultclock.dt is set first if ``brian_dt_ms`` is given."""
+    defaultclock.dt is set first if ``brian_dt_ms`` is given; ``tag``: the circuit's Brian2
+    name prefix (default: its class's)."""
     b2.start_scope()
     if brian_dt_ms is not None:
         b2.defaultclock.dt = brian_dt_ms * b2.ms
@@ -44,6 +46,7 @@ def build(
         resolution_ms=RES_MS,
         window_ms=WINDOW_MS,
         rng=np.random.default_rng(seed),
+        **({"tag": tag} if tag else {}),
     )
 
 

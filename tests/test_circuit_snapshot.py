@@ -86,12 +86,12 @@ def input_hz(k: int) -> np.ndarray:
     return 4.0 + 3.0 * np.sin(0.7 * k + np.arange(BINS) / 3.0)
 
 
-def make(model: str, *, drive_seed: int = 1, seed: int | None = None):
+def make(model: str, *, drive_seed: int = 1, seed: int | None = None, tag: str | None = None):
     """The circuit as the harness builds it (Brian2 seeded with ``seed``, by default SEEDS or
     1), with a pulse train
     across the snapshot and its own drive stream."""
     seed = SEEDS.get(model, 1) if seed is None else seed
-    circuit = harness_build(CIRCUITS[model], NAME, SMALL[model], seed=seed)
+    circuit = harness_build(CIRCUITS[model], NAME, SMALL[model], seed=seed, tag=tag)
     circuit.rng = np.random.default_rng(drive_seed)
     # the drive's keys come from that stream at build: draw them anew from it, so that a
     # restore must bring the snapshot's keys back (the drive differs otherwise)
@@ -207,6 +207,30 @@ def test_restored_circuit_continues_to_the_bit(tmp_path, model):
     assert b.exchange_times == pytest.approx(WINDOW_MS * np.arange(K, K + M), abs=1e-9)
     assert_same(expected, got, range(K - 1, K + M))
     assert spike_count(got) > 0
+
+
+def test_a_snapshot_names_objects_after_the_circuit_not_its_tag():
+    """The co-simulation gives a rank's second circuit of a class a numbered tag
+    (ei_network_1): a run on another rank count may build the same circuit with the
+    class's own. Its snapshot names every object after the circuit's name, and restores
+    across the two tags to the bit."""
+    model = "ei_network"
+    a = Runner(make(model, tag="ei_network_1"), model)
+    a.run(K)
+    state = a.circuit.get_state()
+    objects = {key.split("/")[1] for key in state if key.startswith(("brian/", "queue/"))}
+    assert objects and not [name for name in objects if "ei_network" in name]
+    assert all(name.startswith(f"{NAME}_") for name in objects), sorted(objects)
+    a.run(M)
+    expected = a.finish()
+    del a
+
+    b_circuit = make(model, drive_seed=12345)
+    assert b_circuit.tag == "ei_network"
+    b = Runner(b_circuit, model, first_window=K)
+    b_circuit.set_state(state, network=b.net)
+    b.run(M)
+    assert_same(expected, b.finish(), range(K - 1, K + M))
 
 
 @pytest.mark.parametrize("model", sorted(CIRCUITS))

@@ -58,24 +58,22 @@ def test_hh_ei_network_rates_and_field_converge():
 
     Measured (1.8 s runs, the first 300 ms left out; default / quarter, error +- standard
     error), seeds 1-4 (the test's): E 1.947 / 1.956 Hz (-0.45 +- 0.93 %), I 10.83 / 10.83 Hz
-    (+0.02 +- 0.60 %), dominant frequency 31.25 / 31.26 Hz (-0.02 +- 1.27 %); field SD
-    13.83 / 14.00 mV (-1.2 +- 4.6 %: not resolved). With 2.3 s runs (2 s scored; the
-    test's length until the suite had to fit 40 minutes on 2 cores): E +0.38 +- 0.65 %,
-    I +0.09 +- 0.45 %, frequency -0.23 +- 1.20 %, field SD -1.2 +- 3.8 %: the shorter runs
-    keep every standard error under the 2 % the check asks (the largest, 1.27 %). Over seeds 1-14 (run outside the
-    suite with this function, ~13 minutes): E 1.954 / 1.949 Hz (+0.23 +- 0.32 %), I 10.82 /
-    10.80 Hz (+0.17 +- 0.18 %), frequency 31.37 / 31.41 Hz (-0.11 +- 0.97 %), field SD
-    14.08 / 13.85 mV (+1.67 +- 1.87 %; those with 3.3 s runs): the field's amplitude
-    converges too, resolved to
-    5 % only with ~14 seeds. With the previous drive (drawn in Python), over seeds 1-14
-    with 3 s scored: E
+    (+0.02 +- 0.60 %), dominant frequency 31.25 / 31.26 Hz (-0.02 +- 1.27 %); field SD 13.83 /
+    14.00 mV (-1.2 +- 4.6 %: not resolved). With 2.3 s runs (2 s scored; the test's length until
+    the suite had to fit 40 minutes on 2 cores): E +0.38 +- 0.65 %, I +0.09 +- 0.45 %, frequency
+    -0.23 +- 1.20 %, field SD -1.2 +- 3.8 %: the shorter runs keep every standard error under
+    the 2 % the check asks (the largest, 1.27 %). Over seeds 1-14 (run outside the suite with
+    this function, ~13 minutes; 3.3 s runs): E 1.954 / 1.949 Hz (+0.23 +- 0.32 %), I 10.82 /
+    10.80 Hz (+0.17 +- 0.18 %), frequency 31.37 / 31.41 Hz (-0.11 +- 0.97 %), field SD 14.08 /
+    13.85 mV (+1.67 +- 1.87 %): the field's amplitude converges too, resolved to 5 % only with
+    ~14 seeds. With the previous drive (drawn in Python), over seeds 1-14 with 3 s scored: E
     +0.05 +- 0.45 %, I -0.09 +- 0.24 %, frequency +0.04 +- 0.52 %, field SD 14.08 / 13.91 mV
-    (+1.2 +- 1.7 %), its median absolute deviation +1.4 +- 1.9 %: the default step holds
-    every quantity within 5 %, the field's amplitude too, but that needs ~14 seeds: its SD
-    varies by ~6 % between 3 s runs (500 ms blocks 10-18 mV; rare large GABA_A
-    deflections) and the two steps' runs are uncorrelated in it. Cost: ~17 s (default) and
-    ~62 s (quarter) per 3.3 s run; the test took 218 s on one core (cython, compiled
-    code cached), about 400 s in the suite beside the other worker.
+    (+1.2 +- 1.7 %), its median absolute deviation +1.4 +- 1.9 %: the default step holds every
+    quantity within 5 %, the field's amplitude too, but that needs ~14 seeds: its SD varies by
+    ~6 % between 3 s runs (500 ms blocks 10-18 mV; rare large GABA_A deflections) and the two
+    steps' runs are uncorrelated in it. Cost: ~17 s (default) and ~62 s (quarter) per 3.3 s run;
+    the test took 218 s on one core (cython, compiled code cached), 265 s in the cold suite
+    beside the other worker.
     """
     seeds = f"seeds {HH_SEEDS[0]}-{HH_SEEDS[-1]}"
     default, quarter = hh_quantities(0.05), hh_quantities(0.0125)
